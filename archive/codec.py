@@ -1,0 +1,108 @@
+"""JSON-ready dicts for the archive's records, and back.
+
+The catalogue stores transcripts as JSON files and the site's ``.json`` twins serialise records;
+both go through here so there is one wire format. ``*_from_dict`` is strict: it raises
+``ValueError`` on missing keys or wrong types, since it reads our own files.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from poddarkiv.archive.models import Segment, Transcript, Word
+
+__all__ = [
+    "TRANSCRIPT_FORMAT_VERSION",
+    "dt_from_iso",
+    "dt_to_iso",
+    "segment_to_dict",
+    "transcript_from_dict",
+    "transcript_to_dict",
+]
+
+TRANSCRIPT_FORMAT_VERSION = 1
+
+
+def dt_to_iso(value: datetime | None) -> str | None:
+    """ISO 8601, or ``None``."""
+    return value.isoformat() if value is not None else None
+
+
+def dt_from_iso(value: str | None) -> datetime | None:
+    """The inverse of :func:`dt_to_iso`."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def segment_to_dict(segment: Segment) -> dict[str, Any]:
+    """One segment as a JSON-ready dict (words only when present)."""
+    out: dict[str, Any] = {
+        "start": round(segment.start, 3),
+        "end": round(segment.end, 3),
+        "text": segment.text,
+    }
+    if segment.avg_logprob is not None:
+        out["avg_logprob"] = round(segment.avg_logprob, 4)
+    if segment.no_speech_prob is not None:
+        out["no_speech_prob"] = round(segment.no_speech_prob, 4)
+    if segment.words:
+        out["words"] = [
+            {"start": round(w.start, 3), "end": round(w.end, 3), "text": w.text,
+             "probability": None if w.probability is None else round(w.probability, 4)}
+            for w in segment.words
+        ]
+    return out
+
+
+def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
+    """A transcript as a JSON-ready dict, versioned."""
+    return {
+        "format": TRANSCRIPT_FORMAT_VERSION,
+        "episode_id": transcript.episode_id,
+        "source": transcript.source,
+        "engine": transcript.engine,
+        "model": transcript.model,
+        "model_sha256": transcript.model_sha256,
+        "language": transcript.language,
+        "duration_s": transcript.duration_s,
+        "created": dt_to_iso(transcript.created),
+        "notes": list(transcript.notes),
+        "segments": [segment_to_dict(s) for s in transcript.segments],
+    }
+
+
+def _word(d: dict[str, Any]) -> Word:
+    return Word(start=float(d["start"]), end=float(d["end"]), text=str(d["text"]),
+                probability=None if d.get("probability") is None else float(d["probability"]))
+
+
+def _segment(d: dict[str, Any]) -> Segment:
+    return Segment(
+        start=float(d["start"]),
+        end=float(d["end"]),
+        text=str(d["text"]),
+        avg_logprob=None if d.get("avg_logprob") is None else float(d["avg_logprob"]),
+        no_speech_prob=None if d.get("no_speech_prob") is None else float(d["no_speech_prob"]),
+        words=tuple(_word(w) for w in d.get("words", ())),
+    )
+
+
+def transcript_from_dict(d: dict[str, Any]) -> Transcript:
+    """The inverse of :func:`transcript_to_dict`."""
+    if d.get("format") != TRANSCRIPT_FORMAT_VERSION:
+        raise ValueError(f"unknown transcript format {d.get('format')!r}")
+    source = d["source"]
+    if source not in ("whisper", "publisher"):
+        raise ValueError(f"unknown transcript source {source!r}")
+    return Transcript(
+        episode_id=str(d["episode_id"]),
+        source=source,
+        language=str(d["language"]),
+        segments=tuple(_segment(s) for s in d["segments"]),
+        engine=str(d.get("engine") or ""),
+        model=str(d.get("model") or ""),
+        model_sha256=d.get("model_sha256"),
+        duration_s=None if d.get("duration_s") is None else float(d["duration_s"]),
+        created=dt_from_iso(d.get("created")),
+        notes=tuple(str(n) for n in d.get("notes", ())),
+    )

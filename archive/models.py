@@ -1,0 +1,183 @@
+"""The archive's records: typed, frozen, and free of third-party types.
+
+Everything that crosses a module boundary inside poddarkiv is one of these. Third-party
+structures (feedparser's ``FeedParserDict``, Whisper's result dicts, Whoosh hits) are converted
+into them at the boundary module that talks to that library, and only there.
+
+Times are seconds (``float``) from the start of the episode's audio; datetimes are timezone-aware
+UTC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+__all__ = [
+    "Chapter",
+    "Enclosure",
+    "Episode",
+    "Feed",
+    "Person",
+    "Segment",
+    "Transcript",
+    "TranscriptLink",
+    "TranscriptSource",
+    "Word",
+]
+
+TranscriptSource = Literal["whisper", "publisher"]
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """The audio file an episode points at (RSS ``<enclosure>``)."""
+
+    url: str
+    type: str = ""
+    length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLink:
+    """A publisher transcript offered by the feed (Podcasting 2.0 ``<podcast:transcript>``)."""
+
+    url: str
+    type: str
+    language: str | None = None
+    rel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person named by the feed (Podcasting 2.0 ``<podcast:person>``)."""
+
+    name: str
+    role: str = "host"
+    group: str = "cast"
+    href: str | None = None
+    img: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chapter:
+    """A chapter: where it starts and what it is called."""
+
+    start: float
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A podcast feed as the catalogue knows it.
+
+    ``id`` is our own stable identifier (derived from the first URL we saw); ``url`` is where the
+    feed lives now and changes when the publisher moves it permanently.
+    """
+
+    id: str
+    url: str
+    title: str = ""
+    description: str = ""
+    link: str | None = None
+    language: str | None = None
+    image: str | None = None
+    author: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+    error_count: int = 0
+    last_error: str | None = None
+    last_fetched: datetime | None = None
+    next_fetch_after: datetime | None = None
+
+    def replace(self, **changes: Any) -> Feed:
+        """A copy with ``changes`` applied (records are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One episode of a feed, with what the feed said about it.
+
+    ``id`` is our own identifier, derived from the episode's identity (guid, else the normalised
+    enclosure URL, else the link, else title and date) so that re-ingesting never duplicates it.
+    ``audio_path`` is relative to the data directory once the audio has been downloaded.
+    """
+
+    id: str
+    feed_id: str
+    guid: str
+    title: str
+    description: str = ""
+    link: str | None = None
+    published: datetime | None = None
+    duration_s: float | None = None
+    season: int | None = None
+    number: int | None = None
+    image: str | None = None
+    enclosure: Enclosure | None = None
+    transcripts: tuple[TranscriptLink, ...] = ()
+    chapters_url: str | None = None
+    persons: tuple[Person, ...] = ()
+    audio_path: str | None = None
+    audio_sha256: str | None = None
+
+    def replace(self, **changes: Any) -> Episode:
+        """A copy with ``changes`` applied (records are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word with its timing, when the engine gives word timestamps."""
+
+    start: float
+    end: float
+    text: str
+    probability: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of speech: the unit we index, link to and show beside the player."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A complete transcript of one episode's audio.
+
+    ``source`` says where it came from: our Whisper run (``engine`` and ``model`` say which) or
+    the publisher's own transcript (``model`` is then the transcript's URL). ``notes`` records
+    what guards removed or changed, so nothing is dropped silently.
+    """
+
+    episode_id: str
+    source: TranscriptSource
+    language: str
+    segments: tuple[Segment, ...]
+    engine: str = ""
+    model: str = ""
+    model_sha256: str | None = None
+    duration_s: float | None = None
+    created: datetime | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def text(self) -> str:
+        """The whole transcript as one string."""
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    def replace(self, **changes: Any) -> Transcript:
+        """A copy with ``changes`` applied (records are immutable)."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,112 @@
+"""Settings: one frozen record, built at the edge and passed down.
+
+Precedence: command-line flags, then ``PODDARKIV_*`` environment variables, then defaults.
+Only :func:`settings_from_env` reads the environment; nothing deeper does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from poddarkiv.errors import ConfigError
+
+__all__ = ["DEFAULT_DATA_DIR", "Settings", "settings_from_env"]
+
+DEFAULT_DATA_DIR = Path("poddarkiv-data")
+
+Engine = Literal["faster-whisper", "openai-whisper"]
+Prefer = Literal["publisher", "whisper"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything poddarkiv can be told, with defaults that work offline on a laptop."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    #: Whisper engine, model ("base" means the bundled offline model), and where it runs.
+    engine: Engine = "faster-whisper"
+    model: str = "base"
+    device: str = "cpu"
+    threads: int = 0
+    language: str = "sv"
+    beam_size: int = 5
+    vad: bool = False
+    word_timestamps: bool = False
+    glossary: bool = False
+    #: Use the publisher's transcript when the feed offers one.
+    prefer: Prefer = "publisher"
+    #: Allow fetching from loopback/private addresses (the demo and tests need loopback).
+    allow_private: bool = False
+    #: Caps, in bytes and seconds.
+    feed_max_bytes: int = 15 * 1024 * 1024
+    audio_max_bytes: int = 1024 * 1024 * 1024
+    audio_max_duration_s: float = 6 * 3600.0
+    #: Where assembled model weights are cached; ``None`` means ``data_dir / "models"``.
+    model_cache_dir: Path | None = None
+    #: Site.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str | None = None
+
+    @property
+    def models_dir(self) -> Path:
+        """Where assembled and converted model weights live."""
+        return self.model_cache_dir if self.model_cache_dir is not None else self.data_dir / "models"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied; ``None`` values are ignored (unset flags)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_ENV_PREFIX = "PODDARKIV_"
+_BOOL_TRUE = {"1", "true", "yes", "on", "ja"}
+_BOOL_FALSE = {"0", "false", "no", "off", "nej", ""}
+
+
+def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
+    """Build :class:`Settings` from ``PODDARKIV_*`` variables, then ``flags`` on top.
+
+    ``PODDARKIV_DATA`` is accepted as a short name for ``PODDARKIV_DATA_DIR``.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    if f"{_ENV_PREFIX}DATA" in env:
+        values["data_dir"] = Path(env[f"{_ENV_PREFIX}DATA"])
+    for name, f in fields.items():
+        key = _ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = _coerce(name, str(f.type), env[key])
+    values.update({k: v for k, v in flags.items() if v is not None})
+    for key in ("data_dir", "model_cache_dir"):
+        if key in values and values[key] is not None:
+            values[key] = Path(values[key])
+    try:
+        return Settings(**values)
+    except TypeError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _coerce(name: str, type_name: str, raw: str) -> Any:
+    try:
+        if type_name == "bool":
+            low = raw.strip().lower()
+            if low in _BOOL_TRUE:
+                return True
+            if low in _BOOL_FALSE:
+                return False
+            raise ValueError(raw)
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"PODDARKIV_{name.upper()}: cannot read {raw!r} as {type_name}") from exc
+    if type_name.startswith("Path"):
+        return Path(raw)
+    return raw

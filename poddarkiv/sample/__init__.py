@@ -1,0 +1,1 @@
+"""The bundled sample podcast feed, its audio and transcripts."""
