@@ -1,0 +1,63 @@
+"""Text normalisation for matching Swedish words: folding, word lists and URL slugs.
+
+Swedish keeps å, ä and ö as letters of their own (``får`` and ``far`` are different words), so
+:func:`fold` removes only the *other* accents (``idéburen`` → ``ideburen``) and leaves those three
+alone. :func:`slugify` goes further and writes them as ``a``/``a``/``o`` for ASCII URLs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+__all__ = ["fold", "plain_text", "slugify", "words"]
+
+_KEEP = frozenset("åäöÅÄÖ")
+_SPECIAL = str.maketrans({"æ": "ä", "Æ": "Ä", "ø": "ö", "Ø": "Ö", "ß": "ss"})
+_WORD = re.compile(r"\w+")
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def _strip_accent(ch: str) -> str:
+    if ch in _KEEP or ch.isascii():
+        return ch
+    base = unicodedata.normalize("NFD", ch)
+    return "".join(c for c in base if not unicodedata.combining(c)) or ch
+
+
+def fold(text: str, *, lower: bool = True) -> str:
+    """``text`` with accents other than å/ä/ö removed (and lower-cased unless ``lower=False``).
+
+    >>> fold("Idéburet Offentligt Partnerskap")
+    'ideburet offentligt partnerskap'
+    """
+    text = unicodedata.normalize("NFC", text).translate(_SPECIAL)
+    folded = "".join(_strip_accent(ch) for ch in text)
+    return folded.lower() if lower else folded
+
+
+def words(text: str) -> list[str]:
+    """The folded, lower-case words of ``text``; punctuation, hyphens and colons split words.
+
+    >>> words("IOP-avtalet och EU:s regler")
+    ['iop', 'avtalet', 'och', 'eu', 's', 'regler']
+    """
+    return [w for w in _WORD.findall(fold(text)) if w != "_"]
+
+
+def slugify(text: str) -> str:
+    """An ASCII URL slug.
+
+    >>> slugify("Förvaltningsrätten i Göteborg")
+    'forvaltningsratten-i-goteborg'
+    """
+    ascii_text = fold(text).translate(str.maketrans("åäö", "aao"))
+    return _NON_SLUG.sub("-", ascii_text).strip("-")
+
+
+def plain_text(markup: str) -> str:
+    """Show notes without HTML: tags become spaces, entities are decoded, space is squeezed."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
