@@ -1,0 +1,88 @@
+"""Transcripts out: plain text, WebVTT, SubRip and JSON, like Whisper's writer family.
+
+``render_transcript(t, "vtt")`` gives the text; ``write_transcript(t, "vtt", out)`` writes it to
+an open text stream. JSON goes through :mod:`poddarkiv.archive.codec`, so it is the same wire
+format the catalogue stores and reads back.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from typing import TextIO
+
+from poddarkiv.archive.codec import transcript_to_dict
+from poddarkiv.archive.models import Segment, Transcript
+
+from poddarkiv.errors import ConfigError
+
+__all__ = ["FORMATS", "format_timestamp", "render_transcript", "write_transcript"]
+
+#: The formats ``poddarkiv export`` offers.
+FORMATS = ("txt", "vtt", "srt", "json")
+
+
+def format_timestamp(seconds: float, *, decimal: str = ".") -> str:
+    """``HH:MM:SS.mmm`` (WebVTT) or, with ``decimal=","``, ``HH:MM:SS,mmm`` (SubRip)."""
+    millis = max(0, round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal}{millis:03d}"
+
+
+def _cues(transcript: Transcript) -> list[tuple[Segment, str]]:
+    """Segments with text, each as one line (cue text may not hold a blank line)."""
+    pairs = [(s, " ".join(s.text.split())) for s in transcript.segments]
+    return [(s, text) for s, text in pairs if text]
+
+
+def _txt(transcript: Transcript, out: TextIO) -> None:
+    for _, text in _cues(transcript):
+        out.write(text + "\n")
+
+
+def _vtt_escape(text: str) -> str:
+    # WebVTT §4.2.2: "&" and "<" start markup in cue text, and "-->" may not appear in it.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _vtt(transcript: Transcript, out: TextIO) -> None:
+    out.write("WEBVTT\n\n")
+    for segment, text in _cues(transcript):
+        start, end = format_timestamp(segment.start), format_timestamp(segment.end)
+        out.write(f"{start} --> {end}\n{_vtt_escape(text)}\n\n")
+
+
+def _srt(transcript: Transcript, out: TextIO) -> None:
+    for number, (segment, text) in enumerate(_cues(transcript), start=1):
+        start = format_timestamp(segment.start, decimal=",")
+        end = format_timestamp(segment.end, decimal=",")
+        out.write(f"{number}\n{start} --> {end}\n{text}\n\n")
+
+
+def _json(transcript: Transcript, out: TextIO) -> None:
+    json.dump(transcript_to_dict(transcript), out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+_WRITERS: dict[str, Callable[[Transcript, TextIO], None]] = {
+    "txt": _txt, "vtt": _vtt, "srt": _srt, "json": _json,
+}
+
+
+def write_transcript(transcript: Transcript, fmt: str, out: TextIO) -> None:
+    """Write ``transcript`` to ``out`` in ``fmt`` (one of :data:`FORMATS`)."""
+    writer = _WRITERS.get(fmt)
+    if writer is None:
+        expected = ", ".join(FORMATS)
+        raise ConfigError(f"unknown transcript format {fmt!r}: expected one of {expected}")
+    writer(transcript, out)
+
+
+def render_transcript(transcript: Transcript, fmt: str) -> str:
+    """``transcript`` as text in ``fmt`` (one of :data:`FORMATS`)."""
+    buffer = io.StringIO()
+    write_transcript(transcript, fmt, buffer)
+    return buffer.getvalue()

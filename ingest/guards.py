@@ -1,0 +1,162 @@
+"""Guards against Whisper's known failure modes, as pure functions over segments.
+
+Whisper sometimes loops (the same phrase over and over), writes text over silence or music
+(often subtitle credits it learnt from video: "Textning.nu", "Tack för att ni tittade"), or
+emits far more text than the time could hold. :func:`apply_guards` drops or trims such segments
+and returns a note for each change, which goes into ``Transcript.notes`` so nothing vanishes
+silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from poddarkiv.archive.models import Segment
+
+__all__ = [
+    "CREDIT_MARKERS",
+    "STOCK_PHRASES",
+    "GuardLimits",
+    "GuardResult",
+    "apply_guards",
+    "collapse_loops",
+    "normalise",
+]
+
+#: Substrings of subtitle credits, never spoken content: a segment holding one is dropped.
+CREDIT_MARKERS = (
+    "textning.nu", "svensktextning", "amara.org", "undertexter från", "undertexter av",
+    "textad av", "textat av", "undertextning",
+)
+#: Sign-offs Whisper invents over silence; dropped only when they are the whole segment.
+STOCK_PHRASES = (
+    "tack för att ni tittade", "tack för att du tittade", "tack för att ni har tittat",
+    "tack för att du har tittat", "tack för tittandet", "glöm inte att prenumerera",
+    "prenumerera på kanalen",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardLimits:
+    """Thresholds; the silence pair mirrors Whisper's own ``no_speech`` and ``logprob`` ones."""
+
+    no_speech_prob: float = 0.6
+    avg_logprob: float = -1.0
+    #: Fluent Swedish runs at 12-18 characters a second, spaces included.
+    max_chars_per_s: float = 30.0
+    min_chars_for_rate: int = 40
+    #: Repeated whole segments count as a loop from this many words (short "Ja." may repeat).
+    min_loop_words: int = 3
+    max_phrase_words: int = 8
+    min_phrase_repeats: int = 3
+    min_word_repeats: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class GuardResult:
+    """The segments that survived, and what happened to the others."""
+
+    segments: tuple[Segment, ...]
+    notes: tuple[str, ...]
+
+
+def normalise(text: str) -> str:
+    """Lowercase words without punctuation, for comparing texts (å, ä, ö kept)."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _where(segment: Segment) -> str:
+    text = " ".join(segment.text.split())
+    quoted = text if len(text) <= 60 else text[:57] + "..."
+    return f"{segment.start:.1f}-{segment.end:.1f} s: {quoted!r}"
+
+
+def _drop_reason(segment: Segment, limits: GuardLimits) -> str | None:
+    """Why a segment is dropped on its own, or ``None`` to keep it."""
+    norm = normalise(segment.text)
+    if any(marker in segment.text.lower() for marker in CREDIT_MARKERS):
+        return "subtitle credit"
+    if norm in STOCK_PHRASES:
+        return "stock phrase"
+    if (segment.no_speech_prob is not None and segment.avg_logprob is not None
+            and segment.no_speech_prob > limits.no_speech_prob
+            and segment.avg_logprob < limits.avg_logprob):
+        return "text over silence"
+    chars = len(segment.text.strip())
+    if chars >= limits.min_chars_for_rate:
+        rate = chars / max(segment.end - segment.start, 1e-3)
+        if rate > limits.max_chars_per_s:
+            return f"runaway length ({rate:.0f} characters/s)"
+    return None
+
+
+def _repeats(keys: Sequence[str], start: int, width: int) -> int:
+    """How many times ``keys[start:start + width]`` occurs back to back from ``start``."""
+    phrase, count = keys[start: start + width], 1
+    while keys[start + count * width: start + (count + 1) * width] == phrase:
+        count += 1
+    return count
+
+
+def collapse_loops(tokens: Sequence[str], limits: GuardLimits = GuardLimits(),
+                   ) -> tuple[list[int], list[tuple[str, int]]]:
+    """Indices of ``tokens`` to keep when each back-to-back repeated phrase is kept once.
+
+    A phrase of 2 to ``max_phrase_words`` words loops from ``min_phrase_repeats`` repeats; a
+    single word from ``min_word_repeats``. Also returns each ``(phrase, repeats)`` collapsed.
+    """
+    keys = [normalise(t) for t in tokens]
+    keep: list[int] = []
+    loops: list[tuple[str, int]] = []
+    i = 0
+    while i < len(tokens):
+        for width in range(1, limits.max_phrase_words + 1):
+            count = _repeats(keys, i, width) if i + 2 * width <= len(keys) else 1
+            needed = limits.min_word_repeats if width == 1 else limits.min_phrase_repeats
+            if count >= needed:
+                keep.extend(range(i, i + width))
+                loops.append((" ".join(tokens[i: i + width]), count))
+                i += width * count
+                break
+        else:
+            keep.append(i)
+            i += 1
+    return keep, loops
+
+
+def _trim_loops(segment: Segment, limits: GuardLimits) -> tuple[Segment, list[str]]:
+    tokens = segment.text.split()
+    keep, loops = collapse_loops(tokens, limits)
+    if not loops:
+        return segment, []
+    words = segment.words
+    words = tuple(words[i] for i in keep) if len(words) == len(tokens) else ()
+    lead = segment.text[: len(segment.text) - len(segment.text.lstrip())]
+    text = lead + " ".join(tokens[i] for i in keep)
+    notes = [f"guards: collapsed {phrase!r} repeated {count} times at {segment.start:.1f} s"
+             for phrase, count in loops]
+    return dataclasses.replace(segment, text=text, words=words), notes
+
+
+def apply_guards(segments: Sequence[Segment], *, limits: GuardLimits = GuardLimits(),
+                 ) -> GuardResult:
+    """Drop hallucinated and runaway segments, collapse loops, and say what was done."""
+    kept: list[Segment] = []
+    notes: list[str] = []
+    for segment in segments:
+        reason = _drop_reason(segment, limits)
+        if reason is not None:
+            notes.append(f"guards: dropped {reason} at {_where(segment)}")
+            continue
+        segment, loop_notes = _trim_loops(segment, limits)
+        notes.extend(loop_notes)
+        norm = normalise(segment.text)
+        if (kept and norm == normalise(kept[-1].text)
+                and len(norm.split()) >= limits.min_loop_words):
+            notes.append(f"guards: dropped repeated segment at {_where(segment)}")
+            continue
+        kept.append(segment)
+    return GuardResult(segments=tuple(kept), notes=tuple(notes))

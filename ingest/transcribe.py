@@ -1,0 +1,331 @@
+"""Speech to text: one :class:`Transcriber` protocol, two Whisper engines on the same weights.
+
+``faster-whisper`` (CTranslate2; int8 on CPU, float16 on CUDA) is the default and
+``openai-whisper`` (PyTorch) the reference. Both take the decoded 16 kHz array from
+:func:`poddarkiv.ingest.audio.decode_audio`, and :func:`make_transcriber` gives them the same
+weights (see :mod:`poddarkiv.ingest.model`). Engine results become our
+:class:`~poddarkiv.archive.models.Transcript` here and only here, after the guards in
+:mod:`poddarkiv.ingest.guards` have had their say.
+
+Long audio is fed to the engine in windows of about half an hour cut at quiet moments, which
+bounds the engines' working memory whatever the episode's length.
+"""
+
+from __future__ import annotations
+
+import importlib
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from unittest import mock
+
+import numpy as np
+from poddarkiv.archive.models import Segment, Transcript, Word
+from poddarkiv.ingest.audio import SAMPLE_RATE, plan_windows
+from poddarkiv.ingest.guards import apply_guards
+from poddarkiv.ingest.model import ResolvedModel, resolve_model
+
+from poddarkiv.config import Settings
+from poddarkiv.errors import ConfigError, ModelError, TranscriptionError
+
+__all__ = [
+    "GLOSSARY_PROMPT",
+    "WINDOW_S",
+    "FasterWhisperTranscriber",
+    "OpenAIWhisperTranscriber",
+    "Progress",
+    "TranscribeOptions",
+    "Transcriber",
+    "make_transcriber",
+]
+
+#: Domain words offered to the decoder as context when ``glossary`` is on.
+GLOSSARY_PROMPT = (
+    "Idéburet offentligt partnerskap (IOP), LOU, upphandling, Konkurrensverket, statsstöd, "
+    "civilsamhället."
+)
+#: Longest stretch of audio handed to an engine at once, and where to look for a quiet cut.
+WINDOW_S = 30 * 60.0
+WINDOW_SEARCH_S = 30.0
+#: openai-whisper's mel frames are 10 ms (HOP_LENGTH 160 samples at 16 kHz).
+_SECONDS_PER_FRAME = 160 / SAMPLE_RATE
+_ENGINE_ERRORS = (RuntimeError, ValueError, IndexError, OSError)
+
+Progress = Callable[[float, float], None]
+"""Called with (seconds of audio done, total seconds)."""
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TranscribeOptions:
+    """How to transcribe. ``language="auto"`` detects it from the first window."""
+
+    language: str = "sv"
+    beam_size: int = 5
+    vad: bool = False
+    word_timestamps: bool = False
+    glossary: bool = False
+    threads: int = 0
+    device: str = "cpu"
+    compute_type: str | None = None
+    window_s: float = WINDOW_S
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TranscribeOptions:
+        """The options ``settings`` asks for."""
+        return cls(language=settings.language, beam_size=settings.beam_size, vad=settings.vad,
+                   word_timestamps=settings.word_timestamps, glossary=settings.glossary,
+                   threads=settings.threads, device=settings.device)
+
+    @property
+    def fixed_language(self) -> str | None:
+        """The language to force, or ``None`` to detect."""
+        return None if self.language == "auto" else self.language
+
+    @property
+    def prompt(self) -> str | None:
+        """The initial prompt: the glossary when it is on."""
+        return GLOSSARY_PROMPT if self.glossary else None
+
+    @property
+    def resolved_compute_type(self) -> str:
+        """``compute_type``, else int8 on CPU and float16 on CUDA."""
+        return self.compute_type or ("float16" if self.device == "cuda" else "int8")
+
+
+class Transcriber(Protocol):
+    """Turns decoded audio (16 kHz mono float32) into a transcript."""
+
+    name: str
+
+    def transcribe(self, audio: np.ndarray, *, episode_id: str,
+                   progress: Progress | None = None) -> Transcript:
+        """Transcribe ``audio``; ``progress`` hears (seconds done, total seconds)."""
+        ...
+
+
+WindowRunner = Callable[[np.ndarray, float, str | None, Callable[[float], None]],
+                        tuple[list[Segment], str]]
+
+
+def _run_windows(audio: np.ndarray, options: TranscribeOptions, run: WindowRunner,
+                 progress: Progress | None) -> tuple[list[Segment], str]:
+    """Feed ``audio`` to ``run`` window by window; segments come back in episode time."""
+    total = len(audio) / SAMPLE_RATE
+    language, segments = options.fixed_language, []
+
+    def reporter(offset: float) -> Callable[[float], None]:
+        def report(done: float) -> None:
+            if progress is not None:
+                progress(min(offset + done, total), total)
+        return report
+
+    for start, end in plan_windows(audio, window_s=options.window_s, search_s=WINDOW_SEARCH_S):
+        offset = start / SAMPLE_RATE
+        found, detected = run(audio[start:end], offset, language, reporter(offset))
+        segments.extend(found)
+        language = language or detected
+        reporter(0.0)(end / SAMPLE_RATE)
+    return segments, language or "und"
+
+
+def _finish(engine: str, model: ResolvedModel, episode_id: str, audio: np.ndarray,
+            found: tuple[list[Segment], str], clock: Clock) -> Transcript:
+    segments, language = found
+    guarded = apply_guards(segments)
+    return Transcript(
+        episode_id=episode_id, source="whisper", language=language, segments=guarded.segments,
+        engine=engine, model=model.name, model_sha256=model.sha256,
+        duration_s=len(audio) / SAMPLE_RATE, created=clock(), notes=guarded.notes,
+    )
+
+
+def _word(start: float, end: float, text: str, probability: float | None, offset: float) -> Word:
+    return Word(start=offset + float(start), end=offset + float(end), text=text,
+                probability=None if probability is None else float(probability))
+
+
+class FasterWhisperTranscriber:
+    """faster-whisper on a CTranslate2 model folder; the model loads on first use, once.
+
+    ``engine`` is an already-loaded ``faster_whisper.WhisperModel`` (or a fake, in tests).
+    """
+
+    name = "faster-whisper"
+
+    def __init__(self, model: ResolvedModel, options: TranscribeOptions | None = None, *,
+                 clock: Clock = _utcnow, engine: Any = None) -> None:
+        if model.kind == "whisper-checkpoint":
+            raise ModelError(f"{model.path}: faster-whisper needs a CTranslate2 model folder")
+        self.model, self.options, self._clock = model, options or TranscribeOptions(), clock
+        self._engine: Any = engine
+
+    def _load(self) -> Any:
+        if self._engine is None:
+            from faster_whisper import WhisperModel
+
+            o = self.options
+            try:
+                self._engine = WhisperModel(
+                    str(self.model.path), device=o.device, compute_type=o.resolved_compute_type,
+                    cpu_threads=o.threads, local_files_only=True)
+            except _ENGINE_ERRORS as exc:
+                raise ModelError(f"faster-whisper cannot load {self.model.path}: {exc}") from exc
+        return self._engine
+
+    def _window(self, chunk: np.ndarray, offset: float, language: str | None,
+                report: Callable[[float], None]) -> tuple[list[Segment], str]:
+        o = self.options
+        pieces, info = self._load().transcribe(
+            chunk, language=language, beam_size=o.beam_size, vad_filter=o.vad,
+            word_timestamps=o.word_timestamps, initial_prompt=o.prompt)
+        segments = []
+        for piece in pieces:  # a generator: decoding happens as we iterate
+            words = tuple(_word(w.start, w.end, w.word, w.probability, offset)
+                          for w in piece.words or ())
+            segments.append(Segment(
+                start=offset + float(piece.start), end=offset + float(piece.end), text=piece.text,
+                avg_logprob=float(piece.avg_logprob), no_speech_prob=float(piece.no_speech_prob),
+                words=words))
+            report(piece.end)
+        return segments, str(info.language)
+
+    def transcribe(self, audio: np.ndarray, *, episode_id: str,
+                   progress: Progress | None = None) -> Transcript:
+        """Transcribe ``audio``; see :class:`Transcriber`."""
+        try:
+            found = _run_windows(audio, self.options, self._window, progress)
+        except _ENGINE_ERRORS as exc:
+            raise TranscriptionError(f"faster-whisper failed on {episode_id}: {exc}") from exc
+        return _finish(self.name, self.model, episode_id, audio, found, self._clock)
+
+
+class _FrameCounter:
+    """Stands in for tqdm inside openai-whisper's ``transcribe()``, which has no progress hook
+    but reports the mel frames it has done to its tqdm bar."""
+
+    def __init__(self, report: Callable[[float], None]) -> None:
+        self._report, self._frames = report, 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _FrameCounter:
+        return self
+
+    def __enter__(self) -> _FrameCounter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, frames: int) -> None:
+        self._frames += frames
+        self._report(self._frames * _SECONDS_PER_FRAME)
+
+
+def _segment_from_dict(d: dict[str, Any], offset: float) -> Segment:
+    words = tuple(_word(w["start"], w["end"], w["word"], w.get("probability"), offset)
+                  for w in d.get("words") or ())
+    return Segment(start=offset + float(d["start"]), end=offset + float(d["end"]),
+                   text=str(d["text"]), avg_logprob=float(d["avg_logprob"]),
+                   no_speech_prob=float(d["no_speech_prob"]), words=words)
+
+
+class OpenAIWhisperTranscriber:
+    """openai-whisper on a ``.pt`` checkpoint; the model loads on first use, once.
+
+    It has no voice-activity filter, so ``vad=True`` is refused rather than ignored.
+    ``engine`` is an already-loaded ``whisper.model.Whisper``.
+    """
+
+    name = "openai-whisper"
+
+    def __init__(self, model: ResolvedModel, options: TranscribeOptions | None = None, *,
+                 clock: Clock = _utcnow, engine: Any = None) -> None:
+        options = options or TranscribeOptions()
+        if model.kind != "whisper-checkpoint":
+            raise ModelError(f"{model.path}: openai-whisper needs a .pt checkpoint "
+                             "(resolve_model converts CTranslate2 weights into one)")
+        if options.vad:
+            raise ConfigError("openai-whisper has no voice-activity filter: use faster-whisper")
+        self.model, self.options, self._clock = model, options, clock
+        self._engine: Any = engine
+
+    def _load(self) -> Any:
+        if self._engine is None:
+            try:
+                self._engine = _load_whisper_checkpoint(self.model, self.options)
+            except (*_ENGINE_ERRORS, KeyError, TypeError) as exc:
+                raise ModelError(f"openai-whisper cannot load {self.model.path}: {exc}") from exc
+        return self._engine
+
+    def _window(self, chunk: np.ndarray, offset: float, language: str | None,
+                report: Callable[[float], None]) -> tuple[list[Segment], str]:
+        import whisper
+
+        o = self.options
+        module = importlib.import_module("whisper.transcribe")
+        with mock.patch.object(module, "tqdm", types.SimpleNamespace(tqdm=_FrameCounter(report))):
+            result = whisper.transcribe(
+                self._load(), chunk, language=language, beam_size=o.beam_size, best_of=5,
+                fp16=o.device == "cuda", word_timestamps=o.word_timestamps,
+                initial_prompt=o.prompt, verbose=None)
+        segments = [_segment_from_dict(d, offset) for d in result["segments"]]
+        return segments, str(result["language"])
+
+    def transcribe(self, audio: np.ndarray, *, episode_id: str,
+                   progress: Progress | None = None) -> Transcript:
+        """Transcribe ``audio``; see :class:`Transcriber`."""
+        try:
+            found = _run_windows(audio, self.options, self._window, progress)
+        except _ENGINE_ERRORS as exc:
+            raise TranscriptionError(f"openai-whisper failed on {episode_id}: {exc}") from exc
+        return _finish(self.name, self.model, episode_id, audio, found, self._clock)
+
+
+def _load_whisper_checkpoint(model: ResolvedModel, options: TranscribeOptions) -> Any:
+    """What ``whisper.load_model(path)`` does, plus the alignment heads word timestamps need."""
+    import torch
+    import whisper
+    from whisper.model import ModelDimensions, Whisper
+
+    if options.threads > 0:
+        torch.set_num_threads(options.threads)
+    checkpoint = torch.load(model.path, map_location="cpu", weights_only=True)
+    net = Whisper(ModelDimensions(**checkpoint["dims"]))
+    net.load_state_dict(checkpoint["model_state_dict"])
+    heads: Sequence[Sequence[int]] | None = checkpoint.get("alignment_heads")
+    if heads:
+        mask = torch.zeros(net.dims.n_text_layer, net.dims.n_text_head, dtype=torch.bool)
+        for layer, head in heads:
+            mask[layer, head] = True
+        net.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+    else:  # OpenAI's own checkpoints carry their SHA-256 in their download URL
+        for size, url in whisper._MODELS.items():
+            if model.sha256 and model.sha256 in url:
+                net.set_alignment_heads(whisper._ALIGNMENT_HEADS[size])
+    return net.to(options.device)
+
+
+_ENGINES: dict[str, type[FasterWhisperTranscriber] | type[OpenAIWhisperTranscriber]] = {
+    FasterWhisperTranscriber.name: FasterWhisperTranscriber,
+    OpenAIWhisperTranscriber.name: OpenAIWhisperTranscriber,
+}
+
+
+def make_transcriber(settings: Settings) -> Transcriber:
+    """The engine ``settings.engine`` on the weights ``settings.model``, resolved offline.
+
+    Resolving may assemble the bundled model or convert it for openai-whisper (once per cache
+    folder); the engine itself loads on its first transcription.
+    """
+    engine = _ENGINES.get(settings.engine)
+    if engine is None:
+        raise ConfigError(f"unknown engine {settings.engine!r}: expected one of "
+                          + ", ".join(_ENGINES))
+    model = resolve_model(settings.model, cache_dir=settings.models_dir, engine=settings.engine)
+    return engine(model, TranscribeOptions.from_settings(settings))
