@@ -1,0 +1,37 @@
+"""Settings come from flags, then PODDARKIV_* variables, then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from poddarkiv.config import Settings, settings_from_env
+from poddarkiv.errors import ConfigError
+
+
+def test_defaults_work_offline_in_swedish() -> None:
+    s = settings_from_env({})
+    assert s == Settings()
+    assert (s.language, s.engine, s.model, s.prefer) == ("sv", "faster-whisper", "base", "publisher")
+    assert s.models_dir == s.data_dir / "models"
+
+
+def test_environment_overrides_defaults_and_flags_override_environment() -> None:
+    env = {"PODDARKIV_DATA": "/srv/arkiv", "PODDARKIV_BEAM_SIZE": "2", "PODDARKIV_VAD": "ja",
+           "PODDARKIV_ENGINE": "openai-whisper"}
+    s = settings_from_env(env, engine="faster-whisper")
+    assert s.data_dir == Path("/srv/arkiv")
+    assert (s.beam_size, s.vad, s.engine) == (2, True, "faster-whisper")
+
+
+def test_unset_flags_do_not_override() -> None:
+    s = settings_from_env({"PODDARKIV_PORT": "9000"}, port=None)
+    assert s.port == 9000
+    assert s.replace(port=None, host="0.0.0.0").port == 9000
+
+
+@pytest.mark.parametrize("env", [{"PODDARKIV_PORT": "åtta"}, {"PODDARKIV_VAD": "kanske"}])
+def test_unreadable_environment_values_are_a_config_error(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="PODDARKIV_"):
+        settings_from_env(env)
