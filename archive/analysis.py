@@ -1,0 +1,201 @@
+"""Swedish text analysis for the index and for queries.
+
+Built on what ``whoosh.analysis.LanguageAnalyzer("sv")`` does (Snowball Swedish stemming, the
+Snowball stop list) with four changes:
+
+* **Stop words stay in the index.** Positions are kept for every word, so phrase queries made of
+  stop words (``"inte det"``, ``"och så"``) still match; queries drop stop words from plain
+  word lists instead (:func:`query_words`).
+* **Accents fold** (``é`` → ``e``: ``idéburen`` = ``ideburen``), while ``å``, ``ä`` and ``ö`` are
+  letters of their own. ``æ``/``ø`` fold to ``ä``/``ö`` for Danish and Norwegian names.
+* **Compounds** are split by :class:`~poddarkiv.archive.compounds.CompoundSplitter` and their
+  parts indexed at the compound's position, so ``regler`` finds ``upphandlingsregler``.
+* **Genitive after a colon** (``EU:s``, ``LOU:n``) is dropped: the word is ``eu``.
+
+Stemming is cached: the Snowball stemmer is pure Python and dominates indexing time otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from poddarkiv.archive.compounds import CompoundSplitter, shipped_stems
+from whoosh.analysis import Analyzer, Filter, RegexTokenizer, Token
+from whoosh.lang.snowball.swedish import SwedishStemmer
+from whoosh.lang.stopwords import stoplists
+
+__all__ = [
+    "STOP_WORDS",
+    "TOKEN_PATTERN",
+    "SwedishAnalyzer",
+    "SwedishFilter",
+    "WordInfo",
+    "analyze_word",
+    "default_splitter",
+    "fold",
+    "new_splitter",
+    "stem",
+    "tokenize",
+]
+
+#: Words with an optional ``:suffix`` (``EU:s``); the suffix is dropped by the filter.
+TOKEN_PATTERN = re.compile(r"\w+(?::\w+)?")
+#: Snowball's Swedish stop list (114 words), as Whoosh ships it.
+STOP_WORDS: frozenset[str] = frozenset(stoplists["sv"])
+#: Particles and prefixes that form lexicalised words (``framställning``) and are never parts.
+_PARTICLES = frozenset({
+    "fram", "bort", "ner", "genom", "före", "hem", "kring", "bak", "emot", "inne", "sam", "miss",
+    "fort", "iväg", "ute", "uppe", "nere", "borta", "hemma", "samman", "tillbaka", "ihop", "isär",
+    "förbi", "omkring", "bakom", "framför", "ovan", "utom", "inför", "ombord", "ifrån",
+})
+#: Stems cached before the cache is cleared (a large vocabulary is ~200k words).
+STEM_CACHE_SIZE = 500_000
+
+# Applied after lowercasing, so lowercase letters suffice.
+_FOLD = str.maketrans("éèêëáàâãíìîïóòôõúùûüýæø", "eeeeaaaaiiiioooouuuuyäö")
+_STEMMER = SwedishStemmer()
+_MIN_ET_STEM = 4
+_STEM_CACHE: dict[str, str] = {}
+
+
+def fold(text: str) -> str:
+    """Lowercase and fold accents, keeping å, ä and ö: ``Idéburet`` → ``ideburet``."""
+    return text.lower().translate(_FOLD)
+
+
+def stem(word: str) -> str:
+    """The Swedish stem of a lowercase, folded word (cached).
+
+    Snowball's, plus one step it lacks: the neuter definite ``-et`` goes when what is left is a
+    known word (``partnerskapet`` → ``partnerskap``, ``verket`` → ``verk``; ``planet`` stays).
+    """
+    hit = _STEM_CACHE.get(word)
+    if hit is None:
+        if len(_STEM_CACHE) >= STEM_CACHE_SIZE:
+            _STEM_CACHE.clear()
+        hit = _STEMMER.stem(word)
+        if len(hit) >= _MIN_ET_STEM + 2 and hit.endswith("et"):
+            shorter = _STEMMER.stem(hit[:-2])
+            if len(shorter) >= _MIN_ET_STEM and shorter in shipped_stems():
+                hit = shorter
+        _STEM_CACHE[word] = hit
+    return hit
+
+
+def _word(raw: str) -> str:
+    """A raw token as a folded word, without a genitive after a colon."""
+    word = fold(raw)
+    colon = word.find(":")
+    return word[:colon] if colon > 0 else word
+
+
+def tokenize(text: str) -> Iterator[tuple[str, int, int]]:
+    """``(folded word, start char, end char)`` for each word of ``text``."""
+    for m in TOKEN_PATTERN.finditer(text):
+        yield _word(m.group()), m.start(), m.end()
+
+
+_SPLITTER: CompoundSplitter | None = None
+
+
+def new_splitter() -> CompoundSplitter:
+    """A splitter over the shipped word list, ready to learn an index's own vocabulary."""
+    return CompoundSplitter(shipped_stems(), stem=stem, stops=STOP_WORDS | _PARTICLES)
+
+
+def default_splitter() -> CompoundSplitter:
+    """The process-wide splitter over the shipped word list only (loaded on first use)."""
+    global _SPLITTER
+    if _SPLITTER is None:
+        _SPLITTER = new_splitter()
+    return _SPLITTER
+
+
+@dataclass(frozen=True, slots=True)
+class WordInfo:
+    """How the index sees one query word."""
+
+    word: str
+    stem: str
+    is_stop: bool
+    #: Stems of the compound's parts, ``()`` when the word is not a compound.
+    parts: tuple[str, ...] = ()
+
+
+def analyze_word(word: str, *, splitter: CompoundSplitter | None = None) -> WordInfo:
+    """Analyse one folded query word as the index analysed it."""
+    word = _word(word)
+    splitter = splitter or default_splitter()
+    parts = tuple(stem(p) for p in splitter.split(word))
+    return WordInfo(word, stem(word), word in STOP_WORDS, parts)
+
+
+class SwedishFilter(Filter):  # type: ignore[misc]
+    """Folds, stems (cached) and adds compound parts at the compound's position.
+
+    With ``no_morph`` (Whoosh's spelling words) it yields folded surface words, stop words left
+    out, so "Menade du …?" suggests real words.
+    """
+
+    is_morph = True
+
+    def __init__(self, splitter: CompoundSplitter | None = None) -> None:
+        self._splitter = splitter
+
+    @property
+    def splitter(self) -> CompoundSplitter:
+        return self._splitter or default_splitter()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Whoosh pickles the schema into every commit's TOC: leave the lexicon out.
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._splitter = None
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(self, tokens: Iterator[Token], **kwargs: Any) -> Iterator[Token]:
+        split = self.splitter.split
+        for t in tokens:
+            word = _word(t.text)
+            if getattr(t, "no_morph", False):
+                if word not in STOP_WORDS and not word.isdigit():
+                    t.text = word
+                    yield t
+                continue
+            t.text = stem(word)
+            yield t
+            if t.mode == "index":
+                for part in split(word):
+                    t.text = stem(part)
+                    yield t
+
+
+class SwedishAnalyzer(Analyzer):  # type: ignore[misc]
+    """Tokenizer plus :class:`SwedishFilter`: the analyzer of every Swedish text field."""
+
+    def __init__(self, splitter: CompoundSplitter | None = None) -> None:
+        self.tokenizer = RegexTokenizer(TOKEN_PATTERN)
+        self.filter = SwedishFilter(splitter)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def has_morph(self) -> bool:
+        return True
+
+    def __call__(self, value: str, no_morph: bool = False, **kwargs: Any) -> Iterator[Token]:
+        # Whoosh's tokenizers copy keyword arguments onto the token.
+        tokens: Iterator[Token] = self.filter(self.tokenizer(value, no_morph=no_morph, **kwargs))
+        return tokens

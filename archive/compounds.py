@@ -1,0 +1,172 @@
+"""Swedish compound splitting from a lexicon.
+
+Swedish writes compounds as one word (``upphandlingsregler`` = ``upphandling`` + ``s`` +
+``regler``), so a search for ``regler`` misses them unless the index also holds the parts. The
+splitter knows words by their Snowball stems: the shipped list (``data/swedish-stems.txt.gz``,
+derived from the hunspell-sv dictionary, see ``data/README.md``) plus the corpus's own vocabulary,
+added with :meth:`CompoundSplitter.add_words`.
+
+A word is split into parts that cover it exactly, each at least :data:`MIN_PART_CHARS` long, with
+an optional linking ``s`` (*fogemorfem*) after a part. Among the ways to cover a word, the one with
+the fewest parts wins, then the one whose shortest part is longest, which prefers
+``upphandling|s|regler`` over ``upp|handlingsregler``. Derivational suffixes (``skap``, ``het``)
+and stop words are never parts: ``partnerskap`` stays whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Callable, Iterable
+from functools import cache
+from importlib import resources
+
+__all__ = [
+    "MAX_PARTS",
+    "MIN_KNOWN_SPLIT_CHARS",
+    "MIN_PART_CHARS",
+    "MIN_WORD_CHARS",
+    "CompoundSplitter",
+    "shipped_stems",
+]
+
+#: Parts, and their stems, shorter than this are never split off: three-letter stems (``kom``,
+#: ``kap``, ``ing``) match too many word endings (``kom|munerna``, ``partners|kapet``).
+MIN_PART_CHARS = 4
+#: Words shorter than this are never split.
+MIN_WORD_CHARS = 9
+#: At most this many parts per word; longer chains are usually mis-splits.
+MAX_PARTS = 4
+#: Known words shorter than this are taken as they are (``tjänsterna`` is not ``tjän|s|terna``);
+#: longer known words are nearly always real compounds (``förvaltningsrätten``) and are split.
+MIN_KNOWN_SPLIT_CHARS = 12
+#: Words longer than this are not split (runaway recognition output, URLs).
+MAX_WORD_CHARS = 40
+#: Cached splits per splitter before the cache is cleared.
+CACHE_SIZE = 200_000
+
+_WORDLIST = "swedish-stems.txt.gz"
+
+#: Endings that are suffixes or inflections, not words of their own, though some are in the list.
+NEVER_PARTS = frozenset({
+    "skap", "het", "heter", "ning", "ningar", "else", "ande", "ende", "are", "arna", "erna",
+    "orna", "ligt", "lig", "liga", "isk", "iska", "dom", "sam", "samt", "bar", "aktig", "ism",
+    "ist", "era", "erar", "ering", "tion", "ens", "ets", "ars", "ers", "nad", "ast", "ade",
+    "ena", "ans", "ors", "nde", "nden",
+})
+
+
+@cache
+def shipped_stems() -> frozenset[str]:
+    """The shipped Swedish word list, as Snowball stems (loaded once)."""
+    data = resources.files("poddarkiv.archive").joinpath("data", _WORDLIST).read_bytes()
+    return frozenset(gzip.decompress(data).decode("utf-8").split())
+
+
+class CompoundSplitter:
+    """Splits Swedish compounds into known words; thread-safe, with a bounded cache.
+
+    ``stem`` is the stemmer (the analyzer's cached Snowball stemmer); ``stops`` are words that
+    are never parts.
+    """
+
+    def __init__(self, stems: frozenset[str], *, stem: Callable[[str], str],
+                 stops: Iterable[str] = ()) -> None:
+        self._base = stems
+        self._extra: set[str] = set()
+        self._stem = stem
+        self._never = NEVER_PARTS | frozenset(stops)
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._base) + len(self._extra)
+
+    def _known_stem(self, stem: str) -> bool:
+        return stem in self._base or stem in self._extra
+
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` (lowercase, folded) is a known word of the lexicon."""
+        if word in self._never:
+            return False
+        stem = self._stem(word)
+        if word.endswith("s") and stem == word[:-1]:
+            # A linking or genitive s (``partner|s``) is handled by the splitter itself, so that
+            # ``partnerskap`` does not read as ``partners`` + ``kap``.
+            return False
+        return len(stem) >= MIN_PART_CHARS and stem not in self._never and self._known_stem(stem)
+
+    def add_words(self, words: Iterable[str]) -> int:
+        """Add corpus words (lowercase, folded); return how many stems were new."""
+        new = {self._stem(w) for w in words if len(w) > MIN_PART_CHARS and w.isalpha()}
+        new = {s for s in new if not self._known_stem(s)}
+        if new:
+            with self._lock:
+                self._extra |= new
+                self._cache.clear()
+        return len(new)
+
+    def split(self, word: str) -> tuple[str, ...]:
+        """The parts of ``word`` (lowercase, folded), or ``()`` when it is not a compound."""
+        if len(word) < MIN_WORD_CHARS or len(word) > MAX_WORD_CHARS or not word.isalpha():
+            return ()
+        whole = self._stem(word)
+        if len(whole) < MIN_KNOWN_SPLIT_CHARS and self._known_stem(whole):
+            return ()
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        parts = self._best_cover(word)
+        with self._lock:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[word] = parts
+        return parts
+
+    def _best_cover(self, word: str) -> tuple[str, ...]:
+        memo: dict[str, tuple[str, ...] | None] = {}
+
+        def cover(rest: str, budget: int) -> tuple[str, ...] | None:
+            key = f"{budget}:{rest}"
+            if key in memo:
+                return memo[key]
+            best: tuple[str, ...] | None = (rest,) if self.knows(rest) else None
+            if budget > 1:
+                for i in range(MIN_PART_CHARS, len(rest) - MIN_PART_CHARS + 1):
+                    head = rest[:i]
+                    if not self.knows(head):
+                        continue
+                    for tail in _tails(rest[i:]):
+                        sub = cover(tail, budget - 1)
+                        if sub is not None:
+                            best = _better(best, (head, *sub))
+            memo[key] = best
+            return best
+
+        found = None
+        for i in range(MIN_PART_CHARS, len(word) - MIN_PART_CHARS + 1):
+            head = word[:i]
+            if not self.knows(head):
+                continue
+            for tail in _tails(word[i:]):
+                sub = cover(tail, MAX_PARTS - 1)
+                if sub is not None:
+                    found = _better(found, (head, *sub))
+        return found or ()
+
+
+def _tails(rest: str) -> list[str]:
+    """The remainder as it is, and without a linking ``s`` (``upphandling|s|regler``)."""
+    out = [rest] if len(rest) >= MIN_PART_CHARS else []
+    if rest.startswith("s") and len(rest) > MIN_PART_CHARS:
+        out.append(rest[1:])
+    return out
+
+
+def _better(a: tuple[str, ...] | None, b: tuple[str, ...]) -> tuple[str, ...]:
+    """Fewest parts first, then the longest shortest part, then the longest head."""
+    if a is None:
+        return b
+    ka = (len(a), -min(map(len, a)), -len(a[0]))
+    kb = (len(b), -min(map(len, b)), -len(b[0]))
+    return b if kb < ka else a

@@ -1,0 +1,69 @@
+"""Snippets: a segment's text with the words that matched in ``<mark>``.
+
+A word is marked when its stem, or a compound part's stem, is one the query looked for, or when
+it starts with one of the query's prefixes. Long segments are cut to a window around the first
+mark. Output is escaped HTML (:class:`markupsafe.Markup`), safe to put in a template as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from markupsafe import Markup, escape
+from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, tokenize
+from poddarkiv.archive.compounds import CompoundSplitter
+
+__all__ = ["SNIPPET_CHARS", "highlight", "matched_spans"]
+
+#: Snippets longer than this (characters) are cut around the first match.
+SNIPPET_CHARS = 240
+_CONTEXT_BEFORE_CHARS = 60
+
+
+def matched_spans(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
+                  splitter: CompoundSplitter | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` character spans of the words in ``text`` that the query matched."""
+    spans = []
+    if any(s not in STOP_WORDS for s in stems):
+        # Stop words in a phrase or synonym are not worth a mark of their own everywhere.
+        stems = {s for s in stems if s not in STOP_WORDS}
+    for word, start, end in tokenize(text):
+        if word.startswith(tuple(prefixes)) if prefixes else False:
+            spans.append((start, end))
+            continue
+        info = analyze_word(word, splitter=splitter)
+        if info.stem in stems or any(p in stems for p in info.parts):
+            spans.append((start, end))
+    return spans
+
+
+def _window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    if len(text) <= SNIPPET_CHARS:
+        return 0, len(text)
+    first = spans[0][0] if spans else 0
+    start = max(0, first - _CONTEXT_BEFORE_CHARS)
+    space = text.rfind(" ", 0, start + 1)
+    start = space + 1 if start and space >= 0 else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    space = text.find(" ", end)
+    end = len(text) if space < 0 or space - end > 20 else space
+    return start, end
+
+
+def highlight(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
+              splitter: CompoundSplitter | None = None, mark: bool = True) -> Markup:
+    """``text`` as escaped HTML with matched words in ``<mark>``, cut to a snippet if long."""
+    spans = matched_spans(text, stems, prefixes, splitter=splitter) if mark else []
+    lo, hi = _window(text, spans)
+    out: list[str] = ["…"] if lo > 0 else []
+    pos = lo
+    for start, end in spans:
+        if start < lo or end > hi:
+            continue
+        out.append(str(escape(text[pos:start])))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        pos = end
+    out.append(str(escape(text[pos:hi])))
+    if hi < len(text):
+        out.append("…")
+    return Markup("".join(out))

@@ -1,0 +1,323 @@
+"""The Whoosh index of the archive: writing episodes, searching, rebuilding.
+
+Layout: the index directory (``DataDir.index``) holds generations, ``gen-<stamp>/``, and a file
+``CURRENT`` naming the one in use. :meth:`ArchiveIndex.rebuild` builds a new generation beside
+the old and swaps ``CURRENT`` atomically, so searches never see a half-built index; the
+previous generation is kept for searchers still reading it, older ones are removed.
+
+One writer at a time: writes wait up to :data:`WRITE_LOCK_TIMEOUT_S` for Whoosh's lock and then
+raise :class:`~poddarkiv.errors.IndexError_` (never ``LockError``); a failed write is cancelled,
+which releases the lock. Searchers are shared between threads and replaced, at most every
+:data:`REFRESH_INTERVAL_S`, when another process committed; our own commits refresh at once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from poddarkiv.archive.analysis import new_splitter
+from poddarkiv.archive.index_docs import episode_docs, vocabulary
+from poddarkiv.archive.index_related import related_episodes
+from poddarkiv.archive.models import Episode, Feed, Transcript
+from poddarkiv.archive.query_run import EpisodeInfo, run_search
+from poddarkiv.archive.query_synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
+from poddarkiv.archive.schema import EPISODE, EpisodeThemes, build_schema
+from poddarkiv.archive.search import SearchPage, SearchRequest
+from poddarkiv.archive.store import Catalogue, atomic_write_bytes
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+from whoosh.writing import LockError, SegmentWriter
+
+from poddarkiv.errors import IndexError_
+
+__all__ = ["REFRESH_INTERVAL_S", "WRITE_LOCK_TIMEOUT_S", "ArchiveIndex", "EpisodeThemes"]
+
+#: How long a write waits for another writer before giving up.
+WRITE_LOCK_TIMEOUT_S = 30.0
+_WRITE_LOCK_POLL_S = 0.1
+#: Searchers check for other processes' commits at most this often.
+REFRESH_INTERVAL_S = 1.0
+#: Rebuild: Whoosh's indexing memory limit (MB) per writer.
+REBUILD_LIMITMB = 256
+_CURRENT = "CURRENT"
+
+IndexItem = tuple[Feed, Episode, Transcript | None, EpisodeThemes | None]
+
+
+def _read_current(root: Path) -> Path | None:
+    try:
+        name = (root / _CURRENT).read_text("utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexError_(f"cannot read {root / _CURRENT}: {exc}") from exc
+    return root / name if name and "/" not in name else None
+
+
+def _new_generation(root: Path, schema: Any) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = root / f"gen-{stamp}"
+    path.mkdir(parents=True)
+    windex.create_in(str(path), schema)
+    return path
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Whoosh keeps naive datetimes; ours are UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class ArchiveIndex:
+    """The search index: thread-safe; open with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, root: Path, *, synonyms: Synonyms,
+                 write_timeout_s: float = WRITE_LOCK_TIMEOUT_S) -> None:
+        self.root = root
+        self.synonyms = synonyms
+        self.splitter = new_splitter()
+        self.schema = build_schema(self.splitter)
+        self._write_timeout_s = write_timeout_s
+        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._gen = self._current_generation()
+        self._ix = self._open_ix(self._gen)
+        self._searcher: Searcher | None = None
+        self._checked = 0.0
+        self._leases: dict[int, int] = {}
+        self._retired: list[Searcher] = []
+        self._infos: tuple[Searcher, Mapping[str, EpisodeInfo]] | None = None
+        self._vocab_loaded = False
+
+    @classmethod
+    def open(cls, path: Path, *, synonyms_path: Path | None = None,
+             write_timeout_s: float = WRITE_LOCK_TIMEOUT_S) -> ArchiveIndex:
+        """Open the index at ``path``, creating it if missing.
+
+        Synonyms come from ``synonyms_path``, else ``synonyms.txt`` beside the index directory
+        (in the data directory) when there is one, else the shipped file. Raises
+        :class:`IndexError_` when the index exists but cannot be read.
+        """
+        path = Path(path)
+        if synonyms_path is None and (path.parent / SYNONYMS_FILE).is_file():
+            synonyms_path = path.parent / SYNONYMS_FILE
+        return cls(path, synonyms=load_synonyms(synonyms_path), write_timeout_s=write_timeout_s)
+
+    # -- generations --------------------------------------------------------------------
+
+    def _current_generation(self) -> Path:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexError_(f"cannot create index directory {self.root}: {exc}") from exc
+        gen = _read_current(self.root)
+        if gen is not None and gen.is_dir():
+            return gen
+        gen = _new_generation(self.root, self.schema)
+        atomic_write_bytes(self.root / _CURRENT, gen.name.encode("utf-8"))
+        return gen
+
+    def _open_ix(self, gen: Path) -> FileIndex:
+        try:
+            return windex.open_dir(str(gen), schema=self.schema)
+        except Exception as exc:  # Whoosh raises many kinds for a broken index
+            raise IndexError_(f"cannot open search index {gen}: {exc}; run `poddarkiv reindex`"
+                              ) from exc
+
+    def _follow_current(self) -> None:
+        """Switch to the generation ``CURRENT`` names, if a rebuild elsewhere changed it."""
+        gen = _read_current(self.root)
+        if gen is not None and gen != self._gen and gen.is_dir():
+            with self._lock:
+                self._ix = self._open_ix(gen)
+                self._gen = gen
+                self._retire_searcher()
+
+    # -- searchers ----------------------------------------------------------------------
+
+    def _retire_searcher(self) -> None:
+        if self._searcher is not None:
+            self._retired.append(self._searcher)
+            self._searcher = None
+        self._close_idle()
+
+    def _close_idle(self) -> None:
+        for s in list(self._retired):
+            if not self._leases.get(id(s)):
+                s.close()
+                self._retired.remove(s)
+
+    @contextmanager
+    def searcher(self) -> Iterator[Searcher]:
+        """A current searcher, shared between threads; do not keep it past the ``with``."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= REFRESH_INTERVAL_S or self._searcher is None:
+                self._checked = now
+                self._follow_current()
+                if self._searcher is not None and not self._searcher.up_to_date():
+                    self._retire_searcher()
+            if self._searcher is None:
+                self._searcher = self._ix.searcher()
+            s = self._searcher
+            self._leases[id(s)] = self._leases.get(id(s), 0) + 1
+        try:
+            yield s
+        finally:
+            with self._lock:
+                self._leases[id(s)] -= 1
+                self._close_idle()
+
+    def refresh(self) -> None:
+        """Make the next search see every commit, ours or another process's."""
+        with self._lock:
+            self._checked = 0.0
+
+    # -- writing ------------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self, ix: FileIndex | None = None, **kwargs: Any) -> Iterator[SegmentWriter]:
+        with self._write_lock:
+            if ix is None:
+                self._follow_current()
+                ix = self._ix
+            try:
+                writer = ix.writer(timeout=self._write_timeout_s, delay=_WRITE_LOCK_POLL_S,
+                                   **kwargs)
+            except LockError as exc:
+                raise IndexError_("the search index is busy with another writer; "
+                                  "try again shortly") from exc
+            try:
+                yield writer
+                writer.commit()
+            except BaseException as exc:
+                writer.cancel()
+                if isinstance(exc, IndexError_ | KeyboardInterrupt):
+                    raise
+                raise IndexError_(f"writing the search index failed: {exc}") from exc
+        self.refresh()
+
+    def _learn_vocabulary(self, items: list[IndexItem]) -> None:
+        """Teach the compound splitter the corpus's words (the index's, then this batch's)."""
+        if not self._vocab_loaded:
+            with self.searcher() as s:
+                if "spell_text" in s.schema:
+                    self.splitter.add_words(b.decode("utf-8") for b in s.lexicon("spell_text"))
+            self._vocab_loaded = True
+        self.splitter.add_words(vocabulary(t for _, _, t, _ in items if t is not None))
+
+    def index_episode(self, feed: Feed, episode: Episode, transcript: Transcript | None, *,
+                      themes: EpisodeThemes | None = None) -> None:
+        """Replace the episode's documents with new ones, in one commit."""
+        self.index_many([(feed, episode, transcript, themes)])
+
+    def index_many(self, items: Iterable[IndexItem]) -> int:
+        """Replace the documents of each episode in ``items``; one commit; returns the count."""
+        batch = list(items)
+        if not batch:
+            return 0
+        self._learn_vocabulary(batch)
+        with self._writer() as w:
+            for feed, episode, transcript, themes in batch:
+                w.delete_by_term("episode_id", episode.id)
+                for doc in episode_docs(feed, episode, transcript, themes):
+                    w.add_document(**doc)
+        return len(batch)
+
+    def remove_episode(self, episode_id: str) -> None:
+        """Remove every document of the episode."""
+        with self._writer() as w:
+            w.delete_by_term("episode_id", episode_id)
+
+    def rebuild(self, catalogue: Catalogue, *,
+                themes_for: Callable[[Episode, Transcript | None], EpisodeThemes | None]
+                | None = None) -> int:
+        """Build a fresh index from the catalogue beside the old one and swap it in atomically.
+
+        Returns the number of episodes indexed.
+        """
+        with self._write_lock:
+            gen = _new_generation(self.root, self.schema)
+        count = 0
+        try:
+            ix = self._open_ix(gen)
+            feeds = {f.id: f for f in catalogue.feeds()}
+            with self._writer(ix, limitmb=REBUILD_LIMITMB) as w:
+                for episode in catalogue.episodes():
+                    feed = feeds.get(episode.feed_id) or Feed(id=episode.feed_id, url="")
+                    transcript = catalogue.transcript(episode.id)
+                    self.splitter.add_words(vocabulary([transcript] if transcript else []))
+                    themes = themes_for(episode, transcript) if themes_for else None
+                    for doc in episode_docs(feed, episode, transcript, themes):
+                        w.add_document(**doc)
+                    count += 1
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        self._swap_to(gen)
+        return count
+
+    def _swap_to(self, gen: Path) -> None:
+        with self._lock:
+            previous = self._gen
+            atomic_write_bytes(self.root / _CURRENT, gen.name.encode("utf-8"))
+            self._follow_current()
+            for old in self.root.glob("gen-*"):
+                if old not in (gen, previous):
+                    shutil.rmtree(old, ignore_errors=True)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def doc_counts(self) -> tuple[int, int]:
+        """``(episode documents, segment documents)``."""
+        with self.searcher() as s:
+            episodes = s.doc_frequency("kind", EPISODE)
+            return episodes, s.doc_count() - episodes
+
+    def _episode_infos(self, s: Searcher) -> Mapping[str, EpisodeInfo]:
+        with self._lock:
+            if self._infos is not None and self._infos[0] is s:
+                return self._infos[1]
+        infos = {}
+        for docnum in s.docs_for_query(wq.Term("kind", EPISODE)):
+            f = s.stored_fields(docnum)
+            themes = tuple(t for t in (f.get("ep_themes") or "").split(",") if t)
+            infos[f["episode_id"]] = EpisodeInfo(f["episode_id"], f.get("feed_id", ""),
+                                                 f.get("title", ""), f.get("podcast", ""),
+                                                 _aware(f.get("published")), themes)
+        with self._lock:
+            self._infos = (s, infos)
+        return infos
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """One page of results; problems with the query come back as ``message``."""
+        with self.searcher() as s:
+            return run_search(s, request, splitter=self.splitter, synonyms=self.synonyms,
+                              episodes=lambda: self._episode_infos(s))
+
+    def related(self, episode_id: str, *, limit: int = 5) -> list[str]:
+        """Ids of episodes most like this one (more-like-this on transcript and metadata)."""
+        with self.searcher() as s:
+            return related_episodes(s, episode_id, limit=limit)
+
+    def close(self) -> None:
+        """Close every searcher; the index stays on disk."""
+        with self._lock:
+            self._retire_searcher()
+            for s in self._retired:
+                s.close()
+            self._retired.clear()
+
+    def __enter__(self) -> ArchiveIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

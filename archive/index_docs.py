@@ -1,0 +1,83 @@
+"""Whoosh documents for one episode: its own document and one per transcript segment."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from poddarkiv.archive.analysis import tokenize
+from poddarkiv.archive.models import Episode, Feed, Transcript
+from poddarkiv.archive.schema import (
+    EPISODE,
+    SEGMENT,
+    EpisodeThemes,
+    episode_doc_id,
+    segment_doc_id,
+)
+
+__all__ = ["CORPUS_MIN_COUNT", "episode_docs", "plain_text", "vocabulary"]
+
+#: A corpus word joins the compound lexicon once it occurs this often in a batch.
+CORPUS_MIN_COUNT = 2
+#: Corpus words shorter than this do not join the compound lexicon.
+CORPUS_MIN_CHARS = 5
+#: Descriptions are indexed up to this many characters.
+MAX_DESCRIPTION_CHARS = 20_000
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(markup: str) -> str:
+    """Feed HTML as plain text, for indexing (not for display)."""
+    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    # Whoosh's DATETIME cannot subtract aware datetimes; index UTC without tzinfo.
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
+                 themes: EpisodeThemes | None = None) -> Iterator[dict[str, Any]]:
+    """The episode's document, then one per non-empty segment."""
+    common: dict[str, Any] = {"episode_id": episode.id, "feed_id": episode.feed_id}
+    published = _naive_utc(episode.published)
+    if published is not None:
+        common["published"] = published
+    slugs = themes.slugs if themes else ()
+    if slugs:
+        common["ep_themes"] = ",".join(slugs)
+    yield {
+        **common, "doc_id": episode_doc_id(episode.id), "kind": EPISODE,
+        "title": episode.title or "",
+        "description": plain_text(episode.description or "")[:MAX_DESCRIPTION_CHARS],
+        "podcast": feed.title or "",
+    }
+    if transcript is None:
+        return
+    seg_themes = themes.segments if themes else {}
+    for i, seg in enumerate(transcript.segments):
+        text = seg.text.strip()
+        if not text:
+            continue
+        doc = {**common, "doc_id": segment_doc_id(episode.id, i), "kind": SEGMENT, "seg": i,
+               "start": float(seg.start), "end": float(seg.end), "text": text}
+        if seg_themes.get(i):
+            doc["seg_themes"] = ",".join(seg_themes[i])
+        yield doc
+
+
+def vocabulary(transcripts: Iterable[Transcript]) -> set[str]:
+    """Words frequent enough in ``transcripts`` to count as corpus vocabulary."""
+    counts: Counter[str] = Counter()
+    for t in transcripts:
+        for seg in t.segments:
+            counts.update(w for w, _, _ in tokenize(seg.text)
+                          if len(w) >= CORPUS_MIN_CHARS and w.isalpha())
+    return {w for w, n in counts.items() if n >= CORPUS_MIN_COUNT}

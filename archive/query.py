@@ -1,0 +1,166 @@
+"""Our own small query language, parsed without Whoosh's parser.
+
+What a user can write::
+
+    upphandling partnerskap     both words (in one passage, or in the episode's title/description)
+    "inte det"                  a phrase; stop words count
+    iop OR lou                  either
+    -statsstöd                  not this word (or -"a phrase")
+    upphandl*                   words starting with this (at least MIN_PREFIX_CHARS letters)
+
+Everything else is text: ``title:x``, ``[a TO b]``, ``?``, a bare ``*`` and parentheses are not
+syntax, so Whoosh's field, range and wildcard queries (which can take minutes) cannot be asked
+for. Problems become :attr:`ParsedQuery.notes` (Swedish, shown to the user), never exceptions;
+:func:`parse_strict` raises :class:`~poddarkiv.errors.QueryError` for callers who want that.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from poddarkiv.archive.analysis import tokenize
+
+from poddarkiv.errors import QueryError
+
+__all__ = [
+    "MAX_CLAUSES",
+    "MAX_QUERY_CHARS",
+    "MIN_PREFIX_CHARS",
+    "Clause",
+    "ParsedQuery",
+    "parse_query",
+    "parse_strict",
+]
+
+#: Longer queries are cut here (characters).
+MAX_QUERY_CHARS = 200
+#: At most this many words, phrases and prefixes; the rest are ignored.
+MAX_CLAUSES = 12
+#: At most this many words in one phrase.
+MAX_PHRASE_WORDS = 10
+#: ``pa*`` would expand to thousands of words: a prefix needs at least this many letters.
+MIN_PREFIX_CHARS = 3
+
+ClauseKind = Literal["word", "phrase", "prefix"]
+
+_LEX = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One word, phrase or prefix: ``words`` are folded (lowercase, é → e)."""
+
+    kind: ClauseKind
+    words: tuple[str, ...]
+    negated: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """A query as clauses: every group must match (one of its clauses), no excluded one may."""
+
+    groups: tuple[tuple[Clause, ...], ...] = ()
+    excluded: tuple[Clause, ...] = ()
+    #: Friendly problem descriptions, in Swedish.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        return tuple(c for group in self.groups for c in group)
+
+
+def _clean(q: str) -> tuple[str, list[str]]:
+    notes: list[str] = []
+    q = unicodedata.normalize("NFC", q)
+    q = "".join(ch if ch.isprintable() else " " for ch in q).replace("\u201c", '"')
+    q = q.replace("\u201d", '"').replace("\u201e", '"')
+    if len(q) > MAX_QUERY_CHARS:
+        q = q[:MAX_QUERY_CHARS]
+        notes.append(f"Sökningen var för lång och kortades till {MAX_QUERY_CHARS} tecken.")
+    return q.strip(), notes
+
+
+def _word_clauses(raw: str, negated: bool, notes: list[str]) -> list[Clause]:
+    """Clauses from one bare token: punctuation splits it; a final ``*`` makes a prefix."""
+    prefix = raw.endswith("*")
+    words = [w for w, _, _ in tokenize(raw.replace("_", " "))]
+    if not words:
+        return []
+    out = [Clause("word", (w,), negated) for w in words]
+    if prefix:
+        last = words[-1]
+        if len(last) >= MIN_PREFIX_CHARS:
+            out[-1] = Clause("prefix", (last,), negated)
+        else:
+            notes.append(f"”{last}*” är för kort för att söka på början av ord "
+                         f"(minst {MIN_PREFIX_CHARS} bokstäver); sökte på ”{last}”.")
+    return out
+
+
+def _lex(q: str, notes: list[str]) -> list[Clause | Literal["OR"]]:
+    items: list[Clause | Literal["OR"]] = []
+    for m in _LEX.finditer(q):
+        neg_phrase, phrase, bare = m.group(1), m.group(2), m.group(3)
+        if bare is None:
+            words = tuple(w for w, _, _ in tokenize(phrase))[:MAX_PHRASE_WORDS]
+            if len(words) == 1:
+                items.append(Clause("word", words, bool(neg_phrase)))
+            elif words:
+                items.append(Clause("phrase", words, bool(neg_phrase)))
+        elif bare in ("OR", "|", "ELLER"):
+            items.append("OR")
+        else:
+            negated = bare.startswith("-") and len(bare) > 1
+            items.extend(_word_clauses(bare.lstrip("-+") if negated else bare.lstrip("+"),
+                                       negated, notes))
+    return items
+
+
+def parse_query(q: str) -> ParsedQuery:
+    """Parse ``q`` leniently: never raises; problems are in ``notes``."""
+    q, notes = _clean(q or "")
+    groups: list[list[Clause]] = []
+    excluded: list[Clause] = []
+    pending_or = False
+    count = 0
+    for item in _lex(q, notes):
+        if item == "OR":
+            pending_or = bool(groups)
+            continue
+        if count >= MAX_CLAUSES:
+            notes.append(f"Bara de {MAX_CLAUSES} första orden användes.")
+            break
+        count += 1
+        if item.negated:
+            excluded.append(item)
+        elif pending_or:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+        pending_or = False
+    if not groups:
+        if excluded:
+            notes.append("Sökningen behöver minst ett ord som inte är uteslutet med minus.")
+        elif q:
+            notes.append("Sökningen innehöll inga ord att söka på.")
+    return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded),
+                       tuple(dict.fromkeys(notes)))
+
+
+def parse_strict(q: str) -> ParsedQuery:
+    """Parse ``q``; raise :class:`QueryError` with the first problem instead of noting it."""
+    parsed = parse_query(q)
+    if parsed.notes:
+        raise QueryError(parsed.notes[0])
+    return parsed

@@ -1,0 +1,220 @@
+"""Run a search on a Whoosh searcher: collect, group per episode, page, highlight.
+
+Hits are collected once, with at most :data:`MAX_PASSAGES` segments per episode (Whoosh's
+collapse), at most :data:`MAX_COLLECT` documents and at most :data:`SEARCH_TIME_LIMIT_S`
+seconds; only the episodes on the requested page have their passages read and highlighted.
+When exact matching finds fewer than :data:`FEW_EPISODES` episodes, rare words are matched
+approximately as well, and a "Menade du …?" suggestion is built from the index's own words.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as dtime
+
+from poddarkiv.archive.analysis import STOP_WORDS
+from poddarkiv.archive.compounds import CompoundSplitter
+from poddarkiv.archive.highlight import highlight
+from poddarkiv.archive.query import parse_query
+from poddarkiv.archive.query_build import CompiledQuery, compile_query
+from poddarkiv.archive.query_synonyms import Synonyms
+from poddarkiv.archive.schema import EPISODE
+from poddarkiv.archive.search import EpisodeHit, PassageHit, SearchPage, SearchRequest
+from whoosh import query as wq
+from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.searching import Searcher
+
+__all__ = ["FEW_EPISODES", "MAX_COLLECT", "MAX_PASSAGES", "EpisodeInfo", "run_search"]
+
+#: Documents collected per search; deeper results are not paged to.
+MAX_COLLECT = 1_000
+#: Passages kept per episode.
+MAX_PASSAGES = 3
+#: Searching stops after this long and answers with what it has.
+SEARCH_TIME_LIMIT_S = 0.8
+#: Fewer episodes than this turn on fuzzy matching and suggestions.
+FEW_EPISODES = 3
+#: Words in fewer documents than this are "rare" and may be matched approximately.
+RARE_DOC_FREQ = 3
+#: Suggestions: at most this many edits, and the first letter must match.
+SUGGEST_MAX_EDITS = 2
+
+TIMED_OUT_MESSAGE = "Sökningen tog för lång tid; resultaten kan vara ofullständiga."
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeInfo:
+    """What a hit shows about its episode, read once per searcher from the episode documents."""
+
+    episode_id: str
+    feed_id: str
+    title: str
+    feed_title: str
+    published: datetime | None
+    themes: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Group:
+    episode_id: str
+    score: float
+    segments: list[tuple[float, int]]
+    metadata: bool = False
+
+
+def _filters(request: SearchRequest) -> list[wq.Query]:
+    out: list[wq.Query] = []
+    if request.podcast:
+        out.append(wq.Term("feed_id", request.podcast))
+    if request.theme:
+        out.append(wq.Term("ep_themes", request.theme.lower()))
+    if request.date_from or request.date_to:
+        # Whoosh stores naive datetimes: ours are UTC.
+        lo = datetime.combine(request.date_from, dtime.min) if request.date_from else None
+        hi = datetime.combine(request.date_to, dtime.max) if request.date_to else None
+        out.append(wq.DateRange("published", lo, hi))
+    return out
+
+
+def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[list[_Group], bool]:
+    """Hits grouped per episode in rank order, and whether time ran out."""
+    sortedby = None if request.sort == "relevance" else "published"
+    inner = searcher.collector(limit=MAX_COLLECT, sortedby=sortedby,
+                               reverse=request.sort == "newest", collapse="episode_id",
+                               collapse_limit=MAX_PASSAGES + 1)
+    # SIGALRM only works in the main thread; the site searches from worker threads.
+    tlc = TimeLimitCollector(inner, timelimit=SEARCH_TIME_LIMIT_S, use_alarm=False)
+    timed_out = False
+    try:
+        searcher.search_with_collector(q, tlc)
+    except TimeLimit:
+        timed_out = True
+    results = tlc.results()
+    reader = searcher.reader()
+    episode_col = reader.column_reader("episode_id")
+    kind_col = reader.column_reader("kind")
+    groups: dict[str, _Group] = {}
+    for rank, (score, docnum) in enumerate(results.top_n):
+        eid = episode_col[docnum]
+        score = float(score) if sortedby is None else float(-rank)
+        group = groups.get(eid)
+        if group is None:
+            group = groups[eid] = _Group(eid, score, [])
+        if kind_col[docnum] == EPISODE:
+            group.metadata = True
+        elif len(group.segments) < MAX_PASSAGES:
+            group.segments.append((score, docnum))
+    return list(groups.values()), timed_out
+
+
+def _passages(searcher: Searcher, group: _Group, compiled: CompiledQuery,
+              request: SearchRequest, splitter: CompoundSplitter) -> tuple[PassageHit, ...]:
+    out = []
+    for score, docnum in group.segments:
+        fields = searcher.stored_fields(docnum)
+        text = fields.get("text", "")
+        snippet = highlight(text, compiled.stems, compiled.prefixes, splitter=splitter,
+                            mark=request.highlight)
+        out.append(PassageHit(float(fields.get("start", 0.0)), float(fields.get("end", 0.0)),
+                              text, snippet, score, int(fields.get("seg", -1))))
+    if request.sort != "relevance":
+        out.sort(key=lambda p: p.start)
+    return tuple(out)
+
+
+def _suggest(searcher: Searcher, request: SearchRequest, compiled: CompiledQuery) -> str | None:
+    """The query with words the index does not know replaced by close words it does know."""
+    reader = searcher.reader()
+    if "spell_text" not in reader.schema:
+        return None
+    q = request.q
+    changed = False
+    for word, stem in compiled.words:
+        if word in STOP_WORDS or reader.doc_frequency("text", stem) > 0 or len(word) < 3:
+            continue
+        best: tuple[int, float, str] | None = None
+        for dist in range(1, SUGGEST_MAX_EDITS + 1):
+            for cand in reader.terms_within("spell_text", word, dist, prefix=1):
+                if cand != word:
+                    key = (dist, -reader.frequency("spell_text", cand), cand)
+                    best = key if best is None or key < best else best
+            if best:
+                break
+        if best:
+            q = _replace_word(q, word, best[2])
+            changed = True
+    return q if changed else None
+
+
+def _replace_word(q: str, word: str, new: str) -> str:
+    from poddarkiv.archive.analysis import tokenize
+
+    for folded, start, end in tokenize(q):
+        if folded == word:
+            return q[:start] + new + q[end:]
+    return q
+
+
+def _rare(searcher: Searcher, compiled: CompiledQuery) -> frozenset[str]:
+    reader = searcher.reader()
+    return frozenset(w for w, s in compiled.words if w not in STOP_WORDS and len(w) >= 4
+                     and reader.doc_frequency("text", s) < RARE_DOC_FREQ)
+
+
+def run_search(searcher: Searcher, request: SearchRequest, *, splitter: CompoundSplitter,
+               synonyms: Synonyms, episodes: Callable[[], Mapping[str, EpisodeInfo]],
+               clock: Callable[[], float] = time.perf_counter) -> SearchPage:
+    """Search, group and page; every query problem becomes ``message``, never an exception."""
+    t0 = clock()
+    parsed = parse_query(request.q)
+    notes = list(parsed.notes)
+    compiled = compile_query(parsed, searcher.reader(), splitter=splitter, synonyms=synonyms)
+    if compiled.query is None:
+        return SearchPage(request, message=" ".join(notes) or None,
+                          elapsed_ms=(clock() - t0) * 1000)
+    filters = _filters(request)
+    q = wq.And([compiled.query, *filters]) if filters else compiled.query
+    groups, timed_out = _collect(searcher, q, request)
+    fuzzy = False
+    if len(groups) < FEW_EPISODES and (rare := _rare(searcher, compiled)):
+        fuzzy_c = compile_query(parsed, searcher.reader(), splitter=splitter, synonyms=synonyms,
+                                fuzzy=rare)
+        assert fuzzy_c.query is not None
+        fq = wq.And([fuzzy_c.query, *filters]) if filters else fuzzy_c.query
+        more, timed_out_f = _collect(searcher, fq, request)
+        if len(more) > len(groups):
+            groups, compiled, fuzzy, timed_out = more, fuzzy_c, True, timed_out_f
+    suggestion = _suggest(searcher, request, compiled) if len(groups) < FEW_EPISODES else None
+    if timed_out:
+        notes.append(TIMED_OUT_MESSAGE)
+    return _page(searcher, request, groups, compiled, splitter, episodes(), suggestion,
+                 " ".join(notes) or None, fuzzy, t0, clock)
+
+
+def _page(searcher: Searcher, request: SearchRequest, groups: list[_Group],
+          compiled: CompiledQuery, splitter: CompoundSplitter, infos: Mapping[str, EpisodeInfo],
+          suggestion: str | None, message: str | None, fuzzy: bool, t0: float,
+          clock: Callable[[], float]) -> SearchPage:
+    total = len(groups)
+    pages = math.ceil(total / request.per_page) if total else 0
+    page = max(1, min(request.page, pages or 1))
+    shown = groups[(page - 1) * request.per_page:page * request.per_page]
+    hits = []
+    for g in shown:
+        info = infos.get(g.episode_id)
+        hits.append(EpisodeHit(
+            g.episode_id, info.feed_id if info else "", info.title if info else g.episode_id,
+            info.feed_title if info else "", info.published if info else None, g.score,
+            _passages(searcher, g, compiled, request, splitter), g.metadata))
+    themes: Counter[str] = Counter()
+    for g in groups:
+        info = infos.get(g.episode_id)
+        if info:
+            themes.update(info.themes)
+    return SearchPage(request, tuple(hits), total, page, pages, suggestion, message,
+                      dict(themes.most_common()), (clock() - t0) * 1000, fuzzy)

@@ -1,0 +1,165 @@
+"""What a search asks for and what it answers: requests, hits and pages.
+
+:class:`SearchRequest` is built from untrusted parameters with :meth:`SearchRequest.from_params`,
+which clamps and tolerates anything (``page=abc``, ``-1``, ``1e3``, 5,000 digits) and never
+raises. :class:`SearchPage` is what :meth:`ArchiveIndex.search
+<poddarkiv.archive.index.ArchiveIndex.search>` returns: episodes, each with its best passages,
+plus a friendly ``message`` when the query had a problem (never an exception).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Literal, get_args
+
+from markupsafe import Markup
+
+__all__ = [
+    "DEFAULT_PER_PAGE",
+    "MAX_PAGE",
+    "MAX_PER_PAGE",
+    "EpisodeHit",
+    "PassageHit",
+    "SearchPage",
+    "SearchRequest",
+    "Sort",
+]
+
+Sort = Literal["relevance", "newest", "oldest"]
+
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 50
+#: Pages beyond this are not served (nobody reads page 1,001; deep paging costs).
+MAX_PAGE = 100
+_INT = re.compile(r"[+-]?\d{1,9}")
+_FALSE = frozenset({"0", "false", "no", "nej", "off"})
+_MIN_YEAR, _MAX_YEAR = 1900, 2100
+
+
+def _int(raw: str | None, default: int, lo: int, hi: int) -> int:
+    if raw is None or not _INT.fullmatch(raw.strip()):
+        return default
+    return max(lo, min(hi, int(raw.strip())))
+
+
+def _date(raw: str | None) -> date | None:
+    if not raw or len(raw) > 10:
+        return None
+    try:
+        value = date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return value if _MIN_YEAR <= value.year <= _MAX_YEAR else None
+
+
+def _text(raw: str | None, limit: int) -> str | None:
+    value = (raw or "").strip()[:limit]
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """One search: the query text, filters, sort and page."""
+
+    q: str
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    podcast: str | None = None
+    theme: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: Sort = "relevance"
+    highlight: bool = True
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> SearchRequest:
+        """A request from query-string parameters, clamped; never raises.
+
+        Keys: ``q``, ``page``, ``per_page``, ``podcast``, ``theme``, ``from``/``date_from``,
+        ``to``/``date_to``, ``sort``, ``highlight``.
+        """
+        get = params.get
+        sort = get("sort") or "relevance"
+        return cls(
+            q=(get("q") or "")[:10_000],
+            page=_int(get("page"), 1, 1, MAX_PAGE),
+            per_page=_int(get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+            podcast=_text(get("podcast"), 200),
+            theme=_text(get("theme"), 100),
+            date_from=_date(get("date_from") or get("from")),
+            date_to=_date(get("date_to") or get("to")),
+            sort=sort if sort in get_args(Sort) else "relevance",  # type: ignore[arg-type]
+            highlight=(get("highlight") or "1").strip().lower() not in _FALSE,
+        )
+
+    def to_params(self) -> dict[str, str]:
+        """The request as query-string parameters (defaults left out), for links."""
+        out = {"q": self.q}
+        if self.page != 1:
+            out["page"] = str(self.page)
+        if self.per_page != DEFAULT_PER_PAGE:
+            out["per_page"] = str(self.per_page)
+        for key, value in (("podcast", self.podcast), ("theme", self.theme)):
+            if value:
+                out[key] = value
+        if self.date_from:
+            out["from"] = self.date_from.isoformat()
+        if self.date_to:
+            out["to"] = self.date_to.isoformat()
+        if self.sort != "relevance":
+            out["sort"] = self.sort
+        if not self.highlight:
+            out["highlight"] = "0"
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PassageHit:
+    """One matching segment: its time, text and highlighted snippet (escaped HTML)."""
+
+    start: float
+    end: float
+    text: str
+    snippet_html: Markup
+    score: float
+    #: The segment's position in its transcript.
+    index: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeHit:
+    """One episode that matched, with its best passages first."""
+
+    episode_id: str
+    feed_id: str
+    title: str
+    feed_title: str
+    published: datetime | None
+    score: float
+    passages: tuple[PassageHit, ...]
+    #: The title, description or podcast title matched (not only the transcript).
+    matched_metadata: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of grouped results."""
+
+    request: SearchRequest
+    hits: tuple[EpisodeHit, ...] = ()
+    total_episodes: int = 0
+    page: int = 1
+    pages: int = 0
+    #: "Menade du …?": the query with likely misrecognised words replaced.
+    suggestion: str | None = None
+    #: A friendly description of a problem with the query, in Swedish.
+    message: str | None = None
+    #: Matching episodes per theme slug.
+    theme_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    elapsed_ms: float = 0.0
+    #: Words were also matched approximately, because exact matching found little.
+    fuzzy: bool = False
