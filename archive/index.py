@@ -25,6 +25,7 @@ from typing import Any
 from poddarkiv.archive.analysis import new_splitter
 from poddarkiv.archive.index_docs import episode_docs, vocabulary
 from poddarkiv.archive.index_related import related_episodes
+from poddarkiv.archive.index_whoosh import patch_whoosh
 from poddarkiv.archive.models import Episode, Feed, Transcript
 from poddarkiv.archive.query_run import EpisodeInfo, run_search
 from poddarkiv.archive.query_synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
@@ -50,6 +51,8 @@ REFRESH_INTERVAL_S = 1.0
 REBUILD_LIMITMB = 256
 _CURRENT = "CURRENT"
 
+patch_whoosh()
+
 IndexItem = tuple[Feed, Episode, Transcript | None, EpisodeThemes | None]
 
 
@@ -69,11 +72,6 @@ def _new_generation(root: Path, schema: Any) -> Path:
     path.mkdir(parents=True)
     windex.create_in(str(path), schema)
     return path
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """Whoosh keeps naive datetimes; ours are UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class ArchiveIndex:
@@ -292,7 +290,7 @@ class ArchiveIndex:
             themes = tuple(t for t in (f.get("ep_themes") or "").split(",") if t)
             infos[f["episode_id"]] = EpisodeInfo(f["episode_id"], f.get("feed_id", ""),
                                                  f.get("title", ""), f.get("podcast", ""),
-                                                 _aware(f.get("published")), themes)
+                                                 f.get("published"), themes)
         with self._lock:
             self._infos = (s, infos)
         return infos

@@ -6,7 +6,6 @@ import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from poddarkiv.archive.analysis import tokenize
@@ -15,6 +14,7 @@ from poddarkiv.archive.schema import (
     EPISODE,
     SEGMENT,
     EpisodeThemes,
+    day_number,
     episode_doc_id,
     segment_doc_id,
 )
@@ -36,20 +36,13 @@ def plain_text(markup: str) -> str:
     return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
 
 
-def _naive_utc(value: datetime | None) -> datetime | None:
-    # Whoosh's DATETIME cannot subtract aware datetimes; index UTC without tzinfo.
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
 def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
                  themes: EpisodeThemes | None = None) -> Iterator[dict[str, Any]]:
     """The episode's document, then one per non-empty segment."""
     common: dict[str, Any] = {"episode_id": episode.id, "feed_id": episode.feed_id}
-    published = _naive_utc(episode.published)
-    if published is not None:
-        common["published"] = published
+    if episode.published is not None:
+        common["published"] = episode.published
+        common["day"] = day_number(episode.published)
     slugs = themes.slugs if themes else ()
     if slugs:
         common["ep_themes"] = ",".join(slugs)

@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from datetime import time as dtime
 
 from poddarkiv.archive.analysis import STOP_WORDS
 from poddarkiv.archive.compounds import CompoundSplitter
@@ -23,7 +22,7 @@ from poddarkiv.archive.highlight import highlight
 from poddarkiv.archive.query import parse_query
 from poddarkiv.archive.query_build import CompiledQuery, compile_query
 from poddarkiv.archive.query_synonyms import Synonyms
-from poddarkiv.archive.schema import EPISODE
+from poddarkiv.archive.schema import EPISODE, day_number
 from poddarkiv.archive.search import EpisodeHit, PassageHit, SearchPage, SearchRequest
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
@@ -74,16 +73,15 @@ def _filters(request: SearchRequest) -> list[wq.Query]:
     if request.theme:
         out.append(wq.Term("ep_themes", request.theme.lower()))
     if request.date_from or request.date_to:
-        # Whoosh stores naive datetimes: ours are UTC.
-        lo = datetime.combine(request.date_from, dtime.min) if request.date_from else None
-        hi = datetime.combine(request.date_to, dtime.max) if request.date_to else None
-        out.append(wq.DateRange("published", lo, hi))
+        lo = day_number(request.date_from) if request.date_from else None
+        hi = day_number(request.date_to) if request.date_to else None
+        out.append(wq.NumericRange("day", lo, hi))
     return out
 
 
 def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[list[_Group], bool]:
     """Hits grouped per episode in rank order, and whether time ran out."""
-    sortedby = None if request.sort == "relevance" else "published"
+    sortedby = None if request.sort == "relevance" else "day"
     inner = searcher.collector(limit=MAX_COLLECT, sortedby=sortedby,
                                reverse=request.sort == "newest", collapse="episode_id",
                                collapse_limit=MAX_PASSAGES + 1)

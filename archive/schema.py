@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 
 from poddarkiv.archive.analysis import SwedishAnalyzer
 from poddarkiv.archive.compounds import CompoundSplitter
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 __all__ = [
     "EPISODE",
@@ -25,6 +26,7 @@ __all__ = [
     "SEGMENT",
     "EpisodeThemes",
     "build_schema",
+    "day_number",
     "episode_doc_id",
     "segment_doc_id",
 ]
@@ -33,6 +35,8 @@ __all__ = [
 SCHEMA_VERSION = 1
 EPISODE = "ep"
 SEGMENT = "seg"
+
+_EPOCH = date(1970, 1, 1)
 
 #: Field boosts: a word in the title says more about the episode than one in its description.
 TITLE_BOOST = 3.0
@@ -57,15 +61,18 @@ def build_schema(splitter: CompoundSplitter | None = None) -> Schema:
     """The schema, with Swedish analysis using ``splitter`` (the shipped lexicon by default)."""
     sv = SwedishAnalyzer(splitter)
     return Schema(
-        doc_id=ID(stored=True, unique=True),
+        # Stored only: documents are replaced per episode (``episode_id``), never by ``doc_id``.
+        doc_id=STORED(),
         kind=ID(stored=True, sortable=True),
         episode_id=ID(stored=True, sortable=True),
         feed_id=ID(stored=True),
-        published=DATETIME(stored=True, sortable=True),
+        # Days since 1970-01-01 (UTC): 4 index terms a document instead of DATETIME's 16.
+        day=NUMERIC(int, bits=32, signed=True, shift_step=8, sortable=True),
+        published=STORED(),
         ep_themes=KEYWORD(stored=True, commas=True, lowercase=True),
         seg_themes=KEYWORD(stored=True, commas=True, lowercase=True),
         # Segments.
-        seg=NUMERIC(stored=True),
+        seg=STORED(),
         start=STORED(),
         end=STORED(),
         text=TEXT(analyzer=sv, stored=True, phrase=True, spelling=True),
@@ -74,6 +81,13 @@ def build_schema(splitter: CompoundSplitter | None = None) -> Schema:
         description=TEXT(analyzer=sv, stored=False, field_boost=DESCRIPTION_BOOST),
         podcast=TEXT(analyzer=sv, stored=True, field_boost=PODCAST_BOOST),
     )
+
+
+def day_number(value: date | datetime) -> int:
+    """Days since 1970-01-01 (a datetime counts by its UTC date)."""
+    if isinstance(value, datetime):
+        value = (value.astimezone(UTC) if value.tzinfo else value).date()
+    return (value - _EPOCH).days
 
 
 def episode_doc_id(episode_id: str) -> str:
