@@ -1,0 +1,143 @@
+"""Stable identities for feeds and episodes.
+
+Re-ingesting a feed must never duplicate an episode, and a publisher rotating the signed CDN
+token in an enclosure URL must never look like a new episode (which would mean a new download
+and a new transcription). An episode is identified by, in order of preference:
+
+1. its ``<guid>`` (an URL-shaped guid is normalised like an enclosure URL, since many feeds use
+   the enclosure URL itself as the guid);
+2. its normalised enclosure URL: lowercase scheme and host, no default port, no fragment, no
+   tracking redirector prefix, and no query string on a media file (tokens and signatures live
+   there; a query on a ``download.php``-style URL is kept minus known token parameters);
+3. its link;
+4. a hash of its title and publication date.
+
+Our own ids are short hashes: the first :data:`ID_HEX_CHARS` hex digits of a SHA-256, so they
+are safe as file names and stable across runs. A feed's id comes from the first URL we saw
+for it and does not change when the feed moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = [
+    "ID_HEX_CHARS",
+    "episode_id_for",
+    "episode_identity",
+    "feed_id_for",
+    "normalise_feed_url",
+    "normalise_media_url",
+]
+
+#: 64 bits: collisions are negligible for any archive a person could build.
+ID_HEX_CHARS = 16
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_MEDIA_EXTENSIONS = frozenset({
+    "aac", "flac", "m4a", "m4b", "m4v", "mov", "mp2", "mp3", "mp4", "mpga", "oga", "ogg", "opus",
+    "wav", "weba", "webm",
+})
+# Query parameters that carry signatures, expiry times and tracking, never identity.
+_VOLATILE_PARAMS = re.compile(
+    r"^(utm_.*|x-amz-.*|token|auth|expires?|signature|sig|key-pair-id|policy|hash|hmac|ts|"
+    r"timestamp|ttl|_|aw[a-z]*id|aid|source|ref|listeningsessionid)$",
+    re.IGNORECASE,
+)
+# Tracking redirectors put in front of the real enclosure URL ("prefixes"); each pattern
+# matches the host and path of the prefix, and the rest of the path is the real URL.
+_PREFIXES = re.compile(
+    r"^(?:"
+    r"(?:www\.|dts\.)?podtrac\.com/(?:pts/)?redirect\.[a-z0-9]+/"
+    r"|chrt\.fm/track/[^/]+/"
+    r"|(?:www\.)?podtrac\.com/[^/]+/"
+    r"|pdst\.fm/e/"
+    r"|op3\.dev/e(?:,[^/]*)?/"
+    r"|(?:verifi\.)?podscribe\.com/rss/p/"
+    r"|pscrb\.fm/rss/p/"
+    r"|arttrk\.com/p/[^/]+/"
+    r"|mgln\.ai/e/[^/]+/"
+    r"|prfx\.byspotify\.com/e/"
+    r"|claritaspod\.com/measure/"
+    r"|chtbl\.com/track/[^/]+/"
+    r"|tracking\.swap\.fm/track/[^/]+/"
+    r")",
+    re.IGNORECASE,
+)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _split(url: str) -> tuple[str, str, str, str]:
+    """Scheme, lowercase host with any non-default port, path and query of ``url``."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    return scheme, host, parts.path or "/", parts.query
+
+
+def normalise_feed_url(url: str) -> str:
+    """``url`` with lowercase scheme and host, no default port and no fragment.
+
+    The query string stays: ``?show=1`` and ``?show=2`` are different feeds.
+    """
+    scheme, host, path, query = _split(url)
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def normalise_media_url(url: str) -> str:
+    """An enclosure URL reduced to what identifies the file (see the module docstring)."""
+    scheme, host, path, query = _split(url)
+    for _ in range(5):  # prefixes nest ("podtrac → chartable → megaphone"); a bound keeps it sane
+        rest = _PREFIXES.sub("", f"{host}{path}", count=1)
+        if rest == f"{host}{path}":
+            break
+        host, _sep, tail = rest.partition("/")
+        if host.lower() in ("http:", "https:"):  # a prefix that embeds the scheme too
+            host, _sep, tail = tail.lstrip("/").partition("/")
+        host, path = host.lower(), "/" + tail
+    extension = path.rsplit("/", 1)[-1].rpartition(".")[2].lower()
+    if extension in _MEDIA_EXTENSIONS:
+        query = ""
+    else:
+        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+                if not _VOLATILE_PARAMS.match(k)]
+        query = urlencode(sorted(kept))
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def feed_id_for(url: str) -> str:
+    """Our id for a feed first seen at ``url``."""
+    return _digest("feed", normalise_feed_url(url))[:ID_HEX_CHARS]
+
+
+def episode_identity(*, guid: str | None, enclosure_url: str | None, link: str | None,
+                     title: str, published: datetime | None) -> str:
+    """What identifies an episode within its feed, as a tagged string (``"guid:…"``, …)."""
+    if guid and guid.strip():
+        value = guid.strip()
+        if re.match(r"^https?://", value, re.IGNORECASE):
+            value = normalise_media_url(value)
+        return f"guid:{value}"
+    if enclosure_url:
+        return f"enclosure:{normalise_media_url(enclosure_url)}"
+    if link:
+        return f"link:{normalise_feed_url(link)}"
+    when = published.isoformat() if published else ""
+    return f"title:{_digest(title.strip(), when)}"
+
+
+def episode_id_for(feed_id: str, identity: str) -> str:
+    """Our id for the episode with ``identity`` in feed ``feed_id``."""
+    return _digest("episode", feed_id, identity)[:ID_HEX_CHARS]

@@ -1,0 +1,141 @@
+"""Text that came from a feed, made safe to store, index and show.
+
+Feeds carry NUL bytes, control characters, lone surrogates (``&#xD800;``), HTML where plain
+text was promised and titles a megabyte long. Everything a feed says passes through here before
+it becomes part of a record: strings are NFC-normalised, stripped of characters that XML 1.0
+itself forbids (C0 controls other than tab and newline, lone surrogates, U+FFFE/U+FFFF) and of
+C1 controls, and capped in length. URLs survive only when they are absolute ``http``/``https``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+__all__ = [
+    "MAX_LINE_CHARS",
+    "MAX_TEXT_CHARS",
+    "MAX_URL_CHARS",
+    "clean_line",
+    "clean_text",
+    "clean_url",
+    "html_to_text",
+]
+
+#: Titles, names, authors: one line.
+MAX_LINE_CHARS = 1_000
+#: Descriptions and show notes.
+MAX_TEXT_CHARS = 50_000
+#: Longer URLs are almost always tracking junk or an attack.
+MAX_URL_CHARS = 2_048
+#: HTML longer than this is cut before it is parsed (a description is never this long).
+_MAX_HTML_CHARS = 1_000_000
+
+# XML 1.0 §2.2 allows tab, newline and carriage return among the C0 controls; we also drop DEL
+# and the C1 block (0x80-0x9F, almost always a cp1252 text decoded as latin-1), lone surrogates
+# and the two noncharacters U+FFFE and U+FFFF.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_SPACES = re.compile(r"\s+")
+_INLINE_SPACES = re.compile(r"[^\S\n]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_SCHEMES = ("http", "https")
+_BLOCK_TAGS = frozenset({
+    "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer",
+    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section",
+    "table", "tr", "ul",
+})
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
+
+
+def clean_text(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """``value`` as safe multi-line text: NFC, no forbidden characters, stripped, capped."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _BAD_CHARS.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    return text.strip()[:max_chars].rstrip()
+
+
+def clean_line(value: object, *, max_chars: int = MAX_LINE_CHARS) -> str:
+    """``value`` as one safe line: like :func:`clean_text` with all whitespace collapsed."""
+    return _SPACES.sub(" ", clean_text(value, max_chars=max_chars * 2))[:max_chars].strip()
+
+
+def clean_url(value: object, *, base: str | None = None) -> str | None:
+    """An absolute ``http``/``https`` URL, or ``None``.
+
+    ``javascript:``, ``data:``, ``file:`` and every other scheme are refused, as are URLs with
+    whitespace or control characters inside, without a host, or longer than
+    :data:`MAX_URL_CHARS`. A relative URL is resolved against ``base`` when one is given.
+    """
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url or len(url) > MAX_URL_CHARS or _BAD_CHARS.search(url) or _SPACES.search(url):
+        return None
+    if base:
+        try:
+            url = urljoin(base, url)
+        except ValueError:
+            return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError on a port that is not a number
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _SCHEMES or not host:
+        return None
+    return url
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip_depth += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip_depth:
+            self.parts.append(data)
+
+
+def html_to_text(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Readable plain text from an HTML fragment: tags dropped, blocks as paragraphs.
+
+    Text without any markup is only unescaped and cleaned, so plain descriptions keep their
+    line breaks.
+    """
+    raw = clean_text(value, max_chars=_MAX_HTML_CHARS)
+    if "<" not in raw:
+        return clean_text(html.unescape(raw), max_chars=max_chars)
+    extractor = _TextExtractor()
+    try:
+        extractor.feed(raw)
+        extractor.close()
+    except (AssertionError, ValueError):  # html.parser raises these on some broken markup
+        return clean_text(re.sub(r"<[^>]*>", " ", raw), max_chars=max_chars)
+    lines = (_INLINE_SPACES.sub(" ", line).strip() for line in "".join(extractor.parts).split("\n"))
+    text = _MANY_NEWLINES.sub("\n\n", "\n".join(lines))
+    return clean_text(text, max_chars=max_chars)
