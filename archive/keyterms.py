@@ -33,9 +33,10 @@ fick gör göra gjorde kommer komma kom säga säger sa sade tycker tror vet vet
 måste kunna går gå gick ta tar tog se ser såg både andra annat annan två tre första sätt fall del
 dels bra stor stora olika vissa själva hela just även redan aldrig alltid ofta igen tillbaka ner
 fram bort dock därför eftersom medan samt enligt genom bland kring runt hos innan inget inga
-någonting idag sen först precis absolut faktiskt egentligen verkligen okej jo hej tack välkommen
+någonting idag sen först precis absolut faktiskt egentligen verkligen okej jo nej hej tack
 dom bör börjar handlar gäller kallas kallade exempel stället oftast helt ändå eller ens annars
 lika sina avsnitt avsnittet avsnittets podd podden poddens podcast nästa senaste förra gång gången
+välkommen gav ge ger lät låter fyra fem sex sju åtta nio tio
 """
 #: Words never taken as key terms (lower case, unfolded).
 STOP_WORDS: frozenset[str] = frozenset(stoplists["sv"]) | frozenset(_SPOKEN.split())

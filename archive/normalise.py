@@ -18,6 +18,9 @@ _SPECIAL = str.maketrans({"æ": "ä", "Æ": "Ä", "ø": "ö", "Ø": "Ö", "ß": 
 _WORD = re.compile(r"\w+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _TAG = re.compile(r"<[^>]*>")
+# Inline elements vanish without a space ("<b>LOU</b>." stays "LOU."); others separate words.
+_INLINE_TAG = re.compile(
+    r"<\s*/?\s*(?:a|abbr|b|code|em|i|mark|small|span|strong|sub|sup|u)\b[^>]*>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 
@@ -60,4 +63,4 @@ def slugify(text: str) -> str:
 
 def plain_text(markup: str) -> str:
     """Show notes without HTML: tags become spaces, entities are decoded, space is squeezed."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _INLINE_TAG.sub("", markup)))).strip()
