@@ -36,6 +36,7 @@ __all__ = [
     "analyze_word",
     "default_splitter",
     "fold",
+    "inflection_stems",
     "new_splitter",
     "stem",
     "tokenize",
@@ -57,7 +58,9 @@ STEM_CACHE_SIZE = 500_000
 # Applied after lowercasing, so lowercase letters suffice.
 _FOLD = str.maketrans("éèêëáàâãíìîïóòôõúùûüýæø", "eeeeaaaaiiiioooouuuuyäö")
 _STEMMER = SwedishStemmer()
-_MIN_ET_STEM = 4
+#: Definite endings Snowball leaves on (after it took a genitive s, or after -or/-er).
+_DEFINITE_ENDINGS = ("et", "an", "n")
+_MIN_DEFINITE_STEM = 4
 _STEM_CACHE: dict[str, str] = {}
 
 
@@ -69,20 +72,36 @@ def fold(text: str) -> str:
 def stem(word: str) -> str:
     """The Swedish stem of a lowercase, folded word (cached).
 
-    Snowball's, plus one step it lacks: the neuter definite ``-et`` goes when what is left is a
-    known word (``partnerskapet`` → ``partnerskap``, ``verket`` → ``verk``; ``planet`` stays).
+    Snowball's, plus a step it lacks: a definite ending it left (``-et``, ``-an``, ``-n``) goes
+    when what is left is a known word: ``partnerskapet`` → ``partnerskap``, ``skolans`` →
+    ``skol``, ``sponsorn`` → ``spons`` (as ``sponsor``).
     """
     hit = _STEM_CACHE.get(word)
     if hit is None:
         if len(_STEM_CACHE) >= STEM_CACHE_SIZE:
             _STEM_CACHE.clear()
-        hit = _STEMMER.stem(word)
-        if len(hit) >= _MIN_ET_STEM + 2 and hit.endswith("et"):
-            shorter = _STEMMER.stem(hit[:-2])
-            if len(shorter) >= _MIN_ET_STEM and shorter in shipped_stems():
-                hit = shorter
-        _STEM_CACHE[word] = hit
+        hit = _STEM_CACHE[word] = _definite_off(_STEMMER.stem(word))
     return hit
+
+
+def _definite_off(snowball: str) -> str:
+    for ending in _DEFINITE_ENDINGS:
+        if snowball.endswith(ending) and len(snowball) - len(ending) >= _MIN_DEFINITE_STEM:
+            shorter = _STEMMER.stem(snowball[:-len(ending)])
+            if len(shorter) >= _MIN_DEFINITE_STEM and shorter in shipped_stems():
+                return str(shorter)
+    return snowball
+
+
+#: Endings tried on a query word, because Snowball stems some forms of a word differently
+#: (``entreprenad`` → ``entrepren`` but ``entreprenader`` → ``entreprenad``).
+_INFLECTIONS = ("", "er", "ar", "or", "en", "et", "s", "a", "e", "n", "na")
+
+
+def inflection_stems(word: str) -> frozenset[str]:
+    """Stems of a folded word's likely inflected forms, its own stem included."""
+    base = stem(word)
+    return frozenset(stem(x + ending) for x in {word, base} for ending in _INFLECTIONS)
 
 
 def _word(raw: str) -> str:

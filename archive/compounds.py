@@ -37,9 +37,11 @@ MIN_PART_CHARS = 4
 MIN_WORD_CHARS = 9
 #: At most this many parts per word; longer chains are usually mis-splits.
 MAX_PARTS = 4
-#: Known words shorter than this are taken as they are (``tjänsterna`` is not ``tjän|s|terna``);
-#: longer known words are nearly always real compounds (``förvaltningsrätten``) and are split.
+#: Known words (by stem) shorter than this split only without a linking s (``tjänsterna`` is not
+#: ``tjän|s|terna``); longer ones are nearly always real compounds (``förvaltningsrätten``).
 MIN_KNOWN_SPLIT_CHARS = 12
+#: Later parts of a known word need stems at least this long.
+STRICT_TAIL_STEM_CHARS = 5
 #: Words longer than this are not split (runaway recognition output, URLs).
 MAX_WORD_CHARS = 40
 #: Cached splits per splitter before the cache is cleared.
@@ -85,8 +87,8 @@ class CompoundSplitter:
     def _known_stem(self, stem: str) -> bool:
         return stem in self._base or stem in self._extra
 
-    def knows(self, word: str) -> bool:
-        """Whether ``word`` (lowercase, folded) is a known word of the lexicon."""
+    def knows(self, word: str, min_stem: int = MIN_PART_CHARS) -> bool:
+        """Whether ``word`` (lowercase, folded) is a known word whose stem has ``min_stem``+ letters."""
         if word in self._never:
             return False
         stem = self._stem(word)
@@ -94,7 +96,7 @@ class CompoundSplitter:
             # A linking or genitive s (``partner|s``) is handled by the splitter itself, so that
             # ``partnerskap`` does not read as ``partners`` + ``kap``.
             return False
-        return len(stem) >= MIN_PART_CHARS and stem not in self._never and self._known_stem(stem)
+        return len(stem) >= min_stem and stem not in self._never and self._known_stem(stem)
 
     def add_words(self, words: Iterable[str]) -> int:
         """Add corpus words (lowercase, folded); return how many stems were new."""
@@ -110,33 +112,37 @@ class CompoundSplitter:
         """The parts of ``word`` (lowercase, folded), or ``()`` when it is not a compound."""
         if len(word) < MIN_WORD_CHARS or len(word) > MAX_WORD_CHARS or not word.isalpha():
             return ()
-        whole = self._stem(word)
-        if len(whole) < MIN_KNOWN_SPLIT_CHARS and self._known_stem(whole):
-            return ()
+
         hit = self._cache.get(word)
         if hit is not None:
             return hit
-        parts = self._best_cover(word)
+        whole = self._stem(word)
+        # A known word is split only where no linking s is needed and the later parts are longer
+        # (``skol|datorer``, not ``tjän|s|terna`` or ``entre|prenad``); long known words are nearly
+        # always real compounds and split freely.
+        strict = len(whole) < MIN_KNOWN_SPLIT_CHARS and self._known_stem(whole)
+        parts = self._best_cover(word, linking=not strict,
+                                 min_tail=STRICT_TAIL_STEM_CHARS if strict else MIN_PART_CHARS)
         with self._lock:
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.clear()
             self._cache[word] = parts
         return parts
 
-    def _best_cover(self, word: str) -> tuple[str, ...]:
+    def _best_cover(self, word: str, *, linking: bool, min_tail: int) -> tuple[str, ...]:
         memo: dict[str, tuple[str, ...] | None] = {}
 
         def cover(rest: str, budget: int) -> tuple[str, ...] | None:
             key = f"{budget}:{rest}"
             if key in memo:
                 return memo[key]
-            best: tuple[str, ...] | None = (rest,) if self.knows(rest) else None
+            best: tuple[str, ...] | None = (rest,) if self.knows(rest, min_tail) else None
             if budget > 1:
                 for i in range(MIN_PART_CHARS, len(rest) - MIN_PART_CHARS + 1):
                     head = rest[:i]
-                    if not self.knows(head):
+                    if not self.knows(head, min_tail):
                         continue
-                    for tail in _tails(rest[i:]):
+                    for tail in _tails(rest[i:], linking):
                         sub = cover(tail, budget - 1)
                         if sub is not None:
                             best = _better(best, (head, *sub))
@@ -148,17 +154,17 @@ class CompoundSplitter:
             head = word[:i]
             if not self.knows(head):
                 continue
-            for tail in _tails(word[i:]):
+            for tail in _tails(word[i:], linking):
                 sub = cover(tail, MAX_PARTS - 1)
                 if sub is not None:
                     found = _better(found, (head, *sub))
         return found or ()
 
 
-def _tails(rest: str) -> list[str]:
+def _tails(rest: str, linking: bool) -> list[str]:
     """The remainder as it is, and without a linking ``s`` (``upphandling|s|regler``)."""
     out = [rest] if len(rest) >= MIN_PART_CHARS else []
-    if rest.startswith("s") and len(rest) > MIN_PART_CHARS:
+    if linking and rest.startswith("s") and len(rest) > MIN_PART_CHARS:
         out.append(rest[1:])
     return out
 

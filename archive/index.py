@@ -304,7 +304,8 @@ class ArchiveIndex:
     def related(self, episode_id: str, *, limit: int = 5) -> list[str]:
         """Ids of episodes most like this one (more-like-this on transcript and metadata)."""
         with self.searcher() as s:
-            return related_episodes(s, episode_id, limit=limit)
+            ids: list[str] = related_episodes(s, episode_id, limit=limit)
+            return ids
 
     def close(self) -> None:
         """Close every searcher; the index stays on disk."""

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from poddarkiv.archive.analysis import analyze_word, stem
+from poddarkiv.archive.analysis import analyze_word, inflection_stems, stem
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.query import Clause, ParsedQuery
 from poddarkiv.archive.query_synonyms import Synonyms
@@ -68,12 +68,18 @@ class _Builder:
         info = analyze_word(word, splitter=self.splitter)
         self.words.append((info.word, info.stem))
         alts = [self.any_field([info.stem])]
+        for variant in sorted(inflection_stems(info.word) - {info.stem}):
+            if self.indexed(variant):
+                alts.append(self.any_field([variant]))
         if info.parts:
             self.stems.update(info.parts)
             alts += [wq.And([wq.Term(f, p) for p in info.parts]) for f in FIELDS]
         if info.word in self.fuzzy:
             alts += self.near(info.word)
         return wq.Or(alts) if len(alts) > 1 else alts[0]
+
+    def indexed(self, stem: str) -> bool:
+        return any(self.reader.doc_frequency(f, stem) for f in FIELDS)
 
     def near(self, word: str) -> list[wq.Query]:
         """Terms for indexed words a few edits from ``word``.

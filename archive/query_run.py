@@ -113,7 +113,8 @@ def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[l
 def _passages(searcher: Searcher, group: _Group, compiled: CompiledQuery,
               request: SearchRequest, splitter: CompoundSplitter) -> tuple[PassageHit, ...]:
     out = []
-    for score, docnum in group.segments:
+    segments = group.segments or _any_word_segments(searcher, group.episode_id, compiled)
+    for score, docnum in segments:
         fields = searcher.stored_fields(docnum)
         text = fields.get("text", "")
         snippet = highlight(text, compiled.stems, compiled.prefixes, splitter=splitter,
@@ -123,6 +124,19 @@ def _passages(searcher: Searcher, group: _Group, compiled: CompiledQuery,
     if request.sort != "relevance":
         out.sort(key=lambda p: p.start)
     return tuple(out)
+
+
+def _any_word_segments(searcher: Searcher, episode_id: str,
+                       compiled: CompiledQuery) -> list[tuple[float, int]]:
+    """For an episode that matched on its title or description only: passages with any of the
+    query's words, so the hit still shows where in the episode they are spoken."""
+    stems = [s for s in sorted(compiled.stems) if s not in STOP_WORDS]
+    if not stems:
+        return []
+    q = wq.And([wq.Term("episode_id", episode_id),
+                wq.Or([wq.Term("text", s) for s in stems])])
+    results = searcher.search(q, limit=MAX_PASSAGES)
+    return [(float(score), docnum) for score, docnum in results.top_n]
 
 
 def _suggest(searcher: Searcher, request: SearchRequest, compiled: CompiledQuery) -> str | None:
