@@ -139,9 +139,9 @@ def _dims(v: Mapping[str, np.ndarray]) -> dict[str, int]:
 
 
 def _linear(v: Mapping[str, np.ndarray], src: str, dst: str) -> Iterator[tuple[str, np.ndarray]]:
+    # Every Whisper linear and convolution has a bias, except ``key`` (see _split).
     yield f"{dst}.weight", v[f"{src}/weight"]
-    if f"{src}/bias" in v:
-        yield f"{dst}.bias", v[f"{src}/bias"]
+    yield f"{dst}.bias", v[f"{src}/bias"]
 
 
 def _norm(v: Mapping[str, np.ndarray], src: str, dst: str) -> Iterator[tuple[str, np.ndarray]]:

@@ -18,15 +18,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import tempfile
 import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
 
+import httpx
 from poddarkiv.ingest.convert import ensure_whisper_checkpoint
 
 from poddarkiv.errors import ModelError
@@ -124,6 +123,8 @@ class HuggingFaceHub:
     """
 
     probe_timeout_s: float = HUB_PROBE_TIMEOUT_S
+    #: Where to probe; ``None`` means huggingface_hub's endpoint (``HF_ENDPOINT``).
+    endpoint: str | None = None
 
     def fetch(self, name: str, *, cache_dir: Path) -> Path:
         from faster_whisper.utils import download_model
@@ -144,21 +145,24 @@ class HuggingFaceHub:
             raise ModelError(f"could not download model {name!r}: {exc}") from exc
 
     def reachable(self) -> bool:
-        """Whether a TCP connection to the hub opens within ``probe_timeout_s``."""
+        """Whether the hub answers an HTTP request within ``probe_timeout_s``.
+
+        An HTTP answer, not just an open TCP connection: proxies and sandboxes accept
+        connections to anywhere and then never reply.
+        """
         from huggingface_hub import constants
 
-        url = urlsplit(constants.ENDPOINT)
-        address = (url.hostname or "huggingface.co", url.port or 443)
+        url = self.endpoint or constants.ENDPOINT
         result: list[bool] = []
 
         def probe() -> None:
             try:
-                socket.create_connection(address, timeout=self.probe_timeout_s).close()
-                result.append(True)
-            except OSError:
+                response = httpx.head(url, timeout=self.probe_timeout_s)
+                result.append(response.status_code < 500)
+            except httpx.HTTPError:
                 result.append(False)
 
-        # getaddrinfo() has no timeout of its own, so the whole probe runs in a thread we
+        # Name resolution has no timeout of its own, so the probe runs in a thread that we
         # stop waiting for.
         thread = threading.Thread(target=probe, daemon=True)
         thread.start()
@@ -273,10 +277,12 @@ def _local(name: str, path: Path, cache_dir: Path) -> ResolvedModel:
     raise ModelError(f"{path}: expected a CTranslate2 folder or an openai-whisper .pt checkpoint")
 
 
-def _weights(name: str, cache_dir: Path, hub: Hub) -> ResolvedModel:
+def _weights(name: str, cache_dir: Path, hub: Hub, bundled: BundledParts | None,
+             ) -> ResolvedModel:
     if name == BUNDLED_MODEL_NAME:
-        return ResolvedModel("ct2-dir", assemble_bundled_model(cache_dir), name,
-                             BUNDLED_MODEL_SHA256)
+        bundled = bundled or bundled_parts()
+        folder = assemble_bundled_model(cache_dir, bundled=bundled)
+        return ResolvedModel("ct2-dir", folder, name, bundled.sha256)
     path = Path(name).expanduser()
     if path.exists():
         return _local(name, path, cache_dir)
@@ -290,17 +296,18 @@ def _weights(name: str, cache_dir: Path, hub: Hub) -> ResolvedModel:
 
 
 def resolve_model(name: str, *, cache_dir: Path, engine: str, hub: Hub | None = None,
-                  ) -> ResolvedModel:
+                  bundled: BundledParts | None = None) -> ResolvedModel:
     """Resolve ``name`` to weights on disk in the form ``engine`` loads.
 
     For ``openai-whisper``, CTranslate2 weights (bundled, local or from the hub) are converted
     once into a cached checkpoint, so both engines run the same weights. Raises
     :class:`ModelError` for unknown names, broken files, a ``.pt`` file given to faster-whisper,
-    and hub models that are not cached while the hub is unreachable.
+    and hub models that are not cached while the hub is unreachable. ``hub`` and ``bundled``
+    replace the Hugging Face Hub and the installed model packages (tests pass fakes).
     """
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    resolved = _weights(name, cache_dir, hub or HuggingFaceHub())
+    resolved = _weights(name, cache_dir, hub or HuggingFaceHub(), bundled)
     if engine == "faster-whisper" and resolved.kind == "whisper-checkpoint":
         raise ModelError(
             f"{name}: faster-whisper needs a CTranslate2 model folder, not an openai-whisper "

@@ -126,7 +126,8 @@ def _run_windows(audio: np.ndarray, options: TranscribeOptions, run: WindowRunne
                 progress(min(offset + done, total), total)
         return report
 
-    for start, end in plan_windows(audio, window_s=options.window_s, search_s=WINDOW_SEARCH_S):
+    search_s = min(WINDOW_SEARCH_S, options.window_s / 4)
+    for start, end in plan_windows(audio, window_s=options.window_s, search_s=search_s):
         offset = start / SAMPLE_RATE
         found, detected = run(audio[start:end], offset, language, reporter(offset))
         segments.extend(found)

@@ -1,0 +1,109 @@
+"""Guards: each Whisper failure mode is dropped or trimmed, and every change leaves a note."""
+
+from __future__ import annotations
+
+import pytest
+from poddarkiv.archive.models import Segment, Word
+from poddarkiv.ingest.guards import GuardLimits, apply_guards, collapse_loops, normalise
+
+
+def seg(start: float, end: float, text: str, *, logprob: float = -0.3,
+        no_speech: float = 0.05) -> Segment:
+    return Segment(start, end, text, avg_logprob=logprob, no_speech_prob=no_speech)
+
+
+# (description, segment, kept?, note fragment)
+SINGLE_CASES = [
+    ("ordinary speech is kept", seg(0, 4, " Ett idéburet offentligt partnerskap."), True, None),
+    ("subtitle credit anywhere in the text", seg(0, 3, " Textning.nu"), False, "subtitle credit"),
+    ("credit inside a longer line", seg(0, 3, " Svensktextning.nu - tack!"), False,
+     "subtitle credit"),
+    ("Amara credit", seg(0, 3, " Undertexter från Amara.org-gemenskapen"), False,
+     "subtitle credit"),
+    ("stock sign-off as the whole segment", seg(0, 2, " Tack för att ni tittade!"), False,
+     "stock phrase"),
+    ("stock words inside real speech are kept",
+     seg(0, 5, " Tack för att ni tittade in på mötet om LOU."), True, None),
+    ("a podcast's own thanks are kept", seg(0, 2, " Tack för att ni lyssnade."), True, None),
+    ("silence: likely no speech and unsure text",
+     seg(0, 3, " Ja.", logprob=-1.4, no_speech=0.8), False, "text over silence"),
+    ("unsure text where speech is likely is kept",
+     seg(0, 3, " Ja.", logprob=-1.4, no_speech=0.2), True, None),
+    ("likely silence but confident text is kept",
+     seg(0, 3, " Ja.", logprob=-0.2, no_speech=0.8), True, None),
+    ("runaway: 80 characters in one second",
+     seg(0, 1, " " + "upphandling " * 7), False, "runaway length"),
+    ("a short line in a short time is fine", seg(0, 0.5, " Ja, precis."), True, None),
+    ("missing scores never count as silence",
+     Segment(0, 3, " Hej.", avg_logprob=None, no_speech_prob=None), True, None),
+]
+
+
+@pytest.mark.parametrize(("segment", "kept", "note"), [c[1:] for c in SINGLE_CASES],
+                         ids=[c[0] for c in SINGLE_CASES])
+def test_single_segment_guards(segment: Segment, kept: bool, note: str | None) -> None:
+    result = apply_guards([segment])
+    assert (result.segments == (segment,)) is kept
+    if note is None:
+        assert result.notes == ()
+    else:
+        assert len(result.notes) == 1 and note in result.notes[0]
+        assert f"{segment.start:.1f}-{segment.end:.1f} s" in result.notes[0]
+
+
+# (description, tokens, kept tokens, loops)
+LOOP_CASES = [
+    ("no loop", "kommunen valde ett partnerskap", "kommunen valde ett partnerskap", []),
+    ("phrase three times", "och så vidare och så vidare och så vidare slut",
+     "och så vidare slut", [("och så vidare", 3)]),
+    ("punctuation and case do not hide a loop", "Det är IOP. det är iop, Det är IOP!",
+     "Det är IOP.", [("Det är IOP.", 3)]),
+    ("phrase twice is speech", "ja visst ja visst", "ja visst ja visst", []),
+    ("a word six times", "nej " * 6 + "då", "nej då", [("nej", 6)]),
+    ("a word five times is emphasis", "nej " * 5 + "då", "nej " * 5 + "då", []),
+    ("two loops", "a b a b a b c d e c d e c d e", "a b c d e", [("a b", 3), ("c d e", 3)]),
+]
+
+
+@pytest.mark.parametrize(("tokens", "kept", "loops"), [c[1:] for c in LOOP_CASES],
+                         ids=[c[0] for c in LOOP_CASES])
+def test_collapse_loops(tokens: str, kept: str, loops: list[tuple[str, int]]) -> None:
+    words = tokens.split()
+    keep, found = collapse_loops(words)
+    assert " ".join(words[i] for i in keep) == " ".join(kept.split())
+    assert found == loops
+
+
+def test_loop_inside_a_segment_is_trimmed_with_its_words() -> None:
+    text = " partnerskap partnerskap partnerskap partnerskap partnerskap partnerskap klart"
+    words = tuple(Word(i, i + 0.5, " " + w) for i, w in enumerate(text.split()))
+    result = apply_guards([Segment(0, 20, text, -0.3, 0.1, words)])
+    (only,) = result.segments
+    assert only.text == " partnerskap klart"
+    assert [w.text for w in only.words] == [" partnerskap", " klart"]
+    assert result.notes == ("guards: collapsed 'partnerskap' repeated 6 times at 0.0 s",)
+
+
+def test_repeated_segments_keep_the_first() -> None:
+    line = " Det här är inte en upphandling."
+    segments = [seg(0, 3, line), seg(3, 6, line), seg(6, 9, line.upper()), seg(9, 12, " Nej.")]
+    result = apply_guards(segments)
+    assert [s.start for s in result.segments] == [0, 9]
+    assert len(result.notes) == 2
+    assert all("repeated segment" in n for n in result.notes)
+
+
+def test_short_repeated_answers_are_speech() -> None:
+    segments = [seg(0, 1, " Ja."), seg(1, 2, " Ja."), seg(2, 3, " Ja.")]
+    assert apply_guards(segments).segments == tuple(segments)
+
+
+def test_limits_are_adjustable() -> None:
+    strict = GuardLimits(max_chars_per_s=10.0)
+    fast = seg(0, 3, " Ett idéburet offentligt partnerskap, inte LOU.")
+    assert apply_guards([fast]).segments == (fast,)
+    assert apply_guards([fast], limits=strict).segments == ()
+
+
+def test_normalise_keeps_swedish_letters() -> None:
+    assert normalise(" Idéburet, ÖVERENSKOMMELSE; åtagande!") == "idéburet överenskommelse åtagande"
