@@ -1,0 +1,136 @@
+"""The admin page: feed status, the last ingest report, and a button that starts an ingest.
+
+It exists only when ``Settings.admin_token`` is set; otherwise every admin URL is a 404. A
+browser signs in by posting the token once and gets an ``HttpOnly``, ``SameSite=Strict`` cookie
+holding an HMAC of it (never the token). Every POST needs that cookie plus a CSRF token bound to
+it (or an ``Authorization: Bearer`` header, which browsers never send by themselves), and a
+cross-site ``Origin`` is refused outright.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from poddarkiv.site import urls
+from poddarkiv.site.resources import SiteResources, resources
+from poddarkiv.site.security import csrf_token, read_small_body, verify_csrf
+from poddarkiv.site.templating import is_json, respond
+
+__all__ = ["ADMIN_COOKIE", "admin", "admin_ingest", "admin_login", "admin_logout"]
+
+ADMIN_COOKIE = "poddarkiv_admin"
+_COOKIE_PATH = "/admin"
+
+
+def _enabled(site: SiteResources) -> str:
+    token = site.settings.admin_token
+    if not token:
+        raise HTTPException(404)
+    return token
+
+
+def _session_value(site: SiteResources, token: str) -> str:
+    return hmac.new(site.secret, b"session:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+def _bearer_ok(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
+def _session(request: Request, site: SiteResources, token: str) -> str | None:
+    """The admin session cookie's value when it is valid."""
+    cookie = request.cookies.get(ADMIN_COOKIE, "")
+    return cookie if hmac.compare_digest(cookie, _session_value(site, token)) else None
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:  # not sent by every client; the CSRF token still guards the POST
+        return True
+    parts = urlsplit(origin)
+    return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if not _same_origin(request):
+        raise HTTPException(403, "Cross-site request refused")
+    body = await read_small_body(request)
+    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    return {k: v[0] for k, v in parsed.items() if v}
+
+
+def _status(site: SiteResources) -> dict[str, Any]:
+    feeds = [{
+        "id": f.id, "title": f.title or f.url, "url": f.url, "error_count": f.error_count,
+        "last_error": f.last_error,
+        "last_fetched": f.last_fetched.isoformat() if f.last_fetched else None,
+        "next_fetch_after": f.next_fetch_after.isoformat() if f.next_fetch_after else None,
+        "episode_count": site.catalogue.count_episodes(feed_id=f.id),
+    } for f in site.catalogue.feeds()]
+    return {"feeds": feeds, "last_report": site.catalogue.last_report(),
+            "ingest": site.ingest.status() if site.ingest else None,
+            "ingest_available": site.ingest is not None}
+
+
+def admin(request: Request) -> Response:
+    """``/admin``: the sign-in form, or the status page once signed in."""
+    site = resources(request)
+    token = _enabled(site)
+    session = _session(request, site, token)
+    if session is None and not _bearer_ok(request, token):
+        if is_json(request):
+            raise HTTPException(401)
+        return respond(request, "admin_login.html", {"failed": "fel" in request.query_params})
+    data = _status(site)
+    extra = {"csrf": csrf_token(site.secret, session or ""), "started": "startad"
+             in request.query_params, "busy": "upptagen" in request.query_params}
+    return respond(request, "admin.html", data, extra, headers={"cache-control": "no-store"})
+
+
+async def admin_login(request: Request) -> Response:
+    """``POST /admin/logga-in``: check the token, set the session cookie."""
+    site = resources(request)
+    token = _enabled(site)
+    form = await _form(request)
+    if not hmac.compare_digest(form.get("token", ""), token):
+        return RedirectResponse(urls.admin() + "?fel=1", status_code=303)
+    response = RedirectResponse(urls.admin(), status_code=303)
+    response.set_cookie(ADMIN_COOKIE, _session_value(site, token), path=_COOKIE_PATH,
+                        httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+async def admin_logout(request: Request) -> Response:
+    """``POST /admin/logga-ut``: forget the session cookie."""
+    _enabled(resources(request))
+    await _form(request)
+    response = RedirectResponse(urls.home(), status_code=303)
+    response.delete_cookie(ADMIN_COOKIE, path=_COOKIE_PATH)
+    return response
+
+
+async def admin_ingest(request: Request) -> Response:
+    """``POST /admin/ingest``: start an ingest of every known feed (or the one named)."""
+    site = resources(request)
+    token = _enabled(site)
+    form = await _form(request)
+    session = _session(request, site, token)
+    authorised = _bearer_ok(request, token) or (
+        session is not None and verify_csrf(site.secret, session, form.get("csrf")))
+    if not authorised:
+        raise HTTPException(403, "Missing or wrong CSRF token")
+    if site.ingest is None:
+        raise HTTPException(503, "No ingest runner is configured")
+    feed = site.catalogue.feed(form["feed"]) if form.get("feed") else None
+    started = site.ingest.start([feed.url] if feed else [])
+    return RedirectResponse(urls.admin() + ("?startad=1" if started else "?upptagen=1"),
+                            status_code=303)

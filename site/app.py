@@ -1,0 +1,153 @@
+"""The site's factory: ``create_app(settings)`` returns the Starlette application.
+
+Shared resources (the catalogue, the search index, the templates, the ingest job) are opened by
+the lifespan and reach views as ``request.state.site``. Each may be injected instead, which is
+how tests and the CLI hand in what they already have; injected resources are not closed here.
+
+Optional page modules plug in without this file changing: if ``poddarkiv.site.themes_views``
+exists, its ``routes`` are mounted, its ``home_context(request)`` (if any) adds to the home
+page's context, its ``openapi_paths`` (if any) join ``/openapi.json``, and its ``nav_url`` (if
+any) becomes the "Teman" link in the header.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from poddarkiv.archive.store import Catalogue, open_catalogue
+from poddarkiv.config import Settings
+from poddarkiv.errors import PoddarkivError
+from poddarkiv.site import admin, episode_views, search_views, syndication, views
+from poddarkiv.site.i18n import LanguageCookieMiddleware
+from poddarkiv.site.openapi import describe, openapi
+from poddarkiv.site.resources import IngestJob, IngestRunner, SearchIndex, SiteResources
+from poddarkiv.site.security import (
+    BodySizeLimitMiddleware,
+    SecurityHeadersMiddleware,
+    new_secret,
+)
+from poddarkiv.site.templating import STATIC_DIR, make_templates
+
+__all__ = ["STATIC_MAX_AGE_S", "create_app"]
+
+log = logging.getLogger(__name__)
+
+#: Static URLs carry a content hash (``?v=``), so browsers may keep them for a year.
+STATIC_MAX_AGE_S = 365 * 24 * 3600
+_OPTIONAL_PAGES = ("poddarkiv.site.themes_views",)
+
+
+class _CachedStatic(StaticFiles):
+    """Static files with long-lived cache headers."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().file_response(*args, **kwargs)
+        response.headers["cache-control"] = f"public, max-age={STATIC_MAX_AGE_S}, immutable"
+        return response
+
+
+def _pair(path: str, endpoint: Any, name: str) -> list[Route]:
+    """A page and its ``.json`` twin (the twin first, so its suffix is not read as an id)."""
+    json_path = "/index.json" if path == "/" else f"{path}.json"
+    return [Route(json_path, endpoint, name=f"{name}_json"), Route(path, endpoint, name=name)]
+
+
+def _routes(optional: list[ModuleType]) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [
+        *_pair("/", views.home, "home"),
+        *_pair("/sok", search_views.search, "search"),
+        *_pair("/avsnitt/{episode_id}", episode_views.episode, "episode"),
+        Route("/avsnitt/{episode_id}/ljud", episode_views.audio, name="audio"),
+        Route("/avsnitt/{episode_id}/transkript.{fmt}", episode_views.transcript_file,
+              name="transcript"),
+        Route("/avsnitt/{episode_id}/kapitel.json", episode_views.chapters, name="chapters"),
+        Route("/poddar.opml", syndication.opml, name="opml"),
+        *_pair("/poddar", views.podcasts, "podcasts"),
+        Route("/poddar/{feed_id}/rss.xml", syndication.rss, name="rss"),
+        *_pair("/poddar/{feed_id}", views.podcast, "podcast"),
+        *_pair("/hjalp", views.help_page, "help"),
+        *_pair("/om", views.about, "about"),
+        *_pair("/admin", admin.admin, "admin"),
+        Route("/admin/logga-in", admin.admin_login, methods=["POST"], name="admin_login"),
+        Route("/admin/logga-ut", admin.admin_logout, methods=["POST"], name="admin_logout"),
+        Route("/admin/ingest", admin.admin_ingest, methods=["POST"], name="admin_ingest"),
+        Route("/openapi.json", openapi, name="openapi"),
+        Mount("/static", _CachedStatic(directory=STATIC_DIR), name="static"),
+    ]
+    for module in optional:
+        routes.extend(getattr(module, "routes", []))
+    return routes
+
+
+def _optional_modules() -> list[ModuleType]:
+    """Page modules that exist in this tree (an import error inside one is not hidden)."""
+    return [importlib.import_module(name) for name in _OPTIONAL_PAGES
+            if importlib.util.find_spec(name) is not None]
+
+
+def _open_index(catalogue: Catalogue) -> SearchIndex | None:
+    try:
+        from poddarkiv.archive.index import ArchiveIndex
+
+        index: SearchIndex = ArchiveIndex.open(catalogue.data.index)
+        return index
+    except (ImportError, PoddarkivError) as exc:
+        log.warning("search is unavailable: %s", exc)
+        return None
+
+
+def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
+               index: SearchIndex | None = None,
+               ingest_runner: IngestRunner | None = None) -> Starlette:
+    """The site for ``settings.data_dir``.
+
+    ``catalogue`` and ``index`` default to those in the data directory (opened at startup,
+    closed at shutdown; without an index, search answers 503 and the rest still works).
+    ``ingest_runner`` lets the admin page start an ingest; without it the button is off.
+    """
+    optional = _optional_modules()
+    templates = make_templates()
+    templates.env.globals["themes_url"] = next(
+        (m.nav_url for m in optional if hasattr(m, "nav_url")), None)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        cat = catalogue if catalogue is not None else open_catalogue(settings.data_dir)
+        idx = index if index is not None else _open_index(cat)
+        site = SiteResources(
+            settings=settings, catalogue=cat, index=idx, templates=templates,
+            secret=new_secret(), ingest=IngestJob(ingest_runner) if ingest_runner else None,
+            home_context=tuple(m.home_context for m in optional if hasattr(m, "home_context")),
+        )
+        try:
+            yield {"site": site}
+        finally:
+            if index is None and idx is not None and hasattr(idx, "close"):
+                idx.close()
+            if catalogue is None:
+                cat.close()
+
+    app = Starlette(
+        routes=_routes(optional),
+        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(BodySizeLimitMiddleware),
+                    Middleware(LanguageCookieMiddleware)],
+        exception_handlers={HTTPException: views.error_page, Exception: views.error_page},
+        lifespan=lifespan,
+    )
+    app.state.openapi = describe(
+        {k: v for m in optional for k, v in getattr(m, "openapi_paths", {}).items()})
+    return app
+
+

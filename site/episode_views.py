@@ -1,0 +1,229 @@
+"""The episode page: player, full transcript, citation, related episodes; and its files.
+
+``/avsnitt/ID?t=754`` opens the player at 12:34 (a media fragment on the audio URL, so it works
+without JavaScript) and marks the segment playing then. The page carries an ETag built from the
+episode, its current transcript and the language, so a revisit costs a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import mimetypes
+from bisect import bisect_right
+from pathlib import Path
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from poddarkiv import __version__
+from poddarkiv.archive.models import Episode, Segment, Transcript
+from poddarkiv.errors import CatalogueError, PoddarkivError
+from poddarkiv.site import i18n, urls
+from poddarkiv.site.citation import cite, transcript_source
+from poddarkiv.site.resources import SiteResources, resources
+from poddarkiv.site.sanitize import safe_url
+from poddarkiv.site.serialize import (
+    TRANSCRIPT_FORMATS,
+    episode_json,
+    segments_json,
+    transcript_json,
+)
+from poddarkiv.site.templating import respond
+
+__all__ = ["MAX_TIME_S", "RELATED_LIMIT", "audio", "chapters", "episode", "parse_time",
+           "transcript_file"]
+
+#: The longest time a link may name (seconds); anything beyond is clamped.
+MAX_TIME_S = 24 * 3600
+RELATED_LIMIT = 5
+_MEDIA_TYPES = {"txt": "text/plain", "vtt": "text/vtt", "srt": "application/x-subrip",
+                "json": "application/json"}
+
+
+def parse_time(raw: str | None, *, limit: float = MAX_TIME_S) -> float | None:
+    """``"754"``, ``"754.5"``, ``"12:34"`` or ``"1:02:03"`` as seconds in ``[0, limit]``."""
+    if not raw:
+        return None
+    try:
+        value = 0.0
+        for part in raw[:20].split(":")[-3:]:
+            value = value * 60 + float(part)
+    except ValueError:
+        return None
+    if value != value:  # NaN
+        return None
+    return min(max(value, 0.0), limit)
+
+
+def _episode_or_404(site: SiteResources, episode_id: str) -> Episode:
+    ep = site.catalogue.episode(episode_id)
+    if ep is None:
+        raise HTTPException(404)
+    return ep
+
+
+def _etag(site: SiteResources, ep: Episode, request: Request) -> str:
+    info = site.catalogue.transcript_info(ep.id)
+    parts = [__version__, repr(ep), repr(info), i18n.language_of(request),
+             request.url.path, request.query_params.get("t", "")]
+    if site.index is not None:
+        parts.append(repr(site.index.doc_counts()))
+    return 'W/"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24] + '"'
+
+
+def _current_index(segments: tuple[Segment, ...], t: float | None) -> int | None:
+    if t is None or not segments:
+        return None
+    pos = bisect_right([s.start for s in segments], t) - 1
+    return max(pos, 0)
+
+
+def _knowledge(site: SiteResources, ep: Episode) -> Any:
+    """Themes, key terms, references, people, chapters, related (``archive.browse``)."""
+    if importlib.util.find_spec("poddarkiv.site.themes_views") is None:
+        return None
+    from poddarkiv.archive.browse import episode_knowledge
+
+    try:
+        return episode_knowledge(site.catalogue, ep.id)
+    except PoddarkivError:
+        return None
+
+
+def _knowledge_json(episode_id: str, knowledge: Any) -> dict[str, Any] | None:
+    if knowledge is None:
+        return None
+    from poddarkiv.site.themes_views import person_url, reference_url, theme_url
+
+    return {
+        "themes": [{"slug": t.slug, "name": t.name, "name_en": t.name_en,
+                    "score": round(t.score, 4), "url": theme_url(t.slug)}
+                   for t in knowledge.themes],
+        "key_terms": [{"term": k.term, "label": k.label, "score": round(k.score, 4)}
+                      for k in knowledge.key_terms],
+        "references": [{"kind": r.kind, "key": r.key, "label": r.label,
+                        "url": reference_url(r.kind, r.key)} for r in knowledge.references],
+        "people": [{"name": p.name, "url": person_url(p.slug)} for p in knowledge.people],
+        "chapters": [{"start": round(c.start, 3), "title": c.title,
+                      "url": urls.episode(episode_id, t=c.start)} for c in knowledge.chapters],
+    }
+
+
+def _related(site: SiteResources, ep: Episode, knowledge: Any) -> list[dict[str, Any]]:
+    """Related episodes by shared key terms, else by the search index's similarity."""
+    ids = [r.episode_id for r in knowledge.related] if knowledge is not None else []
+    if not ids and site.index is not None:
+        try:
+            ids = site.index.related(ep.id, limit=RELATED_LIMIT)
+        except PoddarkivError:
+            ids = []
+    titles = {f.id: f.title for f in site.catalogue.feeds()}
+    found = (site.catalogue.episode(i) for i in ids if i != ep.id)
+    return [episode_json(e, feed_title=titles.get(e.feed_id)) for e in found if e]
+
+
+def _load_transcript(site: SiteResources, ep: Episode) -> tuple[Transcript | None, str | None]:
+    try:
+        return site.catalogue.transcript(ep.id), None
+    except CatalogueError as exc:
+        return None, str(exc)
+
+
+def episode(request: Request) -> Response:
+    """``/avsnitt/ID``: the episode with its player and transcript."""
+    site = resources(request)
+    ep = _episode_or_404(site, request.path_params["episode_id"])
+    etag = _etag(site, ep, request)
+    headers = {"etag": etag, "cache-control": "no-cache"}
+    # RFC 9110 §13.1.2: a weak comparison is allowed for If-None-Match.
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    feed = site.catalogue.feed(ep.feed_id)
+    transcript, problem = _load_transcript(site, ep)
+    segments = transcript.segments if transcript else ()
+    t = parse_time(request.query_params.get("t"))
+    lang = i18n.language_of(request)
+    knowledge = _knowledge(site, ep)
+    data = {
+        "episode": episode_json(ep, feed_title=feed.title if feed else None,
+                                has_transcript=transcript is not None),
+        "transcript": transcript_json(transcript, site.catalogue.transcript_info(ep.id))
+        if transcript else None,
+        "transcript_source": transcript_source(transcript, lang),
+        "transcript_problem": problem,
+        "segments": segments_json(ep.id, segments),
+        "t": t,
+        "current": _current_index(segments, t),
+        "citation": cite(base_url=str(request.base_url), feed=feed, episode=ep,
+                         transcript=transcript, seconds=t or 0, lang=lang).to_json(),
+        "knowledge": _knowledge_json(ep.id, knowledge),
+        "related": _related(site, ep, knowledge),
+        "chapters_url": urls.chapters(ep.id) if transcript else None,
+    }
+    return respond(request, "episode.html", data, headers=headers)
+
+
+def _audio_file(site: SiteResources, ep: Episode) -> Path:
+    if not ep.audio_path:
+        raise HTTPException(404)
+    root = site.catalogue.data.root.resolve()
+    path = (root / ep.audio_path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise HTTPException(404)
+    return path
+
+
+def audio(request: Request) -> Response:
+    """The episode's archived audio, with HTTP Range support (206) so that seeking works."""
+    site = resources(request)
+    ep = _episode_or_404(site, request.path_params["episode_id"])
+    path = _audio_file(site, ep)
+    media_type = (ep.enclosure.type if ep.enclosure and ep.enclosure.type.startswith("audio/")
+                  else mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+    return FileResponse(path, media_type=media_type,
+                        headers={"cache-control": "public, max-age=86400"})
+
+
+def transcript_file(request: Request) -> Response:
+    """``/avsnitt/ID/transkript.FMT``: the current transcript as txt, vtt, srt or json."""
+    from poddarkiv.archive.writers import render_transcript
+
+    fmt = request.path_params["fmt"]
+    if fmt not in TRANSCRIPT_FORMATS:
+        raise HTTPException(404)
+    site = resources(request)
+    ep = _episode_or_404(site, request.path_params["episode_id"])
+    transcript, _problem = _load_transcript(site, ep)
+    if transcript is None:
+        raise HTTPException(404)
+    body = render_transcript(transcript, fmt)
+    return Response(body, media_type=_MEDIA_TYPES[fmt], headers={
+        "content-disposition": f'inline; filename="{ep.id}.{fmt}"',
+        "access-control-allow-origin": "*",  # podcast apps fetch transcripts cross-origin
+    })
+
+
+def chapters(request: Request) -> Response:
+    """``/avsnitt/ID/kapitel.json``: Podcasting 2.0 JSON chapters for podcast apps."""
+    site = resources(request)
+    ep = _episode_or_404(site, request.path_params["episode_id"])
+    transcript, _problem = _load_transcript(site, ep)
+    knowledge = _knowledge(site, ep)
+    found = list(knowledge.chapters) if knowledge is not None else []
+    if not found and transcript is not None:
+        found = [_whole_episode_chapter(ep)]
+    body = {"version": "1.2.0",
+            "chapters": [{"startTime": round(c.start, 3), "title": c.title,
+                          **({"url": safe_url(c.url)} if safe_url(c.url) else {})}
+                         for c in found]}
+    return JSONResponse(body, media_type="application/json+chapters",
+                        headers={"access-control-allow-origin": "*"})
+
+
+def _whole_episode_chapter(ep: Episode) -> Any:
+    from poddarkiv.archive.models import Chapter
+
+    return Chapter(start=0.0, title=ep.title)

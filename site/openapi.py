@@ -1,0 +1,91 @@
+"""The OpenAPI 3.1 description of the site's JSON twins and files, served at ``/openapi.json``.
+
+Every page's ``.json`` twin is listed with its parameters. Optional page modules (the themes
+pages) add their own paths through an ``openapi_paths`` mapping, merged in by the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from poddarkiv import __version__
+
+__all__ = ["describe", "openapi"]
+
+
+def _param(name: str, where: str, schema: dict[str, Any], text: str,
+           required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required or where == "path",
+            "schema": schema, "description": text}
+
+
+def _get(summary: str, params: list[dict[str, Any]] = (),  # type: ignore[assignment]
+         media: str = "application/json") -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": list(params), "responses": {
+        "200": {"description": "OK", "content": {media: {"schema": {"type": "object"}}}},
+        "404": {"description": "Not found"}}}}
+
+
+_STR = {"type": "string", "maxLength": 500}
+_INT = {"type": "integer", "minimum": 1}
+_EPISODE = _param("episode_id", "path", {"type": "string"}, "The episode's stable id.")
+_FEED = _param("feed_id", "path", {"type": "string"}, "The podcast's stable id.")
+_SEARCH_PARAMS = [
+    _param("q", "query", _STR, "The search (see /hjalp for the syntax).", True),
+    _param("page", "query", _INT, "Result page, from 1."),
+    _param("per_page", "query", _INT, "Episodes per page (clamped)."),
+    _param("podcast", "query", _STR, "Only this podcast (feed id)."),
+    _param("theme", "query", _STR, "Only this theme (slug)."),
+    _param("date_from", "query", {"type": "string", "format": "date"}, "Published on or after."),
+    _param("date_to", "query", {"type": "string", "format": "date"}, "Published on or before."),
+    _param("sort", "query", {"type": "string", "enum": ["relevance", "newest", "oldest"]},
+           "Order of the hits."),
+]
+
+PATHS: dict[str, Any] = {
+    "/index.json": _get("The latest episodes and what the archive holds."),
+    "/sok.json": _get("Search transcripts and episode metadata.", _SEARCH_PARAMS),
+    "/avsnitt/{episode_id}.json": _get("An episode with its transcript, citation and related "
+                                       "episodes.", [_EPISODE, _param(
+                                           "t", "query", {"type": "number", "minimum": 0},
+                                           "A moment, in seconds (or m:ss).")]),
+    "/avsnitt/{episode_id}/transkript.{fmt}": _get("The current transcript as a file.", [
+        _EPISODE, _param("fmt", "path", {"type": "string", "enum": ["txt", "vtt", "srt",
+                                                                   "json"]}, "Format.")],
+        media="text/vtt"),
+    "/avsnitt/{episode_id}/kapitel.json": _get("Podcasting 2.0 JSON chapters.", [_EPISODE],
+                                                media="application/json+chapters"),
+    "/avsnitt/{episode_id}/ljud": _get("The archived audio (supports HTTP Range).", [_EPISODE],
+                                       media="audio/mpeg"),
+    "/poddar.json": _get("Every podcast in the archive."),
+    "/poddar/{feed_id}.json": _get("One podcast and its episodes.", [
+        _FEED, _param("page", "query", _INT, "Page of episodes, from 1.")]),
+    "/poddar/{feed_id}/rss.xml": _get("The podcast re-published with podcast:transcript and "
+                                      "podcast:chapters.", [_FEED],
+                                      media="application/rss+xml"),
+    "/poddar.opml": _get("OPML of every podcast.", media="text/x-opml"),
+    "/hjalp.json": _get("The search syntax help page."),
+    "/om.json": _get("About the archive and its accessibility statement."),
+    "/admin.json": _get("Feed status and the last ingest report (Bearer token)."),
+}
+
+
+def describe(extra_paths: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI document, with ``extra_paths`` from optional page modules."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "poddarkiv", "version": __version__,
+                 "description": "Every page of the site has a JSON twin at the same path with "
+                                ".json appended."},
+        "paths": {**PATHS, **dict(extra_paths or {})},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def openapi(request: Request) -> Response:
+    """``/openapi.json``."""
+    return JSONResponse(request.app.state.openapi)

@@ -1,0 +1,141 @@
+"""The JSON shapes of the site's pages: records in, JSON-ready dicts out.
+
+Both halves of a page use these: the ``.json`` twin returns them, and the templates render
+them. URLs are site paths; feed URLs appear only when they are ``http``/``https``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
+from poddarkiv.archive.store import TranscriptInfo
+from poddarkiv.site import urls
+from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
+
+__all__ = [
+    "TRANSCRIPT_FORMATS",
+    "episode_json",
+    "feed_json",
+    "hit_json",
+    "segments_json",
+    "transcript_json",
+]
+
+#: Download formats offered for every transcript (``archive.writers`` writes them).
+TRANSCRIPT_FORMATS = ("txt", "vtt", "srt", "json")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def feed_json(feed: Feed, *, episode_count: int | None = None) -> dict[str, Any]:
+    """A podcast as the site shows it (no fetch state: that is for the admin page)."""
+    out: dict[str, Any] = {
+        "id": feed.id,
+        "title": feed.title or feed.url,
+        "description": feed.description,
+        "author": feed.author,
+        "language": feed.language,
+        "link": safe_url(feed.link),
+        "feed_url": safe_url(feed.url),
+        "url": urls.podcast(feed.id),
+        "rss": urls.rss(feed.id),
+    }
+    if episode_count is not None:
+        out["episode_count"] = episode_count
+    return out
+
+
+def episode_json(episode: Episode, *, feed_title: str | None = None,
+                 has_transcript: bool | None = None) -> dict[str, Any]:
+    """An episode's metadata, with links to its page, audio and transcripts."""
+    enclosure = episode.enclosure
+    out: dict[str, Any] = {
+        "id": episode.id,
+        "feed_id": episode.feed_id,
+        "feed_title": feed_title,
+        "title": episode.title,
+        "description": episode.description,
+        "published": _iso(episode.published),
+        "duration_s": episode.duration_s,
+        "season": episode.season,
+        "number": episode.number,
+        "link": safe_url(episode.link),
+        "enclosure_url": safe_url(enclosure.url) if enclosure else None,
+        "url": urls.episode(episode.id),
+        "audio_url": urls.audio(episode.id) if episode.audio_path else None,
+        "persons": [{"name": p.name, "role": p.role, "href": safe_url(p.href)}
+                    for p in episode.persons],
+    }
+    if has_transcript is not None:
+        out["has_transcript"] = has_transcript
+    return out
+
+
+def segments_json(episode_id: str, segments: Iterable[Segment]) -> list[dict[str, Any]]:
+    """Segments with their time link; ``anchor`` is ``t-<whole seconds>``, unique per page."""
+    seen: set[str] = set()
+    out = []
+    for seg in segments:
+        anchor = f"t-{int(seg.start)}"
+        out.append({
+            "start": round(seg.start, 3),
+            "end": round(seg.end, 3),
+            "text": seg.text.strip(),
+            "anchor": None if anchor in seen else anchor,
+            "url": urls.episode(episode_id, t=seg.start),
+        })
+        seen.add(anchor)
+    return out
+
+
+def transcript_json(transcript: Transcript, info: TranscriptInfo | None) -> dict[str, Any]:
+    """Where a transcript came from, and its download links (segments are separate)."""
+    return {
+        "source": transcript.source,
+        "engine": transcript.engine,
+        "model": transcript.model,
+        "model_sha256": transcript.model_sha256,
+        "language": transcript.language,
+        "created": _iso(transcript.created),
+        "revision": info.id if info else None,
+        "notes": list(transcript.notes),
+        "downloads": {fmt: urls.transcript(transcript.episode_id, fmt)
+                      for fmt in TRANSCRIPT_FORMATS},
+    }
+
+
+def hit_json(hit: Any) -> dict[str, Any]:
+    """One search hit (an ``EpisodeHit``) with its passages, each linked to its moment."""
+    return {
+        "episode_id": hit.episode_id,
+        "feed_id": hit.feed_id,
+        "title": hit.title,
+        "feed_title": hit.feed_title,
+        "published": _iso(hit.published),
+        "score": round(float(hit.score), 4),
+        "url": urls.episode(hit.episode_id),
+        "matched_metadata": bool(hit.matched_metadata),
+        "passages": [
+            {
+                "start": round(p.start, 3),
+                "end": round(p.end, 3),
+                "text": p.text,
+                "snippet_html": sanitize_html(p.snippet_html, tags=SNIPPET_TAGS),
+                "score": round(float(p.score), 4),
+                "url": urls.episode(hit.episode_id, t=p.start),
+            }
+            for p in hit.passages
+        ],
+    }
+
+
+def counts_json(counts: Mapping[str, int] | Iterable[tuple[str, int]] | None) -> list[Any]:
+    """Facet counts as ``[{"value": ..., "count": ...}]``, however the index returns them."""
+    if not counts:
+        return []
+    pairs = counts.items() if isinstance(counts, Mapping) else counts
+    return [{"value": str(k), "count": int(v)} for k, v in pairs]

@@ -1,0 +1,150 @@
+"""Templates and their twins: one function answers a page as HTML or as JSON.
+
+A view computes ``data``, a JSON-ready dict, and hands it to :func:`respond`. A path ending in
+``.json`` gets ``data`` as JSON; any other path gets the template rendered with ``data`` plus
+``extra`` (things only the HTML needs, such as records or sanitised markup). So the JSON twin of
+a page always holds what the page shows.
+
+Every template is named ``*.html`` and autoescaped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.templating import Jinja2Templates
+
+from poddarkiv import __version__
+from poddarkiv.site import i18n, urls
+from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
+
+__all__ = [
+    "STATIC_DIR",
+    "TEMPLATE_DIR",
+    "format_date",
+    "is_json",
+    "make_templates",
+    "render",
+    "respond",
+    "timecode",
+]
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+_MONTHS = {
+    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+           "september", "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+
+def timecode(seconds: float | None) -> str:
+    """``754.2`` → ``"12:34"``; ``3723`` → ``"1:02:03"``."""
+    total = max(0, int(seconds or 0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def format_date(value: datetime | str | None, lang: str | None = None) -> str:
+    """A date as a reader writes it: ``12 mars 2024`` or ``12 March 2024``."""
+    when = _as_datetime(value)
+    if when is None:
+        return ""
+    months = _MONTHS.get(lang or i18n.current_language(), _MONTHS["sv"])
+    return f"{when.day} {months[when.month - 1]} {when.year}"
+
+
+def iso_date(value: datetime | str | None) -> str:
+    when = _as_datetime(value)
+    return when.date().isoformat() if when else ""
+
+
+@cache
+def static_version(name: str) -> str:
+    """A short content hash, so that static URLs change with their file and cache for long."""
+    try:
+        return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    except OSError:
+        return __version__
+
+
+def static_url(name: str) -> str:
+    return f"{urls.static(name)}?v={static_version(name)}"
+
+
+def make_templates(extra_dirs: tuple[Path, ...] = ()) -> Jinja2Templates:
+    """The site's templates: autoescaped, with the i18n extension and the site's filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([TEMPLATE_DIR, *extra_dirs]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    i18n.install(env)
+    env.filters.update(timecode=timecode, date=format_date, iso_date=iso_date,
+                       safe_url=safe_url, sanitize=lambda html: Markup(sanitize_html(html)),
+                       snippet=lambda html: Markup(sanitize_html(html, tags=SNIPPET_TAGS)))
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    env.globals.update(urls=urls, static_url=static_url, languages=i18n.LANGUAGES,
+                       version=__version__)
+    return Jinja2Templates(env=env)
+
+
+def is_json(request: Request) -> bool:
+    """Whether ``request`` asks for a page's JSON twin."""
+    return request.url.path.endswith(".json")
+
+
+def render(request: Request, name: str, context: Mapping[str, Any], *,
+           status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """Render template ``name`` in the request's language."""
+    templates: Jinja2Templates = request.state.site.templates
+    lang = i18n.language_of(request)
+    ctx = {"lang": lang, "switch": _switch_links(request, lang), **context}
+    with i18n.using_language(lang):
+        return templates.TemplateResponse(request, name, ctx, status_code=status_code,
+                                          headers=headers)
+
+
+def respond(request: Request, name: str, data: Mapping[str, Any],
+            extra: Mapping[str, Any] | None = None, *, status_code: int = 200,
+            headers: Mapping[str, str] | None = None) -> Response:
+    """``data`` as JSON for a ``.json`` path, else template ``name`` with ``data`` and ``extra``."""
+    if is_json(request):
+        return JSONResponse(dict(data), status_code=status_code, headers=headers)
+    return render(request, name, {**data, **(extra or {})}, status_code=status_code,
+                  headers=headers)
+
+
+def _switch_links(request: Request, lang: str) -> list[dict[str, str]]:
+    """Links to this page in every other language (the visible switch)."""
+    params = dict(request.query_params)
+    out = []
+    for code, name in i18n.LANGUAGES.items():
+        if code != lang:
+            out.append({"code": code, "name": name,
+                        "href": urls.with_query(request.url.path, {**params, "lang": code})})
+    return out

@@ -1,0 +1,121 @@
+"""The site's simple pages: home, podcasts, one podcast, search help, about; and error pages.
+
+Each view builds a JSON-ready ``data`` dict and calls :func:`respond`, which answers the HTML
+page or, for a path ending in ``.json``, its twin. Views that only read the catalogue are plain
+functions (Starlette runs them in its thread pool).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from poddarkiv import __version__
+from poddarkiv.site import urls
+from poddarkiv.site.resources import resources
+from poddarkiv.site.serialize import episode_json, feed_json
+from poddarkiv.site.templating import is_json, render, respond
+
+__all__ = [
+    "HOME_EPISODES",
+    "PODCAST_PAGE_SIZE",
+    "about",
+    "error_page",
+    "help_page",
+    "home",
+    "int_param",
+    "podcast",
+    "podcasts",
+]
+
+HOME_EPISODES = 10
+PODCAST_PAGE_SIZE = 20
+MAX_PAGE = 10_000
+
+
+def int_param(request: Request, name: str, default: int, *, lo: int, hi: int) -> int:
+    """An integer query parameter clamped to ``[lo, hi]``; garbage gives ``default``."""
+    raw = request.query_params.get(name, "")
+    try:
+        value = int(raw[:12]) if raw else default
+    except ValueError:
+        value = default
+    return min(max(value, lo), hi)
+
+
+def _feed_titles(request: Request) -> dict[str, str]:
+    return {f.id: f.title or f.url for f in resources(request).catalogue.feeds()}
+
+
+def home(request: Request) -> Response:
+    """The latest episodes, what the archive holds, and the themes overview (when present)."""
+    site = resources(request)
+    titles = _feed_titles(request)
+    latest = site.catalogue.episodes(limit=HOME_EPISODES)
+    data = {
+        "episodes": [episode_json(e, feed_title=titles.get(e.feed_id)) for e in latest],
+        "podcast_count": len(titles),
+        "episode_count": site.catalogue.count_episodes(),
+        "search_available": site.index is not None,
+    }
+    extra: dict[str, Any] = {}
+    for provider in site.home_context:
+        extra.update(provider(request))
+    return respond(request, "home.html", data, extra)
+
+
+def podcasts(request: Request) -> Response:
+    """Every podcast in the archive, with its RSS and the OPML of them all."""
+    catalogue = resources(request).catalogue
+    feeds = [feed_json(f, episode_count=catalogue.count_episodes(feed_id=f.id))
+             for f in catalogue.feeds()]
+    return respond(request, "podcasts.html", {"podcasts": feeds, "opml": urls.opml()})
+
+
+def podcast(request: Request) -> Response:
+    """One podcast and its episodes, newest first, a page at a time."""
+    catalogue = resources(request).catalogue
+    feed = catalogue.feed(request.path_params["feed_id"])
+    if feed is None:
+        raise HTTPException(404)
+    total = catalogue.count_episodes(feed_id=feed.id)
+    pages = max(1, -(-total // PODCAST_PAGE_SIZE))
+    page = int_param(request, "page", 1, lo=1, hi=min(pages, MAX_PAGE))
+    episodes = catalogue.episodes(feed_id=feed.id, limit=PODCAST_PAGE_SIZE,
+                                  offset=(page - 1) * PODCAST_PAGE_SIZE)
+    data = {
+        "podcast": feed_json(feed, episode_count=total),
+        "episodes": [episode_json(e, feed_title=feed.title) for e in episodes],
+        "page": page,
+        "pages": pages,
+    }
+    return respond(request, "podcast.html", data)
+
+
+def help_page(request: Request) -> Response:
+    """How to write a search (the syntax the index understands)."""
+    return respond(request, "help.html", {"page": "help"})
+
+
+def about(request: Request) -> Response:
+    """What the archive is, and its accessibility statement."""
+    return respond(request, "about.html", {"page": "about", "version": __version__})
+
+
+_ERROR_TEMPLATES = {404: "404.html", 400: "400.html"}
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    """A friendly page (or JSON) for an HTTP error; 404 and 400 have their own words."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "Internal Server Error"
+    headers = getattr(exc, "headers", None)
+    if is_json(request) or not hasattr(request.state, "site"):
+        return JSONResponse({"error": status, "detail": detail}, status_code=status,
+                            headers=headers)
+    name = _ERROR_TEMPLATES.get(status, "error.html")
+    return render(request, name, {"status": status, "detail": detail}, status_code=status,
+                  headers=headers)
