@@ -41,7 +41,7 @@ SGEI = "Statsstöd och SGEI: tjänster av allmänt ekonomiskt intresse och stats
 FILLER = "Och så vidare, tack för det."
 
 
-def _suggest(*lines: str):  # noqa: ANN202 - tuple[Chapter, ...]
+def _suggest(*lines: str):
     episode = Episode(id="e", feed_id="f", guid="g", title="")
     transcript = transcript_of("e", *lines, segment_s=10.0)
     scores = score_themes(TAXONOMY, episode, transcript)

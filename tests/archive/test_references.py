@@ -31,7 +31,8 @@ EXAMPLES = [
     # Court cases: EU court numbers, reported Swedish cases, case numbers with their court.
     ("EU-domstolen i mål C-113/13, Spezzino",
      [("organisation", "eu-domstolen"), ("mal", "c-113-13")]),
-    ("domen i C‑50/14 (CASTA)", [("mal", "c-50-14")]),
+    # A non-breaking hyphen, as word processors write it.
+    ("domen i C\u201150/14 (CASTA)", [("mal", "c-50-14")]),
     ("HFD 2019 ref. 12 klargjorde", [("mal", "hfd-2019-ref-12")]),
     ("RÅ 2009 ref. 78", [("mal", "ra-2009-ref-78")]),
     ("Kammarrätten i Jönköping, mål nr 1234-22",

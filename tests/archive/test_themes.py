@@ -33,7 +33,7 @@ description = "Om upphandling."
 """
 
 
-def one_term(term: str):  # noqa: ANN201 - a Taxonomy
+def one_term(term: str):
     return parse_taxonomy(MINIMAL.replace("{term}", term))
 
 
@@ -48,7 +48,7 @@ def test_shipped_taxonomy_has_the_fields_first_themes() -> None:
 
 
 @pytest.mark.parametrize("theme", TAXONOMY.themes, ids=lambda t: t.slug)
-def test_every_theme_is_described_in_swedish_and_english(theme) -> None:  # noqa: ANN001
+def test_every_theme_is_described_in_swedish_and_english(theme) -> None:
     assert theme.name and theme.name_en
     assert len(theme.description) > 100 and len(theme.description_en) > 100
     assert "\n" not in theme.description  # one paragraph
@@ -102,7 +102,7 @@ def test_invalid_taxonomies_raise_config_error(toml: str, message: str) -> None:
         parse_taxonomy(toml.replace("{term}", "x"), source="mine.toml")
 
 
-def test_missing_file_is_a_config_error(tmp_path) -> None:  # noqa: ANN001
+def test_missing_file_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_taxonomy(tmp_path / "nope.toml")
 
@@ -132,7 +132,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("sample", SAMPLE_EPISODES, ids=lambda s: s.slug)
-def test_sample_corpus_themes(sample) -> None:  # noqa: ANN001
+def test_sample_corpus_themes(sample) -> None:
     must, top, never = EXPECTED[sample.slug]
     scores = score_themes(TAXONOMY, sample_episode(sample), sample_transcript(sample))
     assigned = {slug for slug, _ in scores.episode}
