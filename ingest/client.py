@@ -19,11 +19,11 @@ from typing import Any, Literal
 import certifi
 import httpcore
 import httpx
-from poddarkiv.ingest.guard import Resolver, check_host
 
 from poddarkiv import __version__
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError
+from poddarkiv.ingest.guard import Resolver, check_host
 
 __all__ = [
     "AUDIO_DEADLINE_S",

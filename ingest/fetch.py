@@ -30,6 +30,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
+
+from poddarkiv.errors import FetchError, NotModified
 from poddarkiv.ingest.client import (
     FEED_ACCEPT,
     MAX_RETRY_AFTER_S,
@@ -39,8 +41,6 @@ from poddarkiv.ingest.client import (
 )
 from poddarkiv.ingest.guard import check_url
 from poddarkiv.ingest.inflate import Inflater
-
-from poddarkiv.errors import FetchError, NotModified
 
 __all__ = [
     "FetchPolicy",

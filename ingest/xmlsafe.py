@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_DECLARATION_TOKENS", "strip_doctype"]
+__all__ = ["MAX_DECLARATION_TOKENS", "replace_bad_char_refs", "strip_doctype"]
 
 #: A declaration with more brackets and quotes than this is not a podcast feed's; everything
 #: after its start is dropped.
@@ -24,6 +24,8 @@ MAX_DECLARATION_TOKENS = 100_000
 
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _SIGNIFICANT = re.compile(rb"[\"'\[\]>]|<!--")
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+_REPLACEMENT_REF = b"&#xFFFD;"
 
 
 def strip_doctype(data: bytes) -> tuple[bytes, int]:
@@ -63,3 +65,33 @@ def _declaration_end(data: bytes, pos: int) -> int:
         elif depth == 0:  # ">"
             return pos
     return len(data)
+
+
+def _allowed_char(code: int) -> bool:
+    # XML 1.0 §2.2 Char: tab, newline, carriage return, and U+0020 upwards without the
+    # surrogate block and U+FFFE/U+FFFF, up to U+10FFFF.
+    return code in (0x9, 0xA, 0xD) or (
+        0x20 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF and code not in (0xFFFE, 0xFFFF))
+
+
+def _replace_ref(match: re.Match[bytes]) -> bytes:
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    return match.group() if _allowed_char(code) else _REPLACEMENT_REF
+
+
+def replace_bad_char_refs(data: bytes) -> tuple[bytes, int]:
+    """Character references to characters XML forbids (``&#xD800;``, ``&#x110000;``, ``&#0;``)
+    replaced by ``&#xFFFD;``, and how many there were.
+
+    feedparser's loose parser turns ``&#xD800;`` into a lone surrogate and then crashes encoding
+    it; the replacement character says honestly that something was there.
+    """
+    count = 0
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        nonlocal count
+        out = _replace_ref(match)
+        count += out is _REPLACEMENT_REF
+        return out
+
+    return _CHAR_REF.sub(replace, data), count

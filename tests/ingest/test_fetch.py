@@ -11,6 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from poddarkiv.config import Settings
+from poddarkiv.errors import FetchError, NotModified
 from poddarkiv.ingest.client import USER_AGENT
 from poddarkiv.ingest.fetch import (
     FetchPolicy,
@@ -22,9 +25,6 @@ from poddarkiv.ingest.fetch import (
 )
 from poddarkiv.ingest.guard import check_host, is_public_address
 from poddarkiv.ingest.inflate import Inflater
-
-from poddarkiv.config import Settings
-from poddarkiv.errors import FetchError, NotModified
 from tests.httpserver import (
     Exchange,
     LoopbackServer,

@@ -1,0 +1,182 @@
+"""One feedparser entry (plus the tags scanned from its raw text) → one :class:`Episode`.
+
+This is where third-party shapes end: feedparser's ``FeedParserDict`` and the scanner's raw
+elements go in, a frozen :class:`Episode` of normalised text and checked URLs comes out. Values
+that make no sense (a negative or 40-TB enclosure length, a duration of ``"abc"``, an episode
+number of ``10**30``) become ``None`` and are recorded as problems, never raised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from poddarkiv.archive.models import Enclosure, Episode, Person, TranscriptLink
+from poddarkiv.ingest.identity import episode_id_for, episode_identity
+from poddarkiv.ingest.podcastns import RawElement, RawItem
+from poddarkiv.ingest.text import clean_line, clean_url, html_to_text
+
+__all__ = [
+    "MAX_DURATION_S",
+    "MAX_ENCLOSURE_BYTES",
+    "EntryContext",
+    "episode_from_entry",
+    "language_tag",
+    "parse_duration",
+]
+
+#: Larger enclosure lengths are nonsense (a 20 GiB podcast episode does not exist).
+MAX_ENCLOSURE_BYTES = 20 * 1024**3
+#: A week of audio; a longer itunes:duration is nonsense.
+MAX_DURATION_S = 7 * 24 * 3600.0
+_MAX_SEASON_OR_NUMBER = 1_000_000
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
+_MEDIA_PREFIXES = ("audio/", "video/")
+
+
+@dataclass(slots=True)
+class EntryContext:
+    """What every entry of one feed shares: ids, the base URL, the problem list."""
+
+    feed_id: str
+    base: str
+    problems: list[str] = field(default_factory=list)
+    persons: tuple[RawElement, ...] = ()
+
+
+def language_tag(value: object) -> str | None:
+    """A lowercase BCP 47-ish language tag (``sv``, ``sv-se``), or ``None``."""
+    tag = clean_line(value, max_chars=35).lower().replace("_", "-")
+    return tag if _LANGUAGE.match(tag) else None
+
+
+def parse_duration(value: object) -> float | None:
+    """Seconds from ``itunes:duration``: ``H:MM:SS``, ``MM:SS`` or seconds, maybe fractional."""
+    text = clean_line(value, max_chars=40)
+    if not text:
+        return None
+    parts = text.split(":")
+    if len(parts) > 3 or not all(re.fullmatch(r"\d+(\.\d+)?", p) for p in parts):
+        return None
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + float(part)
+    return seconds if 0 < seconds <= MAX_DURATION_S else None
+
+
+def _small_int(value: object) -> int | None:
+    text = clean_line(value, max_chars=20)
+    return int(text) if text.isdigit() and int(text) <= _MAX_SEASON_OR_NUMBER else None
+
+
+def _published(entry: Mapping[str, Any]) -> datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not parsed:
+        return None
+    try:
+        year, month, day, hour, minute, second = (int(x) for x in parsed[:6])
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _length(value: object, ctx: EntryContext) -> int | None:
+    text = clean_line(value, max_chars=40)
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) <= MAX_ENCLOSURE_BYTES:
+        if text != "0":  # "0" is the usual way of saying "unknown"
+            ctx.problems.append(f"ignored enclosure length {text[:30]!r}")
+        return None
+    return int(text)
+
+
+def _enclosure(entry: Mapping[str, Any], ctx: EntryContext) -> Enclosure | None:
+    candidates = list(entry.get("enclosures") or []) + [
+        {"href": m.get("url"), "type": m.get("type"), "length": m.get("filesize")}
+        for m in entry.get("media_content") or [] if isinstance(m, Mapping)]
+    found: list[Enclosure] = []
+    for raw in candidates:
+        url = clean_url(raw.get("href") or raw.get("url"), base=ctx.base)
+        if url is None:
+            continue
+        kind = clean_line(raw.get("type"), max_chars=100).lower().split(";")[0].strip()
+        found.append(Enclosure(url, kind, _length(raw.get("length"), ctx)))
+    media = [e for e in found if e.type.startswith(_MEDIA_PREFIXES)]
+    return (media or found)[0] if found else None
+
+
+def _transcripts(item: RawItem | None, ctx: EntryContext) -> tuple[TranscriptLink, ...]:
+    links: dict[str, TranscriptLink] = {}
+    for element in item.transcripts if item else ():
+        url = clean_url(element.attrs.get("url"), base=ctx.base)
+        if url is None or url in links:
+            continue
+        kind = clean_line(element.attrs.get("type"), max_chars=100).lower()
+        rel = clean_line(element.attrs.get("rel"), max_chars=40) or None
+        links[url] = TranscriptLink(url, kind.split(";")[0].strip(),
+                                    language_tag(element.attrs.get("language")), rel)
+    return tuple(links.values())
+
+
+def _persons(elements: tuple[RawElement, ...], ctx: EntryContext) -> tuple[Person, ...]:
+    persons = []
+    for element in elements:
+        name = clean_line(element.text, max_chars=200)
+        if name:
+            persons.append(Person(
+                name=name,
+                role=clean_line(element.attrs.get("role"), max_chars=50).lower() or "host",
+                group=clean_line(element.attrs.get("group"), max_chars=50).lower() or "cast",
+                href=clean_url(element.attrs.get("href"), base=ctx.base),
+                img=clean_url(element.attrs.get("img"), base=ctx.base),
+            ))
+    return tuple(persons)
+
+
+def _image(value: object, ctx: EntryContext) -> str | None:
+    return clean_url(value.get("href"), base=ctx.base) if isinstance(value, Mapping) else None
+
+
+def _description(entry: Mapping[str, Any]) -> str:
+    # RSS <description> and <itunes:summary> both land in "summary"; content:encoded is the
+    # fuller show notes; itunes:subtitle is the last resort.
+    for value in (entry.get("summary"), *[c.get("value") for c in entry.get("content") or []],
+                  entry.get("subtitle")):
+        if text := html_to_text(value or ""):
+            return text
+    return ""
+
+
+def episode_from_entry(entry: Mapping[str, Any], item: RawItem | None,
+                       ctx: EntryContext) -> Episode | None:
+    """The episode an entry describes, or ``None`` (recorded) when it has no audio or text."""
+    title = clean_line(entry.get("title"))
+    enclosure = _enclosure(entry, ctx)
+    transcripts = _transcripts(item, ctx)
+    if enclosure is None and not transcripts:
+        ctx.problems.append(clean_line(f"item without audio skipped: {title[:80]!r}"))
+        return None
+    # The guid as written: feedparser resolves a permalink guid against the feed's URL, which
+    # would change every episode's identity when the feed moves.
+    guid = clean_line((item.guid if item and item.guid else None) or entry.get("id"),
+                      max_chars=2000)
+    link = clean_url(entry.get("link"), base=ctx.base)
+    published = _published(entry)
+    identity = episode_identity(guid=guid, enclosure_url=enclosure.url if enclosure else None,
+                                link=link, title=title, published=published)
+    chapters = item.chapters if item else ()
+    return Episode(
+        id=episode_id_for(ctx.feed_id, identity), feed_id=ctx.feed_id,
+        guid=guid or identity, title=title, description=_description(entry), link=link,
+        published=published, duration_s=parse_duration(entry.get("itunes_duration")),
+        season=_small_int(entry.get("itunes_season")),
+        number=_small_int(entry.get("itunes_episode")),
+        image=_image(entry.get("image"), ctx),
+        enclosure=enclosure, transcripts=transcripts,
+        chapters_url=clean_url(chapters[0].attrs.get("url"), base=ctx.base) if chapters else None,
+        persons=_persons((item.persons if item else ()) or ctx.persons, ctx),
+    )
