@@ -277,7 +277,8 @@ class ArchiveIndex:
     def doc_counts(self) -> tuple[int, int]:
         """``(episode documents, segment documents)``."""
         with self.searcher() as s:
-            episodes = s.doc_frequency("kind", EPISODE)
+            # doc_frequency would count deleted documents until segments merge.
+            episodes = sum(1 for _ in s.docs_for_query(wq.Term("kind", EPISODE)))
             return episodes, s.doc_count() - episodes
 
     def _episode_infos(self, s: Searcher) -> Mapping[str, EpisodeInfo]:

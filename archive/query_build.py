@@ -84,11 +84,11 @@ class _Builder:
     def near(self, word: str) -> list[wq.Query]:
         """Terms for indexed words a few edits from ``word``.
 
-        Whoosh looks these up among the unstemmed spelling words (``FuzzyTerm`` would compare
-        them with stems and find nothing), so they are stemmed here.
+        They are looked up among the unstemmed spelling words (``FuzzyTerm`` would compare the
+        word with stems and find little) and stemmed here.
         """
         dist = 2 if len(word) >= FUZZY_LONG_WORD_CHARS else 1
-        near = self.reader.terms_within("text", word, dist, prefix=FUZZY_PREFIX_CHARS)
+        near = self.reader.terms_within("spell_text", word, dist, prefix=FUZZY_PREFIX_CHARS)
         stems = {stem(w) for w in islice(near, MAX_FUZZY_TERMS)} - {stem(word)}
         self.stems.update(stems)
         return [wq.Term("text", s) for s in sorted(stems)]

@@ -93,6 +93,8 @@ def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[l
     except TimeLimit:
         timed_out = True
     results = tlc.results()
+    if not results.top_n:  # also: an empty index's reader has no columns
+        return [], timed_out
     reader = searcher.reader()
     episode_col = reader.column_reader("episode_id")
     kind_col = reader.column_reader("kind")

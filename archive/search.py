@@ -35,7 +35,7 @@ DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 50
 #: Pages beyond this are not served (nobody reads page 1,001; deep paging costs).
 MAX_PAGE = 100
-_INT = re.compile(r"[+-]?\d{1,9}")
+_INT = re.compile(r"[+-]?[0-9]{1,9}")
 _FALSE = frozenset({"0", "false", "no", "nej", "off"})
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
 

@@ -118,7 +118,7 @@ def test_synthetic_set_recall_and_mrr_stay_above_thresholds(
     pages = [(j, synthetic_index.search(SearchRequest(q=j.query))) for j in judged]
     scores = _rank_metrics(pages)
     missing = [j.query for j, page in pages if not _shows_passage(j, page)]
-    episodes, segments = synthetic_index.doc_counts()
+    _, segments = synthetic_index.doc_counts()
     print(f"\nrelevance (synthetic, {segments} segments, {len(pages)} queries): "
           f"recall@10={scores.recall_at_10:.3f} MRR={scores.mrr:.3f}")
     assert not missing, missing

@@ -21,26 +21,39 @@ __all__ = ["SEGMENTS_PER_HOUR", "Planted", "synthetic_corpus", "vocabulary"]
 SEGMENTS_PER_HOUR = 650
 _SEGMENT_S = 3600 / SEGMENTS_PER_HOUR
 
-_FUNCTION = ("och det att i som en på är av för med till den har de inte om ett han men "
-             "var jag sig från vi så kan man när år säger hon under också efter eller nu "
-             "sin där vid mot ska skulle kommer ut får finns vara blir bara då hur").split()
-_STEMS = ("kommun region förening partnerskap upphandling avtal ersättning tjänst organisation "
-          "verksamhet samhälle medlem styrelse projekt beslut domstol ansökan bidrag pengar "
-          "lag regel villkor marknad konkurrens leverantör anbud kontrakt personal skola elev "
-          "lärare vård patient äldreboende omsorg stöd socialtjänst barn familj ungdom idrott "
-          "klubb match tränare spelare kultur bibliotek musik teater konstnär miljö klimat "
-          "energi trafik buss cykel bostad hyresgäst fastighet ekonomi budget skatt kostnad "
-          "intäkt företag arbete jobb lön facket förhandling politik val parti riksdag regering "
-          "minister utredning rapport forskning universitet student digitalisering system "
-          "data säkerhet integritet hälsa sjukhus läkare sjuksköterska apotek medicin vaccin "
-          "polis brott trygghet rättighet frihet demokrati media tidning journalist radio "
-          "podcast avsnitt lyssnare fråga svar exempel problem lösning möjlighet risk").split()
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_FUNCTION = _words(
+    "och det att i som en på är av för med till den har de inte om ett han men var jag sig "
+    "från vi så kan man när år säger hon under också efter eller nu sin där vid mot ska "
+    "skulle kommer ut får finns vara blir bara då hur "
+)
+_STEMS = _words(
+    "kommun region förening partnerskap upphandling avtal ersättning tjänst organisation "
+    "verksamhet samhälle medlem styrelse projekt beslut domstol ansökan bidrag pengar lag "
+    "regel villkor marknad konkurrens leverantör anbud kontrakt personal skola elev lärare "
+    "vård patient äldreboende omsorg stöd socialtjänst barn familj ungdom idrott klubb match "
+    "tränare spelare kultur bibliotek musik teater konstnär miljö klimat energi trafik buss "
+    "cykel bostad hyresgäst fastighet ekonomi budget skatt kostnad intäkt företag arbete jobb "
+    "lön facket förhandling politik val parti riksdag regering minister utredning rapport "
+    "forskning universitet student digitalisering system data säkerhet integritet hälsa "
+    "sjukhus läkare sjuksköterska apotek medicin vaccin polis brott trygghet rättighet frihet "
+    "demokrati media tidning journalist radio podcast avsnitt lyssnare fråga svar exempel "
+    "problem lösning möjlighet risk "
+)
 _SUFFIXES = ("", "en", "er", "erna", "ens", "et", "s", "ar", "arna", "na")
-_VERBS = ("gör tycker menar handlar behöver vill tror pratar diskuterar undersöker "
-          "beslutar ansöker betalar följer ändrar påverkar skapar bygger driver leder "
-          "granskar föreslår kritiserar förklarar berättar").split()
-_ADJ = ("stor liten viktig svår enkel ny gammal offentlig ideell lokal nationell ekonomisk "
-        "social juridisk politisk tydlig öppen stark").split()
+_VERBS = _words(
+    "gör tycker menar handlar behöver vill tror pratar diskuterar undersöker beslutar ansöker "
+    "betalar följer ändrar påverkar skapar bygger driver leder granskar föreslår kritiserar "
+    "förklarar berättar "
+)
+_ADJ = _words(
+    "stor liten viktig svår enkel ny gammal offentlig ideell lokal nationell ekonomisk social "
+    "juridisk politisk tydlig öppen stark "
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,189 @@
+"""The index: documents per episode, one writer at a time, rebuilds swapped in atomically."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from whoosh.writing import LockError
+
+from poddarkiv.archive.index import ArchiveIndex, EpisodeThemes
+from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
+from poddarkiv.archive.search import SearchRequest
+from poddarkiv.archive.store import Catalogue, DataDir
+from poddarkiv.errors import IndexError_
+from tests.data.relevance.corpus import load_corpus
+
+FEED = Feed(id="f", url="http://example.invalid/f.xml", title="Konkurrenten")
+
+
+def _episode(eid: str, *lines: str) -> tuple[Feed, Episode, Transcript, None]:
+    ep = Episode(id=eid, feed_id=FEED.id, guid=eid, title=f"Avsnitt {eid}")
+    segs = tuple(Segment(i * 5.0, i * 5.0 + 5.0, line) for i, line in enumerate(lines))
+    return FEED, ep, Transcript(eid, "whisper", "sv", segs), None
+
+
+def _ids(ix: ArchiveIndex, q: str) -> list[str]:
+    return [h.episode_id for h in ix.search(SearchRequest(q=q)).hits]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[ArchiveIndex]:
+    """An empty index in a temporary data directory."""
+    ix = ArchiveIndex.open(tmp_path / "index")
+    yield ix
+    ix.close()
+
+
+def test_open_creates_a_missing_index(tmp_path: Path) -> None:
+    with ArchiveIndex.open(tmp_path / "new" / "index") as ix:
+        assert ix.doc_counts() == (0, 0)
+    assert (tmp_path / "new" / "index" / "CURRENT").is_file()
+
+
+def test_open_raises_index_error_for_an_unreadable_index(tmp_path: Path) -> None:
+    ArchiveIndex.open(tmp_path / "index").close()
+    gen = (tmp_path / "index" / "CURRENT").read_text()
+    for toc in (tmp_path / "index" / gen).glob("*.toc"):
+        toc.write_bytes(b"not a table of contents")
+    with pytest.raises(IndexError_):
+        ArchiveIndex.open(tmp_path / "index")
+
+
+def test_one_document_per_episode_and_per_non_empty_segment(index: ArchiveIndex) -> None:
+    index.index_episode(*_episode("a", "Första meningen.", "  ", "Andra meningen.")[:3])
+    assert index.doc_counts() == (1, 2)
+
+
+def test_reindexing_an_episode_replaces_its_documents(index: ArchiveIndex) -> None:
+    index.index_episode(*_episode("a", "gammal text om statsstöd", "mer text")[:3])
+    index.index_episode(*_episode("a", "ny text om partnerskap")[:3])
+    assert index.doc_counts() == (1, 1)
+    assert _ids(index, "statsstöd") == []
+    assert _ids(index, "partnerskap") == ["a"]
+
+
+def test_index_many_commits_once(index: ArchiveIndex) -> None:
+    before = index._ix.latest_generation()
+    assert index.index_many([_episode(f"e{i}", f"text nummer {i}") for i in range(5)]) == 5
+    assert index._ix.latest_generation() == before + 1
+    assert index.doc_counts() == (5, 5)
+
+
+def test_remove_episode_removes_all_its_documents(index: ArchiveIndex) -> None:
+    index.index_many([_episode("a", "ett"), _episode("b", "två")])
+    index.remove_episode("a")
+    assert index.doc_counts() == (1, 1)
+
+
+def test_themes_are_indexed_for_filtering(index: ArchiveIndex) -> None:
+    feed, ep, tr, _ = _episode("a", "om partnerskap")
+    index.index_episode(feed, ep, tr, themes=EpisodeThemes(episode=(("iop", 0.8),),
+                                                          segments={0: ("iop",)}))
+    index.index_episode(*_episode("b", "om partnerskap")[:3])
+    page = index.search(SearchRequest(q="partnerskap", theme="iop"))
+    assert [h.episode_id for h in page.hits] == ["a"]
+    assert dict(index.search(SearchRequest(q="partnerskap")).theme_counts) == {"iop": 1}
+
+
+def test_a_busy_writer_gives_index_error_not_lock_error(tmp_path: Path) -> None:
+    with ArchiveIndex.open(tmp_path / "index", write_timeout_s=0.2) as ix:
+        held = ix._ix.writer()  # another writer holds Whoosh's lock
+        try:
+            with pytest.raises(IndexError_) as caught:
+                ix.index_episode(*_episode("a", "text")[:3])
+            assert not isinstance(caught.value, LockError)
+        finally:
+            held.cancel()
+        ix.index_episode(*_episode("a", "text")[:3])
+        assert ix.doc_counts() == (1, 1)
+
+
+def test_a_failed_write_is_cancelled_and_releases_the_lock(index: ArchiveIndex) -> None:
+    feed, ep, tr, _ = _episode("a", "text")
+    with pytest.raises(IndexError_):
+        index.index_many([(feed, ep, tr, "not themes")])  # type: ignore[list-item]
+    index.index_episode(feed, ep, tr)  # the lock is free again
+    assert index.doc_counts() == (1, 1)
+
+
+def test_searches_see_commits_from_another_process(tmp_path: Path) -> None:
+    reader = ArchiveIndex.open(tmp_path / "index")
+    writer = ArchiveIndex.open(tmp_path / "index")
+    try:
+        assert _ids(reader, "partnerskap") == []
+        writer.index_episode(*_episode("a", "om partnerskap")[:3])
+        reader.refresh()  # otherwise seen within REFRESH_INTERVAL_S
+        assert _ids(reader, "partnerskap") == ["a"]
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_searching_from_threads_while_writing(index: ArchiveIndex) -> None:
+    index.index_many([_episode(f"e{i}", f"partnerskap nummer {i}") for i in range(3)])
+    errors: list[BaseException] = []
+
+    def search() -> None:
+        try:
+            for _ in range(20):
+                index.refresh()
+                assert index.search(SearchRequest(q="partnerskap")).total_episodes >= 3
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(3, 8):
+        index.index_episode(*_episode(f"e{i}", f"partnerskap nummer {i}")[:3])
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert index.search(SearchRequest(q="partnerskap")).total_episodes == 8
+
+
+def _catalogue(tmp_path: Path) -> Catalogue:
+    cat = Catalogue(DataDir(tmp_path / "data"))
+    for feed, episode, transcript, _ in load_corpus():
+        cat.save_feed(feed)
+        cat.save_episode(episode)
+        cat.save_transcript(transcript)
+    return cat
+
+
+def test_rebuild_builds_from_the_catalogue_and_swaps_atomically(tmp_path: Path) -> None:
+    cat = _catalogue(tmp_path)
+    with ArchiveIndex.open(cat.data.index) as ix:
+        ix.index_episode(*_episode("stale", "ett avsnitt som inte finns i katalogen")[:3])
+        old_gen = (cat.data.index / "CURRENT").read_text()
+        with ix.searcher() as old_searcher:  # a search in progress during the rebuild
+            n = ix.rebuild(cat, themes_for=lambda ep, tr: EpisodeThemes(episode=(("t", 1.0),)))
+            assert old_searcher.doc_count() == 2
+        assert n == len(load_corpus())
+        assert (cat.data.index / "CURRENT").read_text() != old_gen
+        assert _ids(ix, "katalogen") == []
+        assert "rattsfall-alingsas" in _ids(ix, "förvaltningsrätten")
+        assert dict(ix.search(SearchRequest(q="partnerskap")).theme_counts)["t"] >= 4
+    with ArchiveIndex.open(cat.data.index) as reopened:
+        assert reopened.doc_counts()[0] == n
+    cat.close()
+
+
+def test_a_second_rebuild_removes_generations_older_than_the_previous(tmp_path: Path) -> None:
+    cat = _catalogue(tmp_path)
+    with ArchiveIndex.open(cat.data.index) as ix:
+        for _ in range(3):
+            ix.rebuild(cat)
+    assert len(list(cat.data.index.glob("gen-*"))) == 2
+    cat.close()
+
+
+def test_related_finds_episodes_on_the_same_topic(index: ArchiveIndex) -> None:
+    index.index_many(load_corpus())
+    related = index.related("iop-och-lou", limit=3)
+    assert "iop-och-lou" not in related
+    assert set(related) & {"rattsfall-alingsas", "sma-foreningar", "statsstod-sgei"}
+    assert index.related("no-such-episode") == []
