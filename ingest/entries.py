@@ -165,6 +165,8 @@ def episode_from_entry(entry: Mapping[str, Any], item: RawItem | None,
     guid = clean_line((item.guid if item and item.guid else None) or entry.get("id"),
                       max_chars=2000)
     link = clean_url(entry.get("link"), base=ctx.base)
+    if guid and clean_url(guid) is None and link == clean_url(guid, base=ctx.base):
+        link = None  # feedparser made a "link" out of a guid like "42" resolved against the feed
     published = _published(entry)
     identity = episode_identity(guid=guid, enclosure_url=enclosure.url if enclosure else None,
                                 link=link, title=title, published=published)

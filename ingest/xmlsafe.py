@@ -22,17 +22,28 @@ __all__ = ["MAX_DECLARATION_TOKENS", "replace_bad_char_refs", "strip_doctype"]
 #: after its start is dropped.
 MAX_DECLARATION_TOKENS = 100_000
 
-_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_OUTER = re.compile(rb"<!\[CDATA\[|<!--|<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _SIGNIFICANT = re.compile(rb"[\"'\[\]>]|<!--")
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 _REPLACEMENT_REF = b"&#xFFFD;"
 
 
 def strip_doctype(data: bytes) -> tuple[bytes, int]:
-    """``data`` without DOCTYPE and ENTITY declarations, and how many were removed."""
+    """``data`` without DOCTYPE and ENTITY declarations, and how many were removed.
+
+    Text inside CDATA sections and comments is left alone: ``<![CDATA[<!DOCTYPE html>]]>`` in
+    a description is content, not a declaration.
+    """
     pieces: list[bytes] = []
     pos = removed = 0
-    while (match := _DECLARATION.search(data, pos)) is not None:
+    while (match := _OUTER.search(data, pos)) is not None:
+        token = match.group()
+        if token.startswith((b"<![", b"<!-")):
+            closer = b"]]>" if token.startswith(b"<![") else b"-->"
+            end = data.find(closer, match.end())
+            pieces.append(data[pos:len(data) if end < 0 else end + 3])
+            pos = len(data) if end < 0 else end + 3
+            continue
         pieces.append(data[pos:match.start()])
         pos = _declaration_end(data, match.end())
         removed += 1

@@ -1,0 +1,96 @@
+"""feedparser's own test corpus (about 2,200 feeds, many of them broken on purpose) through
+parse_feed: no crash, and no feed slow.
+
+The corpus ships in feedparser's source distribution, which pip downloads once into a cache
+directory (``PODDARKIV_TEST_CACHE``, else the system's temporary directory). The feeds are
+read straight from the tarball in memory; nothing is extracted. Without a package index the
+test is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from poddarkiv.errors import FeedError
+from poddarkiv.ingest.feeds import parse_feed
+
+FEEDPARSER_SDIST = "feedparser==6.0.12"
+TARBALL = "feedparser-6.0.12.tar.gz"
+#: The sdist holds 2,275 test files; fewer means we are not reading what we think we are.
+MIN_FEEDS = 2_000
+#: No single feed may take longer than this to parse.
+MAX_FEED_S = 2.0
+DOWNLOAD_TIMEOUT_S = 300
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("PODDARKIV_TEST_CACHE") or tempfile.gettempdir()
+    path = Path(root) / "feedparser-corpus"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _tarball() -> Path:
+    folder = _cache_dir()
+    tarball = folder / TARBALL
+    if tarball.exists():
+        return tarball
+    command = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
+               "--quiet", FEEDPARSER_SDIST, "-d", str(folder)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True,
+                              timeout=DOWNLOAD_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot download the feedparser sdist (no package index?): {exc}")
+    if done.returncode != 0 or not tarball.exists():
+        pytest.skip("cannot download the feedparser sdist (no package index?): "
+                    + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
+    return tarball
+
+
+def _corpus(tarball: Path) -> list[tuple[str, bytes]]:
+    feeds = []
+    with tarfile.open(tarball, "r:gz") as archive:
+        for member in archive.getmembers():
+            parts = member.name.split("/")
+            if member.isfile() and len(parts) > 2 and parts[1] == "tests" and not (
+                    member.name.endswith(".py")):
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    feeds.append((member.name, handle.read()))
+    return feeds
+
+
+def test_feedparser_corpus_parses_without_crashing() -> None:
+    corpus = _corpus(_tarball())
+    assert len(corpus) >= MIN_FEEDS
+    crashes: list[str] = []
+    timings: list[tuple[float, str]] = []
+    refused = with_episodes = 0
+    for name, body in corpus:
+        started = time.monotonic()
+        try:
+            parsed = parse_feed(body, url="https://feeds.example/feed.xml",
+                                headers={"content-type": "application/xml"})
+        except FeedError:
+            refused += 1
+        except Exception as exc:  # noqa: BLE001 - a crash is exactly what this test looks for
+            crashes.append(f"{name}: {type(exc).__name__}: {exc}")
+        else:
+            with_episodes += bool(parsed.episodes)
+        timings.append((time.monotonic() - started, name))
+    timings.sort(reverse=True)
+    print(f"\nfeedparser corpus: {len(corpus)} files, {refused} refused as not a feed, "
+          f"{with_episodes} with episodes, {len(crashes)} crashes; slowest "
+          + ", ".join(f"{name.split('/', 1)[1]} {t * 1000:.0f} ms" for t, name in timings[:3]))
+    assert crashes == []
+    slow = [f"{name} {t:.2f} s" for t, name in timings if t > MAX_FEED_S]
+    assert slow == []
