@@ -26,7 +26,7 @@ from poddarkiv.site.templating import is_json, respond
 __all__ = ["ADMIN_COOKIE", "admin", "admin_ingest", "admin_login", "admin_logout"]
 
 ADMIN_COOKIE = "poddarkiv_admin"
-_COOKIE_PATH = "/admin"
+_COOKIE_PATH = "/"
 
 
 def _enabled(site: SiteResources) -> str:

@@ -25,6 +25,7 @@ _DROP_CONTENT = frozenset({
     "title", "head", "select", "textarea",
 })
 _VOID = frozenset({"br"})
+_SELF_CLOSING_SIBLINGS = frozenset({"li", "p"})
 #: Tags a search snippet may carry (the highlight).
 SNIPPET_TAGS = frozenset({"b", "em", "mark", "strong"})
 #: Show notes longer than this are cut before parsing (characters).
@@ -62,6 +63,8 @@ class _Sanitiser(HTMLParser):
             return
         if self.dropping or tag not in self.tags:
             return
+        if tag in _SELF_CLOSING_SIBLINGS and self.open and self.open[-1] == tag:
+            self.handle_endtag(tag)  # HTML: a new <li> or <p> ends the open one
         if tag == "a":
             href = safe_url(dict(attrs).get("href"))
             if href is None:

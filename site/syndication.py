@@ -76,8 +76,12 @@ def feed_xml(feed: Feed, episodes: list[Episode], transcribed: set[str], base: s
         _sub(channel, f"{{{ITUNES_NS}}}author", feed.author)
     for ep in episodes:
         _item(channel, base, ep, ep.id in transcribed, lang)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(rss_el, encoding="utf-8",
-                                                                    xml_declaration=False)
+    return _document(rss_el)
+
+
+def _document(root: ET.Element) -> bytes:
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
 def rss(request: Request) -> Response:
@@ -104,7 +108,5 @@ def opml(request: Request) -> Response:
         attrs = {"type": "rss", "text": feed.title or feed.url, "title": feed.title or feed.url,
                  "xmlUrl": base + urls.rss(feed.id), "htmlUrl": base + urls.podcast(feed.id)}
         _sub(body, "outline", **attrs)
-    data = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8",
-                                                                 xml_declaration=False)
-    return Response(data, media_type="text/x-opml; charset=utf-8", headers={
+    return Response(_document(root), media_type="text/x-opml; charset=utf-8", headers={
         "content-disposition": 'attachment; filename="poddarkiv.opml"'})
