@@ -301,6 +301,7 @@ def _resume_start(opened: _Opened, offset: int) -> int:
 
 def stream_to_file(client: httpx.Client, url: str, path: Path, *, policy: FetchPolicy,
                    offset: int = 0, if_range: str | None = None,
+                   on_headers: Callable[[dict[str, str]], None] | None = None,
                    clock: Clock = _utcnow) -> StreamResult:
     """GET ``url`` into the file ``path``, resuming at byte ``offset`` when the server can.
 
@@ -309,6 +310,8 @@ def stream_to_file(client: httpx.Client, url: str, path: Path, *, policy: FetchP
     starts at ``offset`` is appended; a 200 replaces the file from the start. The file is
     flushed and fsynced. Raises :class:`FetchError` over the cap, on a body shorter than its
     ``Content-Length`` (the partial file stays, ready to resume) and on a 416.
+    ``on_headers`` sees the final response's headers before the body is read (a caller keeps
+    the validator there, so an interrupted download can be resumed safely).
     """
     headers = {"Accept": _AUDIO_ACCEPT, "Accept-Encoding": "identity",
                "User-Agent": policy.user_agent}
@@ -321,6 +324,8 @@ def stream_to_file(client: httpx.Client, url: str, path: Path, *, policy: FetchP
         _raise_for_status(opened, clock=clock)
         start = _resume_start(opened, offset)
         expected = _content_length(opened)
+        if on_headers is not None:
+            on_headers(opened.headers)
         written = 0
         with open(path, "r+b" if start else "wb") as fh:
             fh.seek(start)
