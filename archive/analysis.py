@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from poddarkiv.archive.compounds import CompoundSplitter, shipped_stems
 from whoosh.analysis import Analyzer, Filter, RegexTokenizer, Token
 from whoosh.lang.snowball.swedish import SwedishStemmer
 from whoosh.lang.stopwords import stoplists
+
+from poddarkiv.archive.compounds import CompoundSplitter, shipped_stems
 
 __all__ = [
     "STOP_WORDS",

@@ -88,7 +88,7 @@ class CompoundSplitter:
         return stem in self._base or stem in self._extra
 
     def knows(self, word: str, min_stem: int = MIN_PART_CHARS) -> bool:
-        """Whether ``word`` (lowercase, folded) is a known word whose stem has ``min_stem``+ letters."""
+        """Whether ``word`` (lowercase, folded) is known, with a stem of ``min_stem``+ letters."""
         if word in self._never:
             return False
         stem = self._stem(word)

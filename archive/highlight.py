@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from markupsafe import Markup, escape
+
 from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
 

@@ -18,26 +18,38 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from poddarkiv.archive.analysis import new_splitter
-from poddarkiv.archive.index_docs import episode_docs, vocabulary
-from poddarkiv.archive.index_related import related_episodes
-from poddarkiv.archive.index_whoosh import patch_whoosh
-from poddarkiv.archive.models import Episode, Feed, Transcript
-from poddarkiv.archive.query_run import EpisodeInfo, run_search
-from poddarkiv.archive.query_synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
-from poddarkiv.archive.schema import EPISODE, EpisodeThemes, build_schema
-from poddarkiv.archive.search import SearchPage, SearchRequest
-from poddarkiv.archive.store import Catalogue, atomic_write_bytes
 from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 from whoosh.writing import LockError, SegmentWriter
 
+from poddarkiv.archive.analysis import new_splitter
+from poddarkiv.archive.index_docs import episode_docs, vocabulary
+from poddarkiv.archive.index_gens import (
+    current_generation,
+    new_generation,
+    prune_generations,
+    read_current,
+    reindex_needed,
+    set_current,
+)
+from poddarkiv.archive.index_related import related_episodes
+from poddarkiv.archive.index_whoosh import patch_whoosh
+from poddarkiv.archive.models import Episode, Feed, Transcript
+from poddarkiv.archive.query_run import EpisodeInfo, run_search
+from poddarkiv.archive.query_synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
+from poddarkiv.archive.schema import (
+    EPISODE,
+    EpisodeThemes,
+    build_schema,
+    episode_key,
+)
+from poddarkiv.archive.search import SearchPage, SearchRequest
+from poddarkiv.archive.store import Catalogue
 from poddarkiv.errors import IndexError_
 
 __all__ = ["REFRESH_INTERVAL_S", "WRITE_LOCK_TIMEOUT_S", "ArchiveIndex", "EpisodeThemes"]
@@ -49,29 +61,10 @@ _WRITE_LOCK_POLL_S = 0.1
 REFRESH_INTERVAL_S = 1.0
 #: Rebuild: Whoosh's indexing memory limit (MB) per writer.
 REBUILD_LIMITMB = 256
-_CURRENT = "CURRENT"
 
 patch_whoosh()
 
 IndexItem = tuple[Feed, Episode, Transcript | None, EpisodeThemes | None]
-
-
-def _read_current(root: Path) -> Path | None:
-    try:
-        name = (root / _CURRENT).read_text("utf-8").strip()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise IndexError_(f"cannot read {root / _CURRENT}: {exc}") from exc
-    return root / name if name and "/" not in name else None
-
-
-def _new_generation(root: Path, schema: Any) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    path = root / f"gen-{stamp}"
-    path.mkdir(parents=True)
-    windex.create_in(str(path), schema)
-    return path
 
 
 class ArchiveIndex:
@@ -86,13 +79,13 @@ class ArchiveIndex:
         self._write_timeout_s = write_timeout_s
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
-        self._gen = self._current_generation()
+        self._gen = current_generation(root, self.schema)
         self._ix = self._open_ix(self._gen)
         self._searcher: Searcher | None = None
         self._checked = 0.0
         self._leases: dict[int, int] = {}
         self._retired: list[Searcher] = []
-        self._infos: tuple[Searcher, Mapping[str, EpisodeInfo]] | None = None
+        self._infos: tuple[Searcher, Mapping[int, EpisodeInfo]] | None = None
         self._vocab_loaded = False
 
     @classmethod
@@ -111,18 +104,6 @@ class ArchiveIndex:
 
     # -- generations --------------------------------------------------------------------
 
-    def _current_generation(self) -> Path:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise IndexError_(f"cannot create index directory {self.root}: {exc}") from exc
-        gen = _read_current(self.root)
-        if gen is not None and gen.is_dir():
-            return gen
-        gen = _new_generation(self.root, self.schema)
-        atomic_write_bytes(self.root / _CURRENT, gen.name.encode("utf-8"))
-        return gen
-
     def _open_ix(self, gen: Path) -> FileIndex:
         try:
             return windex.open_dir(str(gen), schema=self.schema)
@@ -132,12 +113,18 @@ class ArchiveIndex:
 
     def _follow_current(self) -> None:
         """Switch to the generation ``CURRENT`` names, if a rebuild elsewhere changed it."""
-        gen = _read_current(self.root)
+        gen = read_current(self.root)
         if gen is not None and gen != self._gen and gen.is_dir():
             with self._lock:
                 self._ix = self._open_ix(gen)
                 self._gen = gen
                 self._retire_searcher()
+
+    @property
+    def needs_reindex(self) -> bool:
+        """The index was made by another version of poddarkiv: run ``poddarkiv reindex``."""
+        needed: bool = reindex_needed(self._gen)
+        return needed
 
     # -- searchers ----------------------------------------------------------------------
 
@@ -243,7 +230,7 @@ class ArchiveIndex:
         Returns the number of episodes indexed.
         """
         with self._write_lock:
-            gen = _new_generation(self.root, self.schema)
+            gen = new_generation(self.root, self.schema)
         count = 0
         try:
             ix = self._open_ix(gen)
@@ -266,11 +253,9 @@ class ArchiveIndex:
     def _swap_to(self, gen: Path) -> None:
         with self._lock:
             previous = self._gen
-            atomic_write_bytes(self.root / _CURRENT, gen.name.encode("utf-8"))
+            set_current(self.root, gen)
             self._follow_current()
-            for old in self.root.glob("gen-*"):
-                if old not in (gen, previous):
-                    shutil.rmtree(old, ignore_errors=True)
+            prune_generations(self.root, (gen, previous))
 
     # -- reading ------------------------------------------------------------------------
 
@@ -281,17 +266,18 @@ class ArchiveIndex:
             episodes = sum(1 for _ in s.docs_for_query(wq.Term("kind", EPISODE)))
             return episodes, s.doc_count() - episodes
 
-    def _episode_infos(self, s: Searcher) -> Mapping[str, EpisodeInfo]:
+    def _episode_infos(self, s: Searcher) -> Mapping[int, EpisodeInfo]:
+        """Every episode's display fields, by ``episode_key``; read once per searcher."""
         with self._lock:
             if self._infos is not None and self._infos[0] is s:
                 return self._infos[1]
         infos = {}
         for docnum in s.docs_for_query(wq.Term("kind", EPISODE)):
             f = s.stored_fields(docnum)
-            themes = tuple(t for t in (f.get("ep_themes") or "").split(",") if t)
-            infos[f["episode_id"]] = EpisodeInfo(f["episode_id"], f.get("feed_id", ""),
-                                                 f.get("title", ""), f.get("podcast", ""),
-                                                 f.get("published"), themes)
+            meta = f.get("meta") or {}
+            infos[episode_key(f["episode_id"])] = EpisodeInfo(
+                f["episode_id"], meta.get("feed_id", ""), meta.get("title", ""),
+                meta.get("feed_title", ""), meta.get("published"), tuple(meta.get("themes", ())))
         with self._lock:
             self._infos = (s, infos)
         return infos

@@ -16,7 +16,7 @@ from poddarkiv.archive.schema import (
     EpisodeThemes,
     day_number,
     episode_doc_id,
-    segment_doc_id,
+    episode_key,
 )
 
 __all__ = ["CORPUS_MIN_COUNT", "episode_docs", "plain_text", "vocabulary"]
@@ -39,18 +39,21 @@ def plain_text(markup: str) -> str:
 def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
                  themes: EpisodeThemes | None = None) -> Iterator[dict[str, Any]]:
     """The episode's document, then one per non-empty segment."""
-    common: dict[str, Any] = {"episode_id": episode.id, "feed_id": episode.feed_id}
+    common: dict[str, Any] = {"episode_id": episode.id, "feed_id": episode.feed_id,
+                              "ep_key": episode_key(episode.id)}
     if episode.published is not None:
-        common["published"] = episode.published
         common["day"] = day_number(episode.published)
     slugs = themes.slugs if themes else ()
     if slugs:
         common["ep_themes"] = ",".join(slugs)
     yield {
-        **common, "doc_id": episode_doc_id(episode.id), "kind": EPISODE,
+        **common, "doc_id": episode_doc_id(episode.id), "kind": EPISODE, "is_ep": 1,
         "title": episode.title or "",
         "description": plain_text(episode.description or "")[:MAX_DESCRIPTION_CHARS],
         "podcast": feed.title or "",
+        "meta": {"feed_id": episode.feed_id, "title": episode.title or "",
+                 "feed_title": feed.title or "", "published": episode.published,
+                 "themes": slugs},
     }
     if transcript is None:
         return
@@ -59,8 +62,8 @@ def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
         text = seg.text.strip()
         if not text:
             continue
-        doc = {**common, "doc_id": segment_doc_id(episode.id, i), "kind": SEGMENT, "seg": i,
-               "start": float(seg.start), "end": float(seg.end), "text": text}
+        doc = {**common, "kind": SEGMENT, "is_ep": 0, "seg": i, "start": float(seg.start),
+               "end": float(seg.end), "text": text}
         if seg_themes.get(i):
             doc["seg_themes"] = ",".join(seg_themes[i])
         yield doc

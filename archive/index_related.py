@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from itertools import islice
 
-from poddarkiv.archive.analysis import STOP_WORDS
-from poddarkiv.archive.schema import EPISODE, SEGMENT
 from whoosh import query as wq
 from whoosh.searching import Searcher
+
+from poddarkiv.archive.analysis import STOP_WORDS
 
 __all__ = ["KEY_TERMS", "related_episodes"]
 
@@ -19,30 +19,35 @@ MAX_SOURCE_DOCS = 300
 MAX_CANDIDATES = 500
 
 
+def _key_terms(searcher: Searcher, docnums: list[int]) -> list[tuple[str, float]]:
+    """Distinctive terms of the episode's transcript, or of its title when it has none."""
+    is_ep = searcher.reader().column_reader("is_ep")
+    segments = [d for d in docnums if not is_ep[d]]
+    if segments:
+        found = searcher.key_terms(segments, "text", numterms=KEY_TERMS * 2)
+    else:
+        title = (searcher.stored_fields(docnums[0]).get("meta") or {}).get("title", "")
+        found = searcher.key_terms_from_text("text", title, numterms=KEY_TERMS) if title else []
+    return [(t, w) for t, w in found if t not in STOP_WORDS and len(t) > 2][:KEY_TERMS]
+
+
 def related_episodes(searcher: Searcher, episode_id: str, *, limit: int = 5) -> list[str]:
     """Up to ``limit`` ids of other episodes sharing this one's most distinctive words."""
-    kind = searcher.reader().column_reader("kind")
     docnums = list(islice(searcher.docs_for_query(wq.Term("episode_id", episode_id)),
                           MAX_SOURCE_DOCS))
-    if not docnums or limit <= 0:
-        return []
-    terms: list[tuple[str, float]] = []
-    for field, docs in (("text", [d for d in docnums if kind[d] == SEGMENT]),
-                        ("title", [d for d in docnums if kind[d] == EPISODE])):
-        if docs:
-            found = searcher.key_terms(docs, field, numterms=KEY_TERMS * 2)
-            terms += [(t, w) for t, w in found if t not in STOP_WORDS and len(t) > 2]
+    terms = _key_terms(searcher, docnums) if docnums and limit > 0 else []
     if not terms:
         return []
-    terms.sort(key=lambda tw: -tw[1])
-    q = wq.Or([wq.Term(f, t, boost=max(w, 0.01)) for t, w in terms[:KEY_TERMS]
+    q = wq.Or([wq.Term(f, t, boost=max(w, 0.01)) for t, w in terms
                for f in ("text", "title", "description")])
     q = wq.AndNot(q, wq.Term("episode_id", episode_id))
-    results = searcher.search(q, limit=MAX_CANDIDATES, collapse="episode_id", collapse_limit=3)
-    scores: dict[str, float] = {}
-    episode_col = searcher.reader().column_reader("episode_id")
+    results = searcher.search(q, limit=MAX_CANDIDATES, collapse="ep_key", collapse_limit=3)
+    key_col = searcher.reader().column_reader("ep_key")
+    scores: dict[int, float] = {}
+    first: dict[int, int] = {}
     for score, docnum in results.top_n:
-        eid = episode_col[docnum]
-        scores[eid] = scores.get(eid, 0.0) + float(score)
-    ranked: list[str] = sorted(scores, key=lambda e: -scores[e])
-    return ranked[:limit]
+        key = key_col[docnum]
+        scores[key] = scores.get(key, 0.0) + float(score)
+        first.setdefault(key, docnum)
+    ranked = sorted(scores, key=lambda k: -scores[k])[:limit]
+    return [str(searcher.stored_fields(first[k])["episode_id"]) for k in ranked]

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from poddarkiv.archive.analysis import tokenize
-
 from poddarkiv.errors import QueryError
 
 __all__ = [

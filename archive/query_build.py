@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from whoosh import query as wq
+from whoosh.reading import IndexReader
+
 from poddarkiv.archive.analysis import analyze_word, inflection_stems, stem
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.query import Clause, ParsedQuery
 from poddarkiv.archive.query_synonyms import Synonyms
-from whoosh import query as wq
-from whoosh.reading import IndexReader
 
 __all__ = ["FIELDS", "MAX_PREFIX_TERMS", "CompiledQuery", "compile_query"]
 

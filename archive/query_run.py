@@ -16,17 +16,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from whoosh import query as wq
+from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.searching import Searcher
+
 from poddarkiv.archive.analysis import STOP_WORDS
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.highlight import highlight
 from poddarkiv.archive.query import parse_query
 from poddarkiv.archive.query_build import CompiledQuery, compile_query
 from poddarkiv.archive.query_synonyms import Synonyms
-from poddarkiv.archive.schema import EPISODE, day_number
+from poddarkiv.archive.schema import day_number
 from poddarkiv.archive.search import EpisodeHit, PassageHit, SearchPage, SearchRequest
-from whoosh import query as wq
-from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.searching import Searcher
 
 __all__ = ["FEW_EPISODES", "MAX_COLLECT", "MAX_PASSAGES", "EpisodeInfo", "run_search"]
 
@@ -60,10 +61,16 @@ class EpisodeInfo:
 
 @dataclass(slots=True)
 class _Group:
-    episode_id: str
+    key: int  # schema.episode_key
+    first_doc: int
     score: float
     segments: list[tuple[float, int]]
     metadata: bool = False
+
+    def episode_id(self, searcher: Searcher, infos: Mapping[int, EpisodeInfo]) -> str:
+        info = infos.get(self.key)
+        return info.episode_id if info else str(searcher.stored_fields(self.first_doc)
+                                                ["episode_id"])
 
 
 def _filters(request: SearchRequest) -> list[wq.Query]:
@@ -83,7 +90,7 @@ def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[l
     """Hits grouped per episode in rank order, and whether time ran out."""
     sortedby = None if request.sort == "relevance" else "day"
     inner = searcher.collector(limit=MAX_COLLECT, sortedby=sortedby,
-                               reverse=request.sort == "newest", collapse="episode_id",
+                               reverse=request.sort == "newest", collapse="ep_key",
                                collapse_limit=MAX_PASSAGES + 1)
     # SIGALRM only works in the main thread; the site searches from worker threads.
     tlc = TimeLimitCollector(inner, timelimit=SEARCH_TIME_LIMIT_S, use_alarm=False)
@@ -96,26 +103,26 @@ def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[l
     if not results.top_n:  # also: an empty index's reader has no columns
         return [], timed_out
     reader = searcher.reader()
-    episode_col = reader.column_reader("episode_id")
-    kind_col = reader.column_reader("kind")
-    groups: dict[str, _Group] = {}
+    key_col = reader.column_reader("ep_key")
+    is_ep_col = reader.column_reader("is_ep")
+    groups: dict[int, _Group] = {}
     for rank, (score, docnum) in enumerate(results.top_n):
-        eid = episode_col[docnum]
+        key = key_col[docnum]
         score = float(score) if sortedby is None else float(-rank)
-        group = groups.get(eid)
+        group = groups.get(key)
         if group is None:
-            group = groups[eid] = _Group(eid, score, [])
-        if kind_col[docnum] == EPISODE:
+            group = groups[key] = _Group(key, docnum, score, [])
+        if is_ep_col[docnum]:
             group.metadata = True
         elif len(group.segments) < MAX_PASSAGES:
             group.segments.append((score, docnum))
     return list(groups.values()), timed_out
 
 
-def _passages(searcher: Searcher, group: _Group, compiled: CompiledQuery,
+def _passages(searcher: Searcher, group: _Group, episode_id: str, compiled: CompiledQuery,
               request: SearchRequest, splitter: CompoundSplitter) -> tuple[PassageHit, ...]:
     out = []
-    segments = group.segments or _any_word_segments(searcher, group.episode_id, compiled)
+    segments = group.segments or _any_word_segments(searcher, episode_id, compiled)
     for score, docnum in segments:
         fields = searcher.stored_fields(docnum)
         text = fields.get("text", "")
@@ -181,7 +188,7 @@ def _rare(searcher: Searcher, compiled: CompiledQuery) -> frozenset[str]:
 
 
 def run_search(searcher: Searcher, request: SearchRequest, *, splitter: CompoundSplitter,
-               synonyms: Synonyms, episodes: Callable[[], Mapping[str, EpisodeInfo]],
+               synonyms: Synonyms, episodes: Callable[[], Mapping[int, EpisodeInfo]],
                clock: Callable[[], float] = time.perf_counter) -> SearchPage:
     """Search, group and page; every query problem becomes ``message``, never an exception."""
     t0 = clock()
@@ -211,7 +218,7 @@ def run_search(searcher: Searcher, request: SearchRequest, *, splitter: Compound
 
 
 def _page(searcher: Searcher, request: SearchRequest, groups: list[_Group],
-          compiled: CompiledQuery, splitter: CompoundSplitter, infos: Mapping[str, EpisodeInfo],
+          compiled: CompiledQuery, splitter: CompoundSplitter, infos: Mapping[int, EpisodeInfo],
           suggestion: str | None, message: str | None, fuzzy: bool, t0: float,
           clock: Callable[[], float]) -> SearchPage:
     total = len(groups)
@@ -220,14 +227,15 @@ def _page(searcher: Searcher, request: SearchRequest, groups: list[_Group],
     shown = groups[(page - 1) * request.per_page:page * request.per_page]
     hits = []
     for g in shown:
-        info = infos.get(g.episode_id)
+        info = infos.get(g.key)
+        eid = g.episode_id(searcher, infos)
         hits.append(EpisodeHit(
-            g.episode_id, info.feed_id if info else "", info.title if info else g.episode_id,
+            eid, info.feed_id if info else "", info.title if info else eid,
             info.feed_title if info else "", info.published if info else None, g.score,
-            _passages(searcher, g, compiled, request, splitter), g.metadata))
+            _passages(searcher, g, eid, compiled, request, splitter), g.metadata))
     themes: Counter[str] = Counter()
     for g in groups:
-        info = infos.get(g.episode_id)
+        info = infos.get(g.key)
         if info:
             themes.update(info.themes)
     return SearchPage(request, tuple(hits), total, page, pages, suggestion, message,

@@ -17,7 +17,6 @@ from pathlib import Path
 from types import MappingProxyType
 
 from poddarkiv.archive.analysis import stem, tokenize
-
 from poddarkiv.errors import IndexError_
 
 __all__ = ["SYNONYMS_FILE", "Synonyms", "load_synonyms"]

@@ -187,3 +187,17 @@ def test_related_finds_episodes_on_the_same_topic(index: ArchiveIndex) -> None:
     assert "iop-och-lou" not in related
     assert set(related) & {"rattsfall-alingsas", "sma-foreningar", "statsstod-sgei"}
     assert index.related("no-such-episode") == []
+
+
+def test_an_index_of_another_schema_version_asks_for_a_reindex(tmp_path: Path) -> None:
+    ArchiveIndex.open(tmp_path / "index").close()
+    gen = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
+    (gen / "SCHEMA_VERSION").write_text("0")
+    with ArchiveIndex.open(tmp_path / "index") as ix:
+        assert ix.needs_reindex
+        assert ix.search(SearchRequest(q="partnerskap")).hits == ()
+        cat = _catalogue(tmp_path)
+        ix.rebuild(cat)
+        assert not ix.needs_reindex
+        cat.close()
+    assert not gen.exists()  # kept until the rebuild, then cleared

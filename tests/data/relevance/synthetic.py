@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
 
-__all__ = ["SEGMENTS_PER_HOUR", "Planted", "synthetic_corpus", "vocabulary"]
+__all__ = ["SEGMENTS_PER_HOUR", "Planted", "rare_words", "synthetic_corpus", "vocabulary"]
 
 #: About one segment every 5.5 seconds, as Whisper cuts Swedish speech.
 SEGMENTS_PER_HOUR = 650
@@ -56,6 +56,15 @@ _ADJ = _words(
 )
 
 
+_SYLLABLES = _words(
+    "ka ro sto lin berg mar vik ås ström dal sund ni ta ve gus lo fer brand hem by sjö "
+    "tor kel vall näs ham skog lund gren holm ek björk fors mo ra sa el an"
+)
+#: Distinct rare words, and the share of word slots they fill.
+RARE_WORDS = 30_000
+RARE_SHARE = 0.03
+
+
 @dataclass(frozen=True, slots=True)
 class Planted:
     """A sentence put into one segment on purpose, for a relevance query to find."""
@@ -75,12 +84,24 @@ def vocabulary(rng: random.Random) -> list[str]:
     return words
 
 
-def _sentence(rng: random.Random, words: list[str], weights: list[float]) -> str:
+def rare_words(rng: random.Random, n: int = RARE_WORDS) -> list[str]:
+    """Pseudo-Swedish words from syllables: the long tail of names and rare terms in speech."""
+    out: set[str] = set()
+    while len(out) < n:
+        out.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return sorted(out)
+
+
+def _sentence(rng: random.Random, words: list[str], weights: list[float],
+              rare: list[str]) -> str:
     n = rng.randint(6, 18)
     out = []
     for _ in range(n):
-        if rng.random() < 0.45:
+        r = rng.random()
+        if r < 0.45:
             out.append(rng.choice(_FUNCTION))
+        elif r < 0.45 + RARE_SHARE:
+            out.append(rng.choice(rare))
         else:
             out.append(rng.choices(words, weights)[0])
     return " ".join(out).capitalize() + "."
@@ -91,6 +112,7 @@ def synthetic_corpus(hours: float, *, seed: int = 1, planted: tuple[Planted, ...
     """``hours`` of synthetic speech as one-hour episodes over four feeds."""
     rng = random.Random(seed)
     words = vocabulary(rng)
+    rare = rare_words(rng)
     weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(words))]
     feeds = [Feed(id=f"feed{i}", url=f"http://example.invalid/{i}.xml", title=t)
              for i, t in enumerate(("Konkurrenten", "Kommunpodden", "Civilsamhället idag",
@@ -105,11 +127,11 @@ def synthetic_corpus(hours: float, *, seed: int = 1, planted: tuple[Planted, ...
         eid = f"ep{n:05d}"
         segs = []
         for i in range(min(per_episode, total - n * per_episode)):
-            text = by_segment.get((eid, i)) or _sentence(rng, words, weights)
+            text = by_segment.get((eid, i)) or _sentence(rng, words, weights, rare)
             segs.append(Segment(start=i * _SEGMENT_S, end=(i + 1) * _SEGMENT_S, text=text))
         title = " ".join(rng.choices(words, weights, k=3)).capitalize()
         episode = Episode(id=eid, feed_id=feed.id, guid=eid, title=title,
-                          description=_sentence(rng, words, weights),
+                          description=_sentence(rng, words, weights, rare),
                           published=start + timedelta(days=n))
         yield feed, episode, Transcript(eid, "whisper", "sv", tuple(segs))
         n += 1
