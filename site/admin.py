@@ -27,6 +27,7 @@ __all__ = ["ADMIN_COOKIE", "admin", "admin_ingest", "admin_login", "admin_logout
 
 ADMIN_COOKIE = "poddarkiv_admin"
 _COOKIE_PATH = "/"
+_MAX_FORM_FIELDS = 20
 
 
 def _enabled(site: SiteResources) -> str:
@@ -63,7 +64,11 @@ async def _form(request: Request) -> dict[str, str]:
     if not _same_origin(request):
         raise HTTPException(403, "Cross-site request refused")
     body = await read_small_body(request)
-    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    try:
+        parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True,
+                          max_num_fields=_MAX_FORM_FIELDS)
+    except ValueError as exc:  # too many fields
+        raise HTTPException(400, "Malformed form") from exc
     return {k: v[0] for k, v in parsed.items() if v}
 
 
@@ -100,7 +105,9 @@ async def admin_login(request: Request) -> Response:
     site = resources(request)
     token = _enabled(site)
     form = await _form(request)
-    if not hmac.compare_digest(form.get("token", ""), token):
+    if "token" not in form:
+        raise HTTPException(400, "The form has no token field")
+    if not hmac.compare_digest(form["token"], token):
         return RedirectResponse(urls.admin() + "?fel=1", status_code=303)
     response = RedirectResponse(urls.admin(), status_code=303)
     response.set_cookie(ADMIN_COOKIE, _session_value(site, token), path=_COOKIE_PATH,

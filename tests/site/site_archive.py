@@ -12,7 +12,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from poddarkiv.archive.models import Enclosure, Episode, Feed, Segment, Transcript
+from poddarkiv.archive.models import Enclosure, Episode, Feed, Person, Segment, Transcript
 from poddarkiv.archive.store import Catalogue, open_catalogue
 from poddarkiv.sample import FEED_TITLE, SAMPLE_EPISODES, SampleEpisode
 
@@ -20,6 +20,7 @@ FEED_ID = "konkurrenten"
 HOSTILE_ID = "fientlig"
 #: The sample audio lasts a little over 30 s; segments are spread over this much of it.
 SPREAD_S = 28.0
+HOST = (Person("Anna Exempel", role="host", href="https://example.org/anna"),)
 HOSTILE_NOTES = (
     '<p>Fint <b>avsnitt</b>.<script>alert("x")</script></p>'
     '<a href="javascript:alert(1)">klicka</a> <img src="x" onerror="alert(1)">'
@@ -39,7 +40,7 @@ def sample_feed() -> Feed:
                 language="sv", author="Exempelredaktionen")
 
 
-def _episode(sample: SampleEpisode, root: Path) -> Episode:
+def _episode(sample: SampleEpisode, root: Path, *, with_people: bool) -> Episode:
     slug, audio_src = sample.slug, sample.audio
     shutil.copyfile(audio_src, root / "audio" / f"{slug}.mp3")
     return Episode(
@@ -50,6 +51,7 @@ def _episode(sample: SampleEpisode, root: Path) -> Episode:
         enclosure=Enclosure(f"https://example.org/{slug}.mp3", "audio/mpeg",
                             audio_src.stat().st_size),
         audio_path=f"audio/{slug}.mp3",
+        persons=HOST if with_people else (),
     )
 
 
@@ -63,13 +65,16 @@ def _transcript(sample: SampleEpisode, created: datetime) -> Transcript:
         model="https://example.org/iop.vtt" if publisher else "base", created=created)
 
 
-def build_archive(root: Path) -> Catalogue:
-    """A catalogue in ``root`` with the sample podcast, its audio and transcripts."""
+def build_archive(root: Path, *, with_people: bool = False) -> Catalogue:
+    """A catalogue in ``root`` with the sample podcast, its audio and transcripts.
+
+    ``with_people`` credits a host (``podcast:person``) on the four sample episodes.
+    """
     catalogue = open_catalogue(root)
     catalogue.save_feed(sample_feed())
     created = datetime(2025, 6, 1, tzinfo=UTC)
     for sample in SAMPLE_EPISODES:
-        catalogue.save_episode(_episode(sample, catalogue.data.root))
+        catalogue.save_episode(_episode(sample, catalogue.data.root, with_people=with_people))
         catalogue.save_transcript(_transcript(sample, created))
     catalogue.save_episode(Episode(
         id=HOSTILE_ID, feed_id=FEED_ID, guid="fientlig", title="Avsnitt <med> konstiga tecken",

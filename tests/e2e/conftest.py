@@ -1,0 +1,95 @@
+"""Fixtures for the browser tests: the sample site on loopback, and a headless Chromium.
+
+Chromium is Debian's (``/usr/bin/chromium``, or ``$PODDARKIV_CHROMIUM``), driven by
+Playwright; nothing is downloaded. axe-core comes from ``tests/e2e/node_modules`` (run
+``npm ci --prefix tests/e2e``). Missing either is a test error, not a skip: CI must run these.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.e2e.live_server import SampleSite, sample_site, serve
+
+CHROMIUM = Path(os.environ.get("PODDARKIV_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--autoplay-policy=no-user-gesture-required"]
+AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+#: How long a page or an element may take (milliseconds; the machine is small and shared).
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite]:
+    """The sample archive, indexed and themed, behind the real app."""
+    built = sample_site(tmp_path_factory.mktemp("e2e") / "data")
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(site: SampleSite) -> Iterator[str]:
+    """The site served by uvicorn on 127.0.0.1."""
+    with serve(site.app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """Playwright's driver."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's headless Chromium."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium "
+                    "(or set PODDARKIV_CHROMIUM), or deselect with -m 'not browser'")
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+def _page(browser: Browser, *, locale: str = "sv-SE", **options: bool) -> Iterator[Page]:
+    context = browser.new_context(locale=locale, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh Swedish-speaking browser tab (JavaScript errors fail the test)."""
+    yield from _page(browser)
+
+
+@pytest.fixture()
+def english_page(browser: Browser) -> Iterator[Page]:
+    """A tab whose browser asks for English."""
+    yield from _page(browser, locale="en-GB")
+
+
+@pytest.fixture()
+def no_js_page(browser: Browser) -> Iterator[Page]:
+    """A tab with JavaScript switched off."""
+    yield from _page(browser, java_script_enabled=False)
+
+
+@pytest.fixture()
+def axe_page(browser: Browser) -> Iterator[Page]:
+    """A tab that may inject axe-core (the site's CSP forbids inline scripts, so bypass it)."""
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run npm ci --prefix tests/e2e")
+    yield from _page(browser, bypass_csp=True)

@@ -1,0 +1,95 @@
+"""axe-core in a real browser: no WCAG 2.1 A or AA violation on any page type."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from poddarkiv.sample import SAMPLE_EPISODES
+from tests.e2e.conftest import AXE_JS
+from tests.e2e.live_server import ADMIN_TOKEN
+
+pytestmark = pytest.mark.browser
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+EPISODE = SAMPLE_EPISODES[0].slug
+
+PAGES = {
+    "home": "/",
+    "search": "/sok?q=partnerskap",
+    "search-empty": "/sok",
+    "search-no-hits": "/sok?q=zzzxq",
+    "search-theme-filter": "/sok?q=kommun&theme=iop",
+    "episode": f"/avsnitt/{EPISODE}?t=12",
+    "episode-without-audio": "/avsnitt/fientlig",
+    "podcasts": "/poddar",
+    "podcast": "/poddar/konkurrenten",
+    "help": "/hjalp",
+    "about": "/om",
+    "not-found": "/finns-inte",
+    "themes": "/teman",
+    "theme": "/tema/iop",
+    "references": "/referenser",
+    "reference": "/referens/lag/2016%3A1145",
+    "people": "/personer",
+    "person": "/person/anna-exempel",
+    "admin-sign-in": "/admin",
+    "english-episode": f"/avsnitt/{EPISODE}?lang=en",
+}
+
+
+def _violations(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE_JS))
+    result: list[dict[str, Any]] = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))", AXE_TAGS)
+    return result
+
+
+def _assert_clean(page: Page) -> None:
+    found = _violations(page)
+    assert found == [], json.dumps(found, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
+def test_page_has_no_aa_violations(axe_page: Page, base_url: str, path: str) -> None:
+    response = axe_page.goto(base_url + path)
+    assert response is not None
+    assert response.status == (404 if path == "/finns-inte" else 200)
+    _assert_clean(axe_page)
+
+
+def test_bad_request_page_has_no_aa_violations(axe_page: Page, base_url: str) -> None:
+    bad = axe_page.request.post(base_url + "/admin/logga-in", form={"other": "x"})
+    assert bad.status == 400
+    axe_page.route(base_url + "/fel-400", lambda route: route.fulfill(response=bad))
+    axe_page.goto(base_url + "/fel-400")
+    _assert_clean(axe_page)
+
+
+def test_signed_in_admin_page_has_no_aa_violations(axe_page: Page, base_url: str) -> None:
+    axe_page.goto(base_url + "/admin")
+    axe_page.get_by_label("Administratörsnyckel").fill(ADMIN_TOKEN)
+    axe_page.get_by_role("button", name="Logga in").click()
+    axe_page.get_by_role("button", name="Starta hämtning").wait_for()
+    _assert_clean(axe_page)
+
+
+def test_episode_is_clean_while_a_segment_is_highlighted(axe_page: Page, base_url: str) -> None:
+    axe_page.goto(f"{base_url}/avsnitt/{EPISODE}")
+    axe_page.locator("#transcript li .text").nth(2).click()
+    axe_page.locator("#transcript li.current").wait_for()
+    axe_page.evaluate("document.getElementById('player').pause()")
+    _assert_clean(axe_page)
+
+
+def test_the_check_itself_catches_a_violation(axe_page: Page, base_url: str) -> None:
+    axe_page.goto(base_url + "/om")
+    axe_page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend',"
+                      " '<img src=\"/static/none.png\"><input type=\"text\">')")
+    found = {v["id"] for v in _violations(axe_page)}
+    assert {"image-alt", "label"} <= found
