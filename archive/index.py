@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,11 @@ REBUILD_LIMITMB = 256
 patch_whoosh()
 
 IndexItem = tuple[Feed, Episode, Transcript | None, EpisodeThemes | None]
+
+
+def _changed_since(catalogue: Catalogue, episode_id: str, since: datetime) -> bool:
+    info = catalogue.transcript_info(episode_id)
+    return info is not None and info.created >= since
 
 
 class ArchiveIndex:
@@ -227,28 +233,42 @@ class ArchiveIndex:
                 | None = None) -> int:
         """Build a fresh index from the catalogue beside the old one and swap it in atomically.
 
-        Returns the number of episodes indexed.
+        Episodes that another process transcribes while the rebuild runs are caught up in a
+        second, short commit before the swap. Returns the number of episodes indexed.
         """
         with self._write_lock:
             gen = new_generation(self.root, self.schema)
-        count = 0
+        started = datetime.now(UTC)
         try:
             ix = self._open_ix(gen)
-            feeds = {f.id: f for f in catalogue.feeds()}
-            with self._writer(ix, limitmb=REBUILD_LIMITMB) as w:
-                for episode in catalogue.episodes():
-                    feed = feeds.get(episode.feed_id) or Feed(id=episode.feed_id, url="")
-                    transcript = catalogue.transcript(episode.id)
-                    self.splitter.add_words(vocabulary([transcript] if transcript else []))
-                    themes = themes_for(episode, transcript) if themes_for else None
-                    for doc in episode_docs(feed, episode, transcript, themes):
-                        w.add_document(**doc)
-                    count += 1
+            done = self._build(ix, catalogue, catalogue.episodes(), themes_for,
+                               limitmb=REBUILD_LIMITMB)
+            late = [ep for ep in catalogue.episodes() if ep.id not in done
+                    or _changed_since(catalogue, ep.id, started)]
+            if late:
+                done |= self._build(ix, catalogue, late, themes_for)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
         self._swap_to(gen)
-        return count
+        return len(done)
+
+    def _build(self, ix: FileIndex, catalogue: Catalogue, episodes: Iterable[Episode],
+               themes_for: Callable[[Episode, Transcript | None], EpisodeThemes | None] | None,
+               **writer_options: Any) -> set[str]:
+        feeds = {f.id: f for f in catalogue.feeds()}
+        done = set()
+        with self._writer(ix, **writer_options) as w:
+            for episode in episodes:
+                feed = feeds.get(episode.feed_id) or Feed(id=episode.feed_id, url="")
+                transcript = catalogue.transcript(episode.id)
+                self.splitter.add_words(vocabulary([transcript] if transcript else []))
+                themes = themes_for(episode, transcript) if themes_for else None
+                w.delete_by_term("episode_id", episode.id)
+                for doc in episode_docs(feed, episode, transcript, themes):
+                    w.add_document(**doc)
+                done.add(episode.id)
+        return done
 
     def _swap_to(self, gen: Path) -> None:
         with self._lock:
@@ -293,6 +313,12 @@ class ArchiveIndex:
         with self.searcher() as s:
             ids: list[str] = related_episodes(s, episode_id, limit=limit)
             return ids
+
+    def indexed_episode_ids(self) -> set[str]:
+        """Ids of every episode that has documents in the index (deleted ones excluded)."""
+        with self.searcher() as s:
+            return {s.stored_fields(n)["episode_id"]
+                    for n in s.docs_for_query(wq.Term("kind", EPISODE))}
 
     def close(self) -> None:
         """Close every searcher; the index stays on disk."""

@@ -1,0 +1,59 @@
+"""The feed list the user edits: add, remove, list, OPML import and export.
+
+Adding a feed only records its URL; the next ingest fetches it. Our feed id comes from the
+first URL we saw, so a feed keeps its id (and its episodes theirs) when the publisher moves it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from poddarkiv.archive.models import Feed
+from poddarkiv.archive.store import Catalogue
+from poddarkiv.errors import ConfigError
+from poddarkiv.ingest.identity import feed_id_for, normalise_feed_url
+
+__all__ = ["add_feed", "export_opml", "find_feed", "import_opml", "remove_feed"]
+
+
+def add_feed(catalogue: Catalogue, url: str, *, title: str = "") -> tuple[Feed, bool]:
+    """Record ``url`` as a feed; return it and whether it was new."""
+    scheme = urlsplit(url.strip()).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"not an http(s) feed URL: {url!r}")
+    existing = find_feed(catalogue, url)
+    if existing is not None:
+        return existing, False
+    feed = Feed(id=feed_id_for(url), url=normalise_feed_url(url), title=title)
+    catalogue.save_feed(feed)
+    return feed, True
+
+
+def find_feed(catalogue: Catalogue, url_or_id: str) -> Feed | None:
+    """A feed by our id, its URL, or its normalised URL."""
+    return (catalogue.feed(url_or_id) or catalogue.feed_by_url(url_or_id)
+            or catalogue.feed_by_url(normalise_feed_url(url_or_id))
+            or catalogue.feed(feed_id_for(url_or_id)))
+
+
+def remove_feed(catalogue: Catalogue, url_or_id: str) -> Feed:
+    """Remove a feed and its episodes from the catalogue (run ``reindex`` after)."""
+    feed = find_feed(catalogue, url_or_id)
+    if feed is None:
+        raise ConfigError(f"no such feed: {url_or_id}")
+    catalogue.remove_feed(feed.id)
+    return feed
+
+
+def import_opml(catalogue: Catalogue, body: bytes) -> list[tuple[Feed, bool]]:
+    """Add every feed an OPML file lists; return each with whether it was new."""
+    from poddarkiv.ingest.opml import read_opml
+
+    return [add_feed(catalogue, url, title=title) for title, url in read_opml(body)]
+
+
+def export_opml(catalogue: Catalogue) -> str:
+    """Every feed as an OPML 2.0 document."""
+    from poddarkiv.ingest.opml import write_opml
+
+    return write_opml(catalogue.feeds())

@@ -1,0 +1,225 @@
+"""Ingestion, orchestrated: refresh feeds, fetch audio, transcribe, store, index.
+
+This module only decides *what* happens in which order; every step lives in its own module and
+every dependency (HTTP client, transcriber, index, clock) is passed in. A failure in one feed or
+one episode is recorded in the report and the run goes on with the next.
+
+Order per run:
+
+1. refresh each feed (one conditional request when nothing changed);
+2. for every episode without a current transcript: the publisher's transcript when the feed
+   offers one and the settings prefer it, else download the audio and transcribe it;
+3. save the transcript (the old one stays current until the new file is complete), then index
+   the episode. Episodes whose index documents are missing (say after a crash between the two)
+   are indexed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+import httpx
+
+from poddarkiv.archive.index import ArchiveIndex
+from poddarkiv.archive.models import Episode, Feed, Transcript
+from poddarkiv.archive.store import Catalogue
+from poddarkiv.config import Settings
+from poddarkiv.errors import PoddarkivError
+from poddarkiv.ingest.refresh import FeedOutcome, refresh_feed
+from poddarkiv.ingest.lock import ingest_lock
+
+__all__ = [
+    "EpisodeOutcome",
+    "IngestReport",
+    "Progress",
+    "TranscriberFactory",
+    "ingest",
+]
+
+EpisodeStatus = Literal["publisher", "transcribed", "indexed", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeOutcome:
+    """What happened to one episode in this run."""
+
+    episode_id: str
+    title: str
+    status: EpisodeStatus
+    error: str | None = None
+    audio_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """The whole run: per feed and per episode, and whether anything failed."""
+
+    started: datetime
+    finished: datetime
+    feeds: tuple[FeedOutcome, ...] = ()
+    episodes: tuple[EpisodeOutcome, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status == "failed" for f in self.feeds) or any(
+            e.status == "failed" for e in self.episodes)
+
+    def counts(self) -> dict[str, int]:
+        """How many feeds and episodes ended in each status."""
+        out: dict[str, int] = {}
+        for status in [f"feed:{f.status}" for f in self.feeds] + [
+                f"episode:{e.status}" for e in self.episodes]:
+            out[status] = out.get(status, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat(),
+            "failed": self.failed,
+            "counts": self.counts(),
+            "feeds": [{"feed_id": f.feed_id, "url": f.url, "status": f.status,
+                       "new": len(f.new_episode_ids), "updated": len(f.updated_episode_ids),
+                       "error": f.error, "moved_to": f.moved_to} for f in self.feeds],
+            "episodes": [{"episode_id": e.episode_id, "title": e.title, "status": e.status,
+                          "error": e.error} for e in self.episodes],
+        }
+
+
+class Progress(Protocol):
+    """Where a run reports what it is doing (the CLI prints; tests record)."""
+
+    def feed_done(self, outcome: FeedOutcome) -> None: ...
+    def episode_started(self, episode: Episode, what: str) -> None: ...
+    def audio_progress(self, done_s: float, total_s: float) -> None: ...
+    def episode_done(self, outcome: EpisodeOutcome) -> None: ...
+
+
+class _Silent:
+    def feed_done(self, outcome: FeedOutcome) -> None: ...
+    def episode_started(self, episode: Episode, what: str) -> None: ...
+    def audio_progress(self, done_s: float, total_s: float) -> None: ...
+    def episode_done(self, outcome: EpisodeOutcome) -> None: ...
+
+
+class TranscribeStep(Protocol):
+    """Turns an episode's downloaded audio into a transcript."""
+
+    def __call__(self, episode: Episode, *, progress: Callable[[float, float], None]) -> Transcript: ...
+
+
+TranscriberFactory = Callable[[], TranscribeStep]
+ThemesStep = Callable[[Episode, Transcript | None], object]
+
+
+@dataclass(slots=True)
+class _Run:
+    settings: Settings
+    catalogue: Catalogue
+    index: ArchiveIndex
+    client: httpx.Client
+    transcriber_factory: TranscriberFactory
+    progress: Progress
+    themes: ThemesStep | None
+    _transcriber: TranscribeStep | None = field(default=None)
+
+    def transcriber(self) -> TranscribeStep:
+        # Loaded lazily: a run with nothing to transcribe never loads Whisper.
+        if self._transcriber is None:
+            self._transcriber = self.transcriber_factory()
+        return self._transcriber
+
+
+def ingest(
+    settings: Settings,
+    urls: Sequence[str] = (),
+    *,
+    catalogue: Catalogue,
+    index: ArchiveIndex,
+    client: httpx.Client,
+    transcriber_factory: TranscriberFactory,
+    progress: Progress | None = None,
+    themes: ThemesStep | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    wait_s: float = 0.0,
+) -> IngestReport:
+    """Refresh ``urls`` (or every known feed), then transcribe and index what is new.
+
+    Raises :class:`~poddarkiv.errors.BusyError` when another ingest holds the data directory.
+    """
+    run = _Run(settings, catalogue, index, client, transcriber_factory,
+               progress or _Silent(), themes)
+    started = clock()
+    with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
+        feed_outcomes = tuple(_refresh_all(run, urls, clock))
+        episode_outcomes = tuple(_process_episodes(run))
+    report = IngestReport(started, clock(), feed_outcomes, episode_outcomes)
+    catalogue.save_report(report.started, report.finished, report.to_dict())
+    return report
+
+
+def _refresh_all(run: _Run, urls: Sequence[str], clock: Callable[[], datetime]
+                 ) -> Iterable[FeedOutcome]:
+    targets: list[str | Feed] = list(urls) if urls else list(run.catalogue.feeds())
+    for target in targets:
+        outcome = refresh_feed(run.catalogue, run.client, target, settings=run.settings,
+                               clock=clock)
+        run.progress.feed_done(outcome)
+        yield outcome
+
+
+def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
+    feeds = {f.id: f for f in run.catalogue.feeds()}
+    indexed = run.index.indexed_episode_ids()
+    for episode in reversed(run.catalogue.episodes()):  # oldest first
+        feed = feeds.get(episode.feed_id)
+        if feed is None:
+            continue
+        has_transcript = run.catalogue.transcript_info(episode.id) is not None
+        if has_transcript and episode.id in indexed:
+            continue
+        outcome = _process_episode(run, feed, episode, transcribe=not has_transcript)
+        run.progress.episode_done(outcome)
+        yield outcome
+
+
+def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: bool
+                     ) -> EpisodeOutcome:
+    status: EpisodeStatus = "indexed"
+    try:
+        transcript = run.catalogue.transcript(episode.id)
+        if transcribe:
+            transcript, status = _transcribe_episode(run, episode)
+            run.catalogue.save_transcript(transcript)
+            episode = run.catalogue.episode(episode.id) or episode
+        themes = run.themes(episode, transcript) if run.themes else None
+        run.index.index_episode(feed, episode, transcript, themes=themes)  # type: ignore[arg-type]
+    except PoddarkivError as exc:
+        return EpisodeOutcome(episode.id, episode.title, "failed", str(exc))
+    duration = transcript.duration_s if transcript else None
+    return EpisodeOutcome(episode.id, episode.title, status, audio_s=duration)
+
+
+def _transcribe_episode(run: _Run, episode: Episode) -> tuple[Transcript, EpisodeStatus]:
+    from poddarkiv.ingest.download import download_audio
+    from poddarkiv.ingest.publisher import fetch_publisher_transcript
+
+    if run.settings.prefer == "publisher" and episode.transcripts:
+        run.progress.episode_started(episode, "publisher")
+        try:
+            published = fetch_publisher_transcript(run.client, episode, settings=run.settings)
+        except PoddarkivError:
+            published = None  # fall back to Whisper; the reason is in the transcript notes
+        if published is not None and published.segments:
+            return published, "publisher"
+    run.progress.episode_started(episode, "download")
+    if not episode.audio_path or not (run.catalogue.data.root / episode.audio_path).exists():
+        episode = download_audio(run.client, episode, data=run.catalogue.data,
+                                 settings=run.settings)
+        run.catalogue.save_episode(episode)
+    run.progress.episode_started(episode, "transcribe")
+    transcript = run.transcriber()(episode, progress=run.progress.audio_progress)
+    return transcript, "transcribed"

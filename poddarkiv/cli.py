@@ -1,0 +1,235 @@
+"""The ``poddarkiv`` command: a thin shell over the library.
+
+Each command parses its options, builds :class:`~poddarkiv.config.Settings` (flags, then
+``PODDARKIV_*`` variables, then defaults), calls one library function, and turns our errors into
+a clean message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from poddarkiv import __version__
+from poddarkiv.config import Settings, settings_from_env
+from poddarkiv.errors import PoddarkivError
+from poddarkiv.progress import ConsoleProgress, print_report
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail_cleanly(func: F) -> F:
+    """Turn poddarkiv's errors into ``Error: …`` and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PoddarkivError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    base: Settings = ctx.obj
+    return base.replace(**flags)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="poddarkiv")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the archive lives (env PODDARKIV_DATA; default ./poddarkiv-data).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None) -> None:
+    """poddarkiv: a Swedish-first podcast archive. Fetch, transcribe, search, serve."""
+    try:
+        ctx.obj = settings_from_env(data_dir=data_dir)
+    except PoddarkivError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def whisper_options(func: F) -> F:
+    """Options that choose and tune the Whisper engine."""
+    options = [
+        click.option("--engine", type=click.Choice(["faster-whisper", "openai-whisper"]),
+                     help="Transcription engine (default faster-whisper)."),
+        click.option("--model", help="'base' (bundled, offline), a CTranslate2 folder, an "
+                     "openai-whisper .pt file, or a hub name such as KBLab/kb-whisper-small."),
+        click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run."),
+        click.option("--threads", type=click.IntRange(0, 256), help="CPU threads (0: default)."),
+        click.option("--language", help="Spoken language, 'sv' by default; 'auto' detects."),
+        click.option("--beam-size", type=click.IntRange(1, 20), help="Beam size (default 5)."),
+        click.option("--vad/--no-vad", default=None, help="Skip silence with a voice filter."),
+        click.option("--word-timestamps/--no-word-timestamps", default=None,
+                     help="Keep per-word times."),
+        click.option("--glossary/--no-glossary", default=None,
+                     help="Prompt Whisper with IOP/LOU vocabulary."),
+        click.option("--prefer", type=click.Choice(["publisher", "whisper"]),
+                     help="Use the feed's own transcript when there is one (default publisher)."),
+        click.option("--allow-private", is_flag=True, default=None,
+                     help="Allow feeds and audio on loopback/private addresses."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@whisper_options
+@click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
+              help="Seconds to wait if another ingest is running.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the final report.")
+@click.pass_context
+@_fail_cleanly
+def ingest(ctx: click.Context, urls: tuple[str, ...], wait_s: float, quiet: bool,
+           **flags: Any) -> None:
+    """Fetch FEED_URLs (or every known feed), transcribe new episodes, index them.
+
+    Exits non-zero only when a feed or an episode failed.
+    """
+    from poddarkiv.runner import run_ingest
+
+    settings = _settings(ctx, **flags)
+    report = run_ingest(settings, urls, progress=None if quiet else ConsoleProgress(),
+                        wait_s=wait_s)
+    print_report(report)
+    if report.failed:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_fail_cleanly
+def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
+    """Search transcripts and episode descriptions."""
+    from poddarkiv.archive.search import SearchRequest
+    from poddarkiv.compose import open_archive
+
+    with open_archive(ctx.obj) as archive:
+        page = archive.index.search(SearchRequest(q=query, per_page=limit))
+    if as_json:
+        click.echo(json.dumps(_page_dict(page), ensure_ascii=False, indent=2))
+        return
+    _print_page(page)
+
+
+def _page_dict(page: Any) -> dict[str, Any]:
+    return {
+        "query": page.request.q, "total_episodes": page.total_episodes,
+        "suggestion": page.suggestion, "message": page.message,
+        "hits": [{"episode_id": h.episode_id, "title": h.title, "podcast": h.feed_title,
+                  "passages": [{"start": p.start, "end": p.end, "text": p.text}
+                               for p in h.passages]} for h in page.hits],
+    }
+
+
+def _print_page(page: Any) -> None:
+    if page.message:
+        click.echo(page.message)
+    if page.suggestion:
+        click.echo(f"Menade du: {page.suggestion}?")
+    click.echo(f"{page.total_episodes} episode(s)")
+    for hit in page.hits:
+        click.echo(f"\n{hit.title}  [{hit.feed_title}]  ({hit.episode_id})")
+        for p in hit.passages:
+            click.echo(f"  {_clock(p.start)}  {p.text}")
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+@cli.command()
+@click.option("--host", help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8000).")
+@click.option("--admin-token", help="Enable the admin page with this token (env PODDARKIV_ADMIN_TOKEN).")
+@click.pass_context
+@_fail_cleanly
+def serve(ctx: click.Context, host: str | None, port: int | None, admin_token: str | None) -> None:
+    """Serve the site."""
+    from poddarkiv.runner import serve_site
+
+    serve_site(_settings(ctx, host=host, port=port, admin_token=admin_token))
+
+
+@cli.command()
+@click.pass_context
+@_fail_cleanly
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the catalogue."""
+    from poddarkiv.runner import rebuild_index
+
+    started = time.monotonic()
+    episodes, segments = rebuild_index(ctx.obj)
+    click.echo(f"Indexed {episodes} episodes and {segments} passages "
+               f"in {time.monotonic() - started:.1f} s.")
+
+
+@cli.command()
+@click.argument("episode_id")
+@click.option("--format", "fmt", type=click.Choice(["txt", "vtt", "srt", "json"]), default="txt",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to a file instead of standard output.")
+@click.pass_context
+@_fail_cleanly
+def export(ctx: click.Context, episode_id: str, fmt: str, output: Path | None) -> None:
+    """Write an episode's transcript as txt, vtt, srt or json."""
+    from poddarkiv.runner import export_transcript
+
+    text = export_transcript(ctx.obj, episode_id, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}")
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port for the site.")
+@click.option("--feed-port", type=click.IntRange(1, 65535), default=8765, show_default=True,
+              help="Loopback port for the sample feed (fixed, so re-runs find the same feed).")
+@click.option("--no-serve", is_flag=True, help="Ingest the sample, then stop.")
+@whisper_options
+@click.pass_context
+@_fail_cleanly
+def demo(ctx: click.Context, port: int, feed_port: int, no_serve: bool, **flags: Any) -> None:
+    """Serve the bundled sample feed on loopback, ingest it, and serve the site."""
+    from poddarkiv.runner import run_demo
+
+    flags["allow_private"] = True  # the sample feed is served on loopback, on purpose
+    settings = _settings(ctx, port=port, **flags)
+    run_demo(settings, feed_port=feed_port, serve=not no_serve, echo=click.echo)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="poddarkiv")
+
+
+# Sub-command groups live beside the commands they drive.
+from poddarkiv.cli_feeds import feeds, watch  # noqa: E402
+from poddarkiv.cli_themes import themes  # noqa: E402
+
+cli.add_command(feeds)
+cli.add_command(watch)
+cli.add_command(themes)
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

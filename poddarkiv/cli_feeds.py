@@ -1,0 +1,142 @@
+"""``poddarkiv feeds …`` and ``poddarkiv watch``: managing and refreshing the feed list."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from poddarkiv.errors import PoddarkivError
+
+__all__ = ["feeds", "parse_interval", "watch"]
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_INTERVAL_S = 60.0
+
+
+def parse_interval(text: str) -> float:
+    """``"90s"``, ``"15m"``, ``"1h"``, ``"1d"`` (or plain seconds) as seconds, at least a minute."""
+    match = _INTERVAL.match(text)
+    if not match:
+        raise click.BadParameter(f"{text!r}: use a number with s, m, h or d, such as 1h")
+    seconds = float(match.group(1)) * _UNIT_S[(match.group(2) or "s").lower()]
+    if seconds < MIN_INTERVAL_S:
+        raise click.BadParameter("the interval must be at least one minute")
+    return seconds
+
+
+def _catalogue(ctx: click.Context) -> Any:
+    from poddarkiv.archive.store import Catalogue, DataDir
+
+    return Catalogue(DataDir(ctx.obj.data_dir))
+
+
+@click.group()
+def feeds() -> None:
+    """Add, remove, list, import and export the feeds to follow."""
+
+
+@feeds.command("add")
+@click.argument("urls", nargs=-1, required=True)
+@click.pass_context
+def feeds_add(ctx: click.Context, urls: tuple[str, ...]) -> None:
+    """Follow the feeds at URLS (the next ingest fetches them)."""
+    from poddarkiv.ingest.feedlist import add_feed
+
+    with _catalogue(ctx) as catalogue:
+        for url in urls:
+            try:
+                feed, new = add_feed(catalogue, url)
+            except PoddarkivError as exc:
+                raise click.ClickException(str(exc)) from exc
+            click.echo(f"{'added' if new else 'already followed'}: {feed.url} ({feed.id})")
+
+
+@feeds.command("remove")
+@click.argument("url_or_id")
+@click.pass_context
+def feeds_remove(ctx: click.Context, url_or_id: str) -> None:
+    """Stop following a feed and drop its episodes from the catalogue."""
+    from poddarkiv.ingest.feedlist import remove_feed
+
+    with _catalogue(ctx) as catalogue:
+        try:
+            feed = remove_feed(catalogue, url_or_id)
+        except PoddarkivError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"removed: {feed.url}. Run `poddarkiv reindex` to drop it from search.")
+
+
+@feeds.command("list")
+@click.pass_context
+def feeds_list(ctx: click.Context) -> None:
+    """List followed feeds with their status."""
+    with _catalogue(ctx) as catalogue:
+        rows = [(f, catalogue.count_episodes(feed_id=f.id)) for f in catalogue.feeds()]
+    if not rows:
+        click.echo("No feeds yet. Add one with `poddarkiv feeds add URL`.")
+    for feed, count in rows:
+        state = f"errors {feed.error_count}: {feed.last_error}" if feed.error_count else "ok"
+        fetched = feed.last_fetched.strftime("%Y-%m-%d %H:%M") if feed.last_fetched else "never"
+        click.echo(f"{feed.id}  {feed.title or '(not fetched yet)'}\n    {feed.url}\n"
+                   f"    {count} episodes, last fetched {fetched}, {state}")
+
+
+@feeds.command("import")
+@click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def feeds_import(ctx: click.Context, opml: Path) -> None:
+    """Follow every feed listed in an OPML file."""
+    from poddarkiv.ingest.feedlist import import_opml
+
+    with _catalogue(ctx) as catalogue:
+        try:
+            added = import_opml(catalogue, opml.read_bytes())
+        except PoddarkivError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"{sum(new for _, new in added)} added, {sum(not new for _, new in added)} "
+               "already followed.")
+
+
+@feeds.command("export")
+@click.pass_context
+def feeds_export(ctx: click.Context) -> None:
+    """Print the followed feeds as OPML."""
+    from poddarkiv.ingest.feedlist import export_opml
+
+    with _catalogue(ctx) as catalogue:
+        click.echo(export_opml(catalogue), nl=False)
+
+
+@click.command()
+@click.option("--every", "every", default="1h", show_default=True,
+              help="How often to ingest: 30m, 1h, 1d…")
+@click.option("--times", type=click.IntRange(1), help="Stop after this many runs.")
+@click.pass_context
+def watch(ctx: click.Context, every: str, times: int | None) -> None:
+    """Ingest every known feed on a schedule, carrying on after errors."""
+    interval = parse_interval(every)
+    run_watch(ctx.obj, interval_s=interval, times=times, echo=click.echo)
+
+
+def run_watch(settings: Any, *, interval_s: float, times: int | None,
+              echo: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
+    """Run ingest ``times`` times (forever when None), ``interval_s`` apart; return runs made."""
+    from poddarkiv.progress import print_report
+    from poddarkiv.runner import run_ingest
+
+    runs = 0
+    while times is None or runs < times:
+        runs += 1
+        try:
+            print_report(run_ingest(settings, (), wait_s=interval_s / 2))
+        except PoddarkivError as exc:
+            echo(f"ingest failed: {exc}; trying again in {interval_s:.0f} s")
+        if times is None or runs < times:
+            sleep(interval_s)
+    return runs

@@ -1,0 +1,98 @@
+"""Console progress for long runs: feeds as they finish, a bar with audio time and ETA."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from poddarkiv.archive.models import Episode
+from poddarkiv.ingest.pipeline import EpisodeOutcome, IngestReport
+from poddarkiv.ingest.refresh import FeedOutcome
+
+__all__ = ["BAR_WIDTH", "ConsoleProgress", "format_clock", "print_report"]
+
+BAR_WIDTH = 30
+REDRAW_EVERY_S = 0.5
+
+
+def format_clock(seconds: float) -> str:
+    """``m:ss`` or ``h:mm:ss``."""
+    s = max(0, int(seconds))
+    if s >= 3600:
+        return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class ConsoleProgress:
+    """Prints to a terminal (stderr by default): one line per step, a redrawn bar while transcribing."""
+
+    def __init__(self, out: TextIO | None = None, *, clock: object = time.monotonic) -> None:
+        self.out = out or sys.stderr
+        self._clock = clock
+        self._started = 0.0
+        self._last_draw = 0.0
+        self._bar_open = False
+
+    def _now(self) -> float:
+        return float(self._clock())  # type: ignore[operator]
+
+    def _line(self, text: str) -> None:
+        if self._bar_open:
+            self.out.write("\n")
+            self._bar_open = False
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def feed_done(self, outcome: FeedOutcome) -> None:
+        extra = f": {outcome.error}" if outcome.error else ""
+        new = f", {len(outcome.new_episode_ids)} new" if outcome.new_episode_ids else ""
+        self._line(f"feed {outcome.status:<9} {outcome.url}{new}{extra}")
+
+    def episode_started(self, episode: Episode, what: str) -> None:
+        self._started = self._now()
+        verb = {"publisher": "fetching publisher transcript", "download": "downloading audio",
+                "transcribe": "transcribing"}.get(what, what)
+        self._line(f"  {verb}: {episode.title}")
+
+    def audio_progress(self, done_s: float, total_s: float) -> None:
+        now = self._now()
+        if now - self._last_draw < REDRAW_EVERY_S and done_s < total_s:
+            return
+        self._last_draw = now
+        frac = min(1.0, done_s / total_s) if total_s > 0 else 0.0
+        filled = int(frac * BAR_WIDTH)
+        elapsed = now - self._started
+        eta = elapsed * (1 - frac) / frac if frac > 0 else 0.0
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self.out.write(f"\r  [{bar}] {format_clock(done_s)} / {format_clock(total_s)} "
+                       f"audio, ETA {format_clock(eta)} ")
+        self.out.flush()
+        self._bar_open = True
+
+    def episode_done(self, outcome: EpisodeOutcome) -> None:
+        extra = f": {outcome.error}" if outcome.error else ""
+        self._line(f"  episode {outcome.status}: {outcome.title}{extra}")
+
+
+def print_report(report: IngestReport, out: TextIO | None = None) -> None:
+    """A short summary: counts per status, then every failure with its reason."""
+    out = out or sys.stdout
+    feeds: dict[str, int] = {}
+    for f in report.feeds:
+        feeds[f.status] = feeds.get(f.status, 0) + 1
+    episodes: dict[str, int] = {}
+    for e in report.episodes:
+        episodes[e.status] = episodes.get(e.status, 0) + 1
+    took = (report.finished - report.started).total_seconds()
+    out.write(f"Feeds: {_counts(feeds)}. Episodes: {_counts(episodes)}. ({took:.1f} s)\n")
+    for f in report.feeds:
+        if f.status == "failed":
+            out.write(f"FAILED feed {f.url}: {f.error}\n")
+    for e in report.episodes:
+        if e.status == "failed":
+            out.write(f"FAILED episode {e.title} ({e.episode_id}): {e.error}\n")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"

@@ -1,0 +1,79 @@
+"""The library functions behind each CLI command, with real dependencies wired in.
+
+Each takes :class:`Settings` and returns data; printing stays in the CLI. Tests call these
+directly with injected pieces, or the lower-level functions they wrap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from poddarkiv.compose import http_client, open_archive, themes_step, whisper_step
+from poddarkiv.config import Settings
+from poddarkiv.errors import PoddarkivError
+from poddarkiv.ingest.pipeline import IngestReport, Progress, ingest
+
+__all__ = ["export_transcript", "rebuild_index", "run_demo", "run_ingest", "serve_site"]
+
+
+def run_ingest(settings: Settings, urls: Sequence[str] = (), *, progress: Progress | None = None,
+               wait_s: float = 0.0) -> IngestReport:
+    """Ingest ``urls`` (or every known feed) into the archive at ``settings.data_dir``."""
+    with open_archive(settings) as archive, http_client(settings) as client:
+        return ingest(
+            settings, urls, catalogue=archive.catalogue, index=archive.index, client=client,
+            transcriber_factory=whisper_step(settings, archive.catalogue.data),
+            themes=themes_step(archive.catalogue), progress=progress, wait_s=wait_s,
+        )
+
+
+def rebuild_index(settings: Settings) -> tuple[int, int]:
+    """Rebuild the index from the catalogue; return (episode docs, passage docs)."""
+    from poddarkiv.ingest.lock import ingest_lock
+
+    with open_archive(settings) as archive:
+        step = themes_step(archive.catalogue)
+        with ingest_lock(archive.catalogue.data.ingest_lock, wait_s=60.0):
+            archive.index.rebuild(archive.catalogue, themes_for=step)  # type: ignore[arg-type]
+        return archive.index.doc_counts()
+
+
+def export_transcript(settings: Settings, episode_id: str, fmt: str) -> str:
+    """An episode's current transcript rendered as txt, vtt, srt or json."""
+    from poddarkiv.archive.writers import render_transcript
+
+    with open_archive(settings) as archive:
+        transcript = archive.catalogue.transcript(episode_id)
+    if transcript is None:
+        raise PoddarkivError(f"episode {episode_id!r} has no transcript (or does not exist)")
+    return render_transcript(transcript, fmt)
+
+
+def serve_site(settings: Settings, **app_kwargs: Any) -> None:
+    """Serve the site with uvicorn until interrupted."""
+    import uvicorn
+
+    from poddarkiv.site.app import create_app
+
+    app = create_app(settings, **app_kwargs)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def run_demo(settings: Settings, *, feed_port: int, serve: bool,
+             echo: Callable[[str], None]) -> IngestReport:
+    """Serve the bundled sample feed on loopback, ingest it through HTTP, then serve the site."""
+    from poddarkiv.progress import ConsoleProgress, print_report
+    from poddarkiv.sample.server import serve_sample
+
+    with serve_sample(port=feed_port) as sample:
+        echo(f"Sample feed served at {sample.feed_url}")
+        echo(f"Archive in {settings.data_dir.resolve()}")
+        echo("Ingesting (the first run transcribes with Whisper; a few minutes on a slow CPU)...")
+        report = run_ingest(settings, [sample.feed_url], progress=ConsoleProgress())
+        print_report(report)
+        if serve:
+            echo(f"\nThe site is at http://{settings.host}:{settings.port}/  "
+                 "(try a search for 'partnerskap' or 'upphandling'; Ctrl-C stops)")
+            serve_site(settings)
+    return report

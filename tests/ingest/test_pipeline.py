@@ -1,0 +1,184 @@
+"""Ingestion end to end over loopback HTTP: refresh, publisher transcript or Whisper, store, index.
+
+Everything is real (HTTP server and client, catalogue, Whoosh index) except the transcriber,
+which is replaced at its seam by one that "hears" the sample scripts, so these tests run in
+seconds. The real engines are tested in ``test_transcribe.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from poddarkiv.archive.index import ArchiveIndex
+from poddarkiv.archive.models import Episode, Segment, Transcript
+from poddarkiv.archive.search import SearchRequest
+from poddarkiv.archive.store import Catalogue, DataDir
+from poddarkiv.config import Settings
+from poddarkiv.errors import BusyError, TranscriptionError
+from poddarkiv.ingest.client import make_client, policy_for
+from poddarkiv.ingest.lock import ingest_lock
+from poddarkiv.ingest.pipeline import IngestReport, ingest
+from poddarkiv.sample import SAMPLE_EPISODES
+from poddarkiv.sample.server import SampleServer, serve_sample
+
+SCRIPTS = {ep.guid: ep for ep in SAMPLE_EPISODES}
+
+
+@dataclass
+class ScriptTranscriber:
+    """A transcriber at the seam: returns the episode's script, one segment per line.
+
+    It checks that the audio it is given is really on disk, records each call, and can be
+    told to fail for some episodes.
+    """
+
+    data: DataDir
+    fail_for: set[str] = field(default_factory=set)
+    calls: list[str] = field(default_factory=list)
+    loads: int = 0
+
+    def factory(self) -> Callable[..., Transcript]:
+        self.loads += 1
+        return self.transcribe
+
+    def transcribe(self, episode: Episode, *, progress: Callable[[float, float], None]
+                   ) -> Transcript:
+        assert episode.audio_path is not None
+        assert (self.data.root / episode.audio_path).stat().st_size > 0
+        self.calls.append(episode.guid)
+        if episode.guid in self.fail_for:
+            raise TranscriptionError("the engine gave up")
+        lines = SCRIPTS[episode.guid].script_text().splitlines()
+        segments = tuple(Segment(i * 5.0, i * 5.0 + 5.0, line) for i, line in enumerate(lines))
+        progress(len(lines) * 5.0, len(lines) * 5.0)
+        return Transcript(episode_id=episode.id, source="whisper", language="sv",
+                          segments=segments, engine="script", model="test")
+
+
+@dataclass
+class Archive:
+    """A fresh data directory with its catalogue, index, HTTP client and the sample server."""
+
+    settings: Settings
+    catalogue: Catalogue
+    index: ArchiveIndex
+    client: httpx.Client
+    server: SampleServer
+    transcriber: ScriptTranscriber
+
+    def ingest(self, urls: tuple[str, ...] | None = None) -> IngestReport:
+        return ingest(self.settings, (self.server.feed_url,) if urls is None else urls,
+                      catalogue=self.catalogue, index=self.index, client=self.client,
+                      transcriber_factory=self.transcriber.factory)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    """An empty archive and the sample feed on a loopback server (loopback explicitly allowed)."""
+    settings = Settings(data_dir=tmp_path / "data", allow_private=True)
+    catalogue = Catalogue(DataDir(settings.data_dir))
+    index = ArchiveIndex.open(catalogue.data.index)
+    with serve_sample() as server, make_client(policy_for(settings)) as client:
+        yield Archive(settings, catalogue, index, client, server,
+                      ScriptTranscriber(catalogue.data))
+    index.close()
+    catalogue.close()
+
+
+def test_first_ingest_stores_transcribes_and_indexes_every_episode(archive: Archive) -> None:
+    report = archive.ingest()
+
+    assert not report.failed, report.to_dict()
+    assert [f.status for f in report.feeds] == ["new"]
+    statuses = {e.title: e.status for e in report.episodes}
+    assert len(statuses) == len(SAMPLE_EPISODES) == 4
+    with_vtt = [ep.title for ep in SAMPLE_EPISODES if ep.has_transcript]
+    assert all(statuses[title] == "publisher" for title in with_vtt)
+    assert sorted(s for s in statuses.values() if s != "publisher") == ["transcribed"] * 3
+    assert archive.transcriber.loads == 1  # the model loads once per run
+    assert archive.index.doc_counts()[0] == 4
+    assert archive.catalogue.last_report() is not None
+
+
+def test_publisher_transcript_is_used_instead_of_whisper(archive: Archive) -> None:
+    archive.ingest()
+    vtt_episode = next(ep for ep in SAMPLE_EPISODES if ep.has_transcript)
+    assert vtt_episode.guid not in archive.transcriber.calls
+    stored = next(e for e in archive.catalogue.episodes() if e.guid == vtt_episode.guid)
+    transcript = archive.catalogue.transcript(stored.id)
+    assert transcript is not None and transcript.source == "publisher"
+    assert "partnerskap" in transcript.text
+
+
+def test_search_finds_timestamped_passages_after_ingest(archive: Archive) -> None:
+    archive.ingest()
+    for word in ("partnerskap", "upphandling"):
+        page = archive.index.search(SearchRequest(q=word))
+        assert page.hits, word
+        passage = page.hits[0].passages[0]
+        assert passage.end > passage.start >= 0
+        assert "<mark>" in passage.snippet_html
+
+
+def test_second_ingest_of_an_unchanged_feed_costs_one_request_and_no_work(
+        archive: Archive) -> None:
+    archive.ingest()
+    before = len(archive.server.requests())
+    report = archive.ingest()
+
+    assert [f.status for f in report.feeds] == ["unchanged"]
+    assert report.episodes == ()
+    requests = archive.server.requests()[before:]
+    assert [(r.path, r.status) for r in requests] == [("/feed.xml", 304)]
+    assert archive.transcriber.loads == 1  # no model load either
+
+
+def test_ingest_without_urls_refreshes_every_known_feed(archive: Archive) -> None:
+    archive.ingest()
+    report = archive.ingest(urls=())
+    assert [f.url for f in report.feeds] == [archive.server.feed_url]
+
+
+def test_a_failed_episode_is_reported_and_retried_on_the_next_run(archive: Archive) -> None:
+    broken = SAMPLE_EPISODES[1].guid
+    archive.transcriber.fail_for = {broken}
+    first = archive.ingest()
+    assert first.failed
+    failed = [e for e in first.episodes if e.status == "failed"]
+    assert [e.title for e in failed] == [SAMPLE_EPISODES[1].title]
+    assert "gave up" in (failed[0].error or "")
+
+    archive.transcriber.fail_for = set()
+    archive.transcriber.calls.clear()
+    second = archive.ingest()
+    assert not second.failed
+    assert archive.transcriber.calls == [broken]
+    assert archive.index.doc_counts()[0] == 4
+
+
+def test_episodes_missing_from_the_index_are_indexed_again(archive: Archive) -> None:
+    archive.ingest()
+    victim = archive.catalogue.episodes()[0]
+    archive.index.remove_episode(victim.id)  # as if the run died between catalogue and index
+
+    report = archive.ingest()
+    assert [(e.episode_id, e.status) for e in report.episodes] == [(victim.id, "indexed")]
+    assert archive.index.doc_counts()[0] == 4
+
+
+def test_a_second_ingest_at_the_same_time_is_refused_clearly(archive: Archive) -> None:
+    with ingest_lock(archive.catalogue.data.ingest_lock), pytest.raises(BusyError):
+        archive.ingest()
+
+
+def test_a_broken_feed_url_is_reported_and_nothing_else_stops(archive: Archive) -> None:
+    report = archive.ingest((archive.server.url("/no-such-feed.xml"), archive.server.feed_url))
+    assert [f.status for f in report.feeds] == ["failed", "new"]
+    assert "404" in (report.feeds[0].error or "")
+    assert report.failed
+    assert archive.index.doc_counts()[0] == 4
