@@ -6,7 +6,8 @@ held in memory: feeds, transcripts) or :func:`stream_to_file` (audio), which:
 * send our User-Agent and, for feeds, ``If-None-Match``/``If-Modified-Since`` (RFC 9110 §13.1);
 * follow at most :attr:`FetchPolicy.max_redirects` redirects themselves, checking each hop's
   scheme and refusing loops, and report a permanent move only when *every* hop was 301 or 308
-  (RFC 9110 §15.4: 302, 303 and 307 are temporary and never rewrite a stored URL);
+  (RFC 9110 §15.4: 302, 303 and 307 are temporary and never rewrite a stored URL),
+  see :mod:`poddarkiv.ingest.exchange`;
 * connect only to public addresses unless told otherwise (:mod:`poddarkiv.ingest.guard`);
 * bound the whole exchange by a connect timeout, a read timeout and a total deadline, so a
   server that trickles one byte a second cannot hold an ingest forever;
@@ -20,27 +21,25 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urljoin
 
 import httpx
 
 from poddarkiv.errors import FetchError, NotModified
-from poddarkiv.ingest.client import (
-    FEED_ACCEPT,
-    MAX_RETRY_AFTER_S,
-    FetchPolicy,
-    make_client,
-    policy_for,
+from poddarkiv.ingest.client import FEED_ACCEPT, FetchPolicy, make_client, policy_for
+from poddarkiv.ingest.exchange import (
+    Clock,
+    Deadline,
+    Opened,
+    content_length,
+    open_exchange,
+    parse_retry_after,
+    raise_for_status,
+    read_body,
+    utcnow,
 )
-from poddarkiv.ingest.guard import check_url
-from poddarkiv.ingest.inflate import Inflater
 
 __all__ = [
     "FetchPolicy",
@@ -53,15 +52,7 @@ __all__ = [
     "stream_to_file",
 ]
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_PERMANENT = frozenset({301, 308})
 _AUDIO_ACCEPT = "audio/*, video/*;q=0.8, */*;q=0.5"
-
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _media_type(headers: dict[str, str]) -> str:
@@ -113,147 +104,9 @@ class StreamResult:
         return _media_type(self.headers)
 
 
-class _Deadline:
-    def __init__(self, seconds: float) -> None:
-        self._end = time.monotonic() + seconds
-        self._seconds = seconds
-
-    def remaining(self, url: str) -> float:
-        left = self._end - time.monotonic()
-        if left <= 0:
-            raise FetchError(f"gave up after the {self._seconds:g} s deadline", url=url)
-        return left
-
-
-@dataclass(frozen=True, slots=True)
-class _Opened:
-    response: httpx.Response
-    final_url: str
-    permanent_url: str | None
-    headers: dict[str, str]
-
-
-@contextmanager
-def _http_errors(url: str) -> Iterator[None]:
-    """Turn httpx's exceptions into :class:`FetchError` (ours pass through untouched)."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise FetchError(f"timed out ({type(exc).__name__})", url=url) from exc
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-        raise FetchError(f"request failed: {exc or type(exc).__name__}", url=url) from exc
-
-
-def _headers(response: httpx.Response) -> dict[str, str]:
-    """Response headers as a plain dict with lowercase names; repeated ones joined by commas."""
-    out: dict[str, str] = {}
-    for name, value in response.headers.multi_items():
-        key = name.lower()
-        out[key] = f"{out[key]}, {value}" if key in out else value
-    return out
-
-
-def _send(client: httpx.Client, url: str, *, policy: FetchPolicy, headers: dict[str, str],
-          deadline: _Deadline) -> httpx.Response:
-    check_url(url, schemes=policy.schemes, allow_private=policy.allow_private)
-    left = deadline.remaining(url)
-    timeout = httpx.Timeout(min(policy.read_timeout_s, left),
-                            connect=min(policy.connect_timeout_s, left))
-    with _http_errors(url):
-        request = client.build_request("GET", url, headers=headers, timeout=timeout)
-        return client.send(request, stream=True)
-
-
-@contextmanager
-def _open(client: httpx.Client, url: str, *, policy: FetchPolicy, headers: dict[str, str],
-          deadline: _Deadline) -> Iterator[_Opened]:
-    """GET ``url``, following redirects hop by hop; yield the final, still unread, response."""
-    current, seen, permanent, hops = url, {url}, True, 0
-    while True:
-        response = _send(client, current, policy=policy, headers=headers, deadline=deadline)
-        location = response.headers.get("location")
-        if response.status_code not in _REDIRECTS or not location:
-            break
-        response.close()
-        hops += 1
-        if hops > policy.max_redirects:
-            raise FetchError(f"more than {policy.max_redirects} redirects", url=url)
-        target = urljoin(current, location.strip())
-        if target in seen:
-            raise FetchError(f"redirect loop at {target}", url=url)
-        seen.add(target)
-        permanent = permanent and response.status_code in _PERMANENT
-        current = target
-    try:
-        moved = current if hops and permanent else None
-        yield _Opened(response, current, moved, _headers(response))
-    finally:
-        response.close()
-
-
-def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (RFC 9110 §10.2.3), capped at a week."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(min(int(value), MAX_RETRY_AFTER_S))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return float(max(0.0, min((when - now).total_seconds(), MAX_RETRY_AFTER_S)))
-
-
-def _raise_for_status(opened: _Opened, *, clock: Clock) -> None:
-    status = opened.response.status_code
-    if 200 <= status < 300:
-        return
-    retry = None
-    if status in (429, 503):
-        retry = parse_retry_after(opened.headers.get("retry-after"), now=clock())
-    reason = opened.response.reason_phrase or ""
-    raise FetchError(f"HTTP {status} {reason}".strip(), url=opened.final_url, status=status,
-                     retry_after_s=retry)
-
-
-def _content_length(opened: _Opened) -> int | None:
-    """The declared body length, when the body is not compressed and the header is sane."""
-    if opened.headers.get("content-encoding", "identity").strip().lower() != "identity":
-        return None
-    raw = opened.headers.get("content-length", "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
-def _body(opened: _Opened, *, max_bytes: int, deadline: _Deadline) -> Iterator[bytes]:
-    """The decoded body in pieces; raises once more than ``max_bytes`` have come out."""
-    url = opened.final_url
-    declared = _content_length(opened)
-    if declared is not None and declared > max_bytes:
-        raise FetchError(f"body of {declared} bytes is over the {max_bytes}-byte cap", url=url)
-    inflater = Inflater(opened.headers.get("content-encoding", ""), url=url)
-    total = 0
-    with _http_errors(url):
-        for raw in opened.response.iter_raw():  # each network read, however small
-            deadline.remaining(url)
-            for piece in inflater.feed(raw):
-                total += len(piece)
-                if total > max_bytes:
-                    raise FetchError(f"body is over the {max_bytes}-byte cap "
-                                     "(counted after decompression)", url=url)
-                yield piece
-    tail = inflater.flush()
-    if total + len(tail) > max_bytes:
-        raise FetchError(f"body is over the {max_bytes}-byte cap", url=url)
-    if tail:
-        yield tail
-
-
 def fetch(client: httpx.Client, url: str, *, policy: FetchPolicy, etag: str | None = None,
           last_modified: str | None = None, previous_sha256: str | None = None,
-          accept: str = FEED_ACCEPT, clock: Clock = _utcnow) -> FetchResult:
+          accept: str = FEED_ACCEPT, clock: Clock = utcnow) -> FetchResult:
     """GET ``url`` into memory under ``policy``; conditional when validators are given.
 
     Raises :class:`NotModified` on a 304 or when the body's SHA-256 equals ``previous_sha256``
@@ -266,16 +119,16 @@ def fetch(client: httpx.Client, url: str, *, policy: FetchPolicy, etag: str | No
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    deadline = _Deadline(policy.deadline_s)
-    with _open(client, url, policy=policy, headers=headers, deadline=deadline) as opened:
+    deadline = Deadline(policy.deadline_s)
+    with open_exchange(client, url, policy=policy, headers=headers, deadline=deadline) as opened:
         status = opened.response.status_code
         if status == 304:
             if opened.permanent_url is None:
                 raise NotModified("not modified (HTTP 304)", url=url, status=304)
             body = b""
         else:
-            _raise_for_status(opened, clock=clock)
-            body = b"".join(_body(opened, max_bytes=policy.max_bytes, deadline=deadline))
+            raise_for_status(opened, clock=clock)
+            body = b"".join(read_body(opened, max_bytes=policy.max_bytes, deadline=deadline))
     digest = hashlib.sha256(body).hexdigest()
     if status != 304 and digest == previous_sha256 and opened.permanent_url is None:
         raise NotModified("not modified (same body as last time)", url=url, status=status)
@@ -286,7 +139,7 @@ def fetch(client: httpx.Client, url: str, *, policy: FetchPolicy, etag: str | No
     )
 
 
-def _resume_start(opened: _Opened, offset: int) -> int:
+def _resume_start(opened: Opened, offset: int) -> int:
     """Where the response body starts in the file: ``offset`` for a 206, 0 for a 200."""
     if opened.response.status_code != 206:
         return 0
@@ -302,7 +155,7 @@ def _resume_start(opened: _Opened, offset: int) -> int:
 def stream_to_file(client: httpx.Client, url: str, path: Path, *, policy: FetchPolicy,
                    offset: int = 0, if_range: str | None = None,
                    on_headers: Callable[[dict[str, str]], None] | None = None,
-                   clock: Clock = _utcnow) -> StreamResult:
+                   clock: Clock = utcnow) -> StreamResult:
     """GET ``url`` into the file ``path``, resuming at byte ``offset`` when the server can.
 
     With ``offset`` > 0 a ``Range`` request is sent (with ``If-Range`` when a validator is
@@ -319,18 +172,18 @@ def stream_to_file(client: httpx.Client, url: str, path: Path, *, policy: FetchP
         headers["Range"] = f"bytes={offset}-"
         if if_range:
             headers["If-Range"] = if_range
-    deadline = _Deadline(policy.deadline_s)
-    with _open(client, url, policy=policy, headers=headers, deadline=deadline) as opened:
-        _raise_for_status(opened, clock=clock)
+    deadline = Deadline(policy.deadline_s)
+    with open_exchange(client, url, policy=policy, headers=headers, deadline=deadline) as opened:
+        raise_for_status(opened, clock=clock)
         start = _resume_start(opened, offset)
-        expected = _content_length(opened)
+        expected = content_length(opened)
         if on_headers is not None:
             on_headers(opened.headers)
         written = 0
         with open(path, "r+b" if start else "wb") as fh:
             fh.seek(start)
             fh.truncate()
-            for piece in _body(opened, max_bytes=policy.max_bytes - start, deadline=deadline):
+            for piece in read_body(opened, max_bytes=policy.max_bytes - start, deadline=deadline):
                 fh.write(piece)
                 written += len(piece)
             fh.flush()

@@ -304,3 +304,28 @@ def test_a_new_url_that_fails_is_not_added(http_server: LoopbackServer,
     outcome = refresh(catalogue, client, http_server.url("/nothing"))
     assert outcome.status == "failed"
     assert catalogue.feeds() == [] and catalogue.writes == 0
+
+
+# -- the bundled sample, served the way the demo serves it --------------------------------------
+
+
+def test_the_sample_feed_refreshes_then_costs_one_request(catalogue: CountingCatalogue,
+                                                          client: httpx.Client) -> None:
+    from poddarkiv.ingest.download import download_audio
+    from poddarkiv.ingest.publisher import fetch_publisher_transcript
+    from poddarkiv.sample.server import serve_sample
+
+    with serve_sample() as sample:
+        first = refresh(catalogue, client, sample.feed_url)
+        assert first.status == "new" and len(first.new_episode_ids) == 4
+        before, requests = catalogue.writes, len(sample.requests())
+        second = refresh(catalogue, client, sample.feed_url)
+        assert second.status == "unchanged" and catalogue.writes == before
+        assert len(sample.requests()) == requests + 1 and sample.requests()[-1].status == 304
+        with_vtt = [e for e in catalogue.episodes() if e.transcripts]
+        assert len(with_vtt) >= 1
+        transcript = fetch_publisher_transcript(client, with_vtt[0], settings=SETTINGS,
+                                                policy=POLICY)
+        assert transcript is not None and "partnerskap" in transcript.text
+        episode = download_audio(client, with_vtt[0], data=catalogue.data, settings=SETTINGS)
+        assert episode.audio_path == f"audio/{episode.id}.mp3"
