@@ -13,7 +13,7 @@
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   if (follow) {
-    follow.parentNode.hidden = false;
+    follow.parentNode.hidden = false;  // the toggle only means something with this script
     follow.checked = localStorage.getItem("poddarkiv.follow") !== "off";
     follow.addEventListener("change", function () {
       localStorage.setItem("poddarkiv.follow", follow.checked ? "on" : "off");
