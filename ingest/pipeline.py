@@ -195,6 +195,7 @@ def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: boo
             transcript, status = _transcribe_episode(run, episode)
             run.catalogue.save_transcript(transcript)
             episode = run.catalogue.episode(episode.id) or episode
+            _fetch_chapters(run, episode)
         themes = run.themes(episode, transcript) if run.themes else None
         run.index.index_episode(feed, episode, transcript, themes=themes)  # type: ignore[arg-type]
     except PoddarkivError as exc:
@@ -223,3 +224,20 @@ def _transcribe_episode(run: _Run, episode: Episode) -> tuple[Transcript, Episod
     run.progress.episode_started(episode, "transcribe")
     transcript = run.transcriber()(episode, progress=run.progress.audio_progress)
     return transcript, "transcribed"
+
+
+def _fetch_chapters(run: _Run, episode: Episode) -> None:
+    """Store the publisher's chapters when the feed links them; without them, themes suggest
+    chapters. A broken chapters file never fails the episode."""
+    if not episode.chapters_url:
+        return
+    from poddarkiv.archive.chapters import parse_chapters_json
+    from poddarkiv.archive.knowledge import save_publisher_chapters
+    from poddarkiv.ingest.fetch import fetch, policy_for
+
+    try:
+        result = fetch(run.client, episode.chapters_url, policy=policy_for(run.settings),
+                       accept="application/json+chapters, application/json;q=0.9")
+        save_publisher_chapters(run.catalogue, episode.id, parse_chapters_json(result.body))
+    except PoddarkivError:
+        pass  # suggested chapters stand in; the feed's problem is not the episode's

@@ -32,10 +32,14 @@ def rebuild_index(settings: Settings) -> tuple[int, int]:
     """Rebuild the index from the catalogue; return (episode docs, passage docs)."""
     from poddarkiv.ingest.lock import ingest_lock
 
+    from poddarkiv.archive.knowledge import stored_episode_themes
+
     with open_archive(settings) as archive:
-        step = themes_step(archive.catalogue)
-        with ingest_lock(archive.catalogue.data.ingest_lock, wait_s=60.0):
-            archive.index.rebuild(archive.catalogue, themes_for=step)  # type: ignore[arg-type]
+        catalogue = archive.catalogue
+        with ingest_lock(catalogue.data.ingest_lock, wait_s=60.0):
+            # Themes as last applied: a rebuild restores the index, it does not re-analyse.
+            archive.index.rebuild(
+                catalogue, themes_for=lambda ep, _tr: stored_episode_themes(catalogue, ep.id))
         return archive.index.doc_counts()
 
 
