@@ -40,8 +40,8 @@ _SEARCH_PARAMS = [
     _param("per_page", "query", _INT, "Episodes per page (clamped)."),
     _param("podcast", "query", _STR, "Only this podcast (feed id)."),
     _param("theme", "query", _STR, "Only this theme (slug)."),
-    _param("date_from", "query", {"type": "string", "format": "date"}, "Published on or after."),
-    _param("date_to", "query", {"type": "string", "format": "date"}, "Published on or before."),
+    _param("from", "query", {"type": "string", "format": "date"}, "Published on or after."),
+    _param("to", "query", {"type": "string", "format": "date"}, "Published on or before."),
     _param("sort", "query", {"type": "string", "enum": ["relevance", "newest", "oldest"]},
            "Order of the hits."),
 ]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from poddarkiv.archive.store import Catalogue
+from poddarkiv.config import Settings
 from poddarkiv.sample import SAMPLE_EPISODES
+from poddarkiv.site.app import create_app
 from tests.site.html_probe import parse
 from tests.site.site_archive import FEED_ID, HOSTILE_ID
 
@@ -112,3 +115,10 @@ def test_openapi_describes_every_json_twin(client: TestClient) -> None:
                  "/poddar/{feed_id}.json", "/hjalp.json", "/om.json"):
         assert twin in paths
     assert "/teman.json" in paths  # the themes pages join in
+
+
+def test_the_app_opens_the_data_directory_itself(catalogue: Catalogue) -> None:
+    app = create_app(Settings(data_dir=catalogue.data.root))
+    with TestClient(app) as client:
+        assert len(client.get("/index.json").json()["episodes"]) == 5
+        assert client.get("/sok.json", params={"q": "iop"}).json()["total_episodes"] == 0
