@@ -66,8 +66,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-def _page(browser: Browser, *, locale: str = "sv-SE", **options: bool) -> Iterator[Page]:
-    context = browser.new_context(locale=locale, **options)
+def _page(browser: Browser, *, locale: str = "sv-SE", java_script_enabled: bool = True,
+          bypass_csp: bool = False) -> Iterator[Page]:
+    context = browser.new_context(locale=locale, java_script_enabled=java_script_enabled,
+                                  bypass_csp=bypass_csp)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []

@@ -53,7 +53,7 @@ def _source_messages() -> set[str]:
 def test_english_catalogue_translates_every_message() -> None:
     english = read_po((LOCALE_DIR / "en/LC_MESSAGES/messages.po").open("rb"))
     translated = {(m.id if isinstance(m.id, str) else m.id[0]) for m in english
-                  if m.id and (m.string if isinstance(m.string, str) else all(m.string))}
+                  if m.id and (m.string if isinstance(m.string, str) else all(m.string or ()))}
     assert _source_messages() - translated == set(), "run the steps in site/locale/README.md"
 
 
