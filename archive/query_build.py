@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 
 from whoosh import query as wq
 from whoosh.reading import IndexReader
@@ -20,6 +19,7 @@ from whoosh.reading import IndexReader
 from poddarkiv.archive.analysis import analyze_word, inflection_stems, stem
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.query import Clause, ParsedQuery
+from poddarkiv.archive.query_fuzzy import near_words
 from poddarkiv.archive.query_synonyms import Synonyms
 
 __all__ = ["FIELDS", "MAX_PREFIX_TERMS", "CompiledQuery", "compile_query"]
@@ -28,8 +28,7 @@ __all__ = ["FIELDS", "MAX_PREFIX_TERMS", "CompiledQuery", "compile_query"]
 FIELDS = ("text", "title", "description", "podcast")
 #: A prefix expands to at most this many indexed words per field.
 MAX_PREFIX_TERMS = 64
-#: Fuzzy matching: edit distance by word length, and letters that must match at the start.
-FUZZY_PREFIX_CHARS = 2
+#: Fuzzy matching: two edits from this word length on, else one.
 FUZZY_LONG_WORD_CHARS = 8
 #: A fuzzy word expands to at most this many indexed words.
 MAX_FUZZY_TERMS = 16
@@ -89,8 +88,8 @@ class _Builder:
         word with stems and find little) and stemmed here.
         """
         dist = 2 if len(word) >= FUZZY_LONG_WORD_CHARS else 1
-        near = self.reader.terms_within("spell_text", word, dist, prefix=FUZZY_PREFIX_CHARS)
-        stems = {stem(w) for w in islice(near, MAX_FUZZY_TERMS)} - {stem(word)}
+        near = near_words(self.reader, word, dist)[:MAX_FUZZY_TERMS]
+        stems = {stem(w) for _, w in near} - {stem(word)}
         self.stems.update(stems)
         return [wq.Term("text", s) for s in sorted(stems)]
 

@@ -26,6 +26,7 @@ from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.highlight import highlight
 from poddarkiv.archive.query import parse_query
 from poddarkiv.archive.query_build import CompiledQuery, compile_query
+from poddarkiv.archive.query_fuzzy import SPELL_FIELD, near_words
 from poddarkiv.archive.query_synonyms import Synonyms
 from poddarkiv.archive.schema import day_number
 from poddarkiv.archive.search import EpisodeHit, PassageHit, SearchPage, SearchRequest
@@ -42,7 +43,7 @@ SEARCH_TIME_LIMIT_S = 0.8
 FEW_EPISODES = 3
 #: Words in fewer documents than this are "rare" and may be matched approximately.
 RARE_DOC_FREQ = 3
-#: Suggestions: at most this many edits, and the first letter must match.
+#: Suggestions: at most this many edits.
 SUGGEST_MAX_EDITS = 2
 
 TIMED_OUT_MESSAGE = "Sökningen tog för lång tid; resultaten kan vara ofullständiga."
@@ -178,23 +179,17 @@ def _any_word_segments(searcher: Searcher, episode_id: str,
 def _suggest(searcher: Searcher, request: SearchRequest, compiled: CompiledQuery) -> str | None:
     """The query with words the index does not know replaced by close words it does know."""
     reader = searcher.reader()
-    if "spell_text" not in reader.schema:
-        return None
     q = request.q
     changed = False
     for word, stem in compiled.words:
         if word in STOP_WORDS or reader.doc_frequency("text", stem) > 0 or len(word) < 3:
             continue
-        best: tuple[int, float, str] | None = None
-        for dist in range(1, SUGGEST_MAX_EDITS + 1):
-            for cand in reader.terms_within("spell_text", word, dist, prefix=1):
-                if cand != word:
-                    key = (dist, -reader.frequency("spell_text", cand), cand)
-                    best = key if best is None or key < best else best
-            if best:
-                break
-        if best:
-            q = _replace_word(q, word, best[2])
+        near = near_words(reader, word, SUGGEST_MAX_EDITS)
+        if near:
+            fewest = near[0][0]
+            best = max((w for d, w in near if d == fewest),
+                       key=lambda w: reader.doc_frequency(SPELL_FIELD, w))
+            q = _replace_word(q, word, best)
             changed = True
     return q if changed else None
 
@@ -219,6 +214,7 @@ def run_search(searcher: Searcher, request: SearchRequest, *, splitter: Compound
                clock: Callable[[], float] = time.perf_counter) -> SearchPage:
     """Search, group and page; every query problem becomes ``message``, never an exception."""
     t0 = clock()
+    request = request.clamped()
     parsed = parse_query(request.q)
     notes = list(parsed.notes)
     compiled = compile_query(parsed, searcher.reader(), splitter=splitter, synonyms=synonyms)

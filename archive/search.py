@@ -9,6 +9,7 @@ plus a friendly ``message`` when the query had a problem (never an exception).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,6 +96,14 @@ class SearchRequest:
             sort=sort if sort in get_args(Sort) else "relevance",  # type: ignore[arg-type]
             highlight=(get("highlight") or "1").strip().lower() not in _FALSE,
         )
+
+    def clamped(self) -> SearchRequest:
+        """This request with page and page size within bounds (for requests built in code)."""
+        page = max(1, min(self.page, MAX_PAGE))
+        per_page = max(1, min(self.per_page, MAX_PER_PAGE))
+        if (page, per_page) == (self.page, self.per_page):
+            return self
+        return dataclasses.replace(self, page=page, per_page=per_page)
 
     def to_params(self) -> dict[str, str]:
         """The request as query-string parameters (defaults left out), for links."""

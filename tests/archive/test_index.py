@@ -201,3 +201,19 @@ def test_an_index_of_another_schema_version_asks_for_a_reindex(tmp_path: Path) -
         assert not ix.needs_reindex
         cat.close()
     assert not gen.exists()  # kept until the rebuild, then cleared
+
+
+def test_rebuild_catches_up_with_transcripts_saved_while_it_runs(tmp_path: Path) -> None:
+    cat = _catalogue(tmp_path)
+    feed, ep, tr, _ = _episode("late", "ett sent transkriberat avsnitt om vindkraft")
+    cat.save_feed(feed)
+    cat.save_episode(ep)
+
+    def themes_for(episode: Episode, transcript: Transcript | None) -> None:
+        if episode.id == "late" and transcript is None:
+            cat.save_transcript(tr)  # another process transcribes it mid-rebuild
+
+    with ArchiveIndex.open(cat.data.index) as ix:
+        ix.rebuild(cat, themes_for=themes_for)
+        assert _ids(ix, "vindkraft") == ["late"]
+    cat.close()

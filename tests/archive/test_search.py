@@ -257,3 +257,8 @@ def test_search_results_on_an_empty_index(tmp_path: Path) -> None:
     with ArchiveIndex.open(tmp_path / "index") as ix:
         page = search(ix, "partnerskap")
         assert (page.hits, page.total_episodes, page.pages) == ((), 0, 0)
+
+
+def test_requests_built_in_code_are_clamped_too(index: ArchiveIndex) -> None:
+    page = index.search(SearchRequest(q="kommun", per_page=0, page=-3))
+    assert page.page == 1 and len(page.hits) == 1
