@@ -125,11 +125,12 @@ def watch(ctx: click.Context, every: str, times: int | None) -> None:
 
 
 def run_watch(settings: Any, *, interval_s: float, times: int | None,
-              echo: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
+              echo: Callable[[str], None], sleep: Callable[[float], None] | None = None) -> int:
     """Run ingest ``times`` times (forever when None), ``interval_s`` apart; return runs made."""
     from poddarkiv.progress import print_report
     from poddarkiv.runner import run_ingest
 
+    sleep = sleep or time.sleep
     runs = 0
     while times is None or runs < times:
         runs += 1

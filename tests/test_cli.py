@@ -1,0 +1,172 @@
+"""The ``poddarkiv`` command: each sub-command over a real archive, through click's CliRunner.
+
+Whisper is replaced at its seam (``runner.whisper_step``) by the sample scripts; the real engines
+are tested in ``tests/ingest/test_transcribe.py`` and the demo end to end in ``test_demo.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from poddarkiv.archive.models import Episode, Segment, Transcript
+from poddarkiv.archive.store import DataDir
+from poddarkiv.cli import cli
+from poddarkiv.config import Settings
+from poddarkiv.sample import SAMPLE_EPISODES
+from poddarkiv.sample.server import SampleServer, serve_sample
+
+COMMANDS = ["ingest", "search", "serve", "reindex", "demo", "export", "feeds", "watch", "themes"]
+
+
+def _script_step(settings: Settings, data: DataDir) -> Callable[[], Callable[..., Transcript]]:
+    scripts = {ep.guid: ep.script_text() for ep in SAMPLE_EPISODES}
+
+    def step(episode: Episode, *, progress: Callable[[float, float], None]) -> Transcript:
+        lines = scripts[episode.guid].splitlines()
+        return Transcript(episode_id=episode.id, source="whisper", language="sv",
+                          engine="script", model="test",
+                          segments=tuple(Segment(i * 4.0, i * 4.0 + 4.0, t)
+                                         for i, t in enumerate(lines)))
+
+    return lambda: step
+
+
+@pytest.fixture
+def sample() -> Iterator[SampleServer]:
+    """The bundled sample feed on a loopback port."""
+    with serve_sample() as server:
+        yield server
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Invoke ``poddarkiv --data-dir <tmp> ARGS`` with Whisper replaced by the scripts."""
+    monkeypatch.setattr("poddarkiv.runner.whisper_step", _script_step)
+    monkeypatch.delenv("PODDARKIV_DATA", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli, ["--data-dir", str(tmp_path / "data"), *args],
+                             catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_ingest_then_search_export_and_reindex(run: Callable[..., Result],
+                                               sample: SampleServer) -> None:
+    result = run("ingest", "--allow-private", "-q", sample.feed_url)
+    assert result.exit_code == 0, result.output
+    assert "1 new" in result.output and "3 transcribed" in result.output
+
+    result = run("search", "--json", "upphandlingsregler")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)["hits"]
+    assert hits and hits[0]["passages"][0]["start"] >= 0
+
+    episode_id = hits[0]["episode_id"]
+    result = run("export", episode_id, "--format", "vtt")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("WEBVTT") and "-->" in result.output
+
+    result = run("reindex")
+    assert result.exit_code == 0, result.output
+    assert "Indexed 4 episodes" in result.output
+
+
+def test_ingest_exits_non_zero_and_says_why_when_a_feed_fails(
+        run: Callable[..., Result], sample: SampleServer) -> None:
+    result = run("ingest", "--allow-private", "-q", sample.url("/missing.xml"))
+    assert result.exit_code == 1
+    assert "FAILED feed" in result.output and "404" in result.output
+
+
+def test_loopback_feeds_are_refused_unless_allowed(run: Callable[..., Result],
+                                                   sample: SampleServer) -> None:
+    result = run("ingest", "-q", sample.feed_url)
+    assert result.exit_code == 1
+    assert "FAILED feed" in result.output
+
+
+def test_feeds_add_list_export_remove(run: Callable[..., Result], tmp_path: Path) -> None:
+    url = "https://poddar.example.se/konkurrenten.xml"
+    assert "added" in run("feeds", "add", url).output
+    assert "already followed" in run("feeds", "add", url).output
+    listing = run("feeds", "list")
+    assert url in listing.output and "not fetched yet" in listing.output
+    opml = run("feeds", "export").output
+    assert "<opml" in opml and url in opml
+
+    assert run("feeds", "remove", url).exit_code == 0
+    assert "No feeds yet" in run("feeds", "list").output
+    opml_file = tmp_path / "feeds.opml"
+    opml_file.write_text(opml, "utf-8")
+    result = run("feeds", "import", str(opml_file))
+    assert result.exit_code == 0, result.output
+    assert "1 added" in result.output
+
+
+def test_feeds_add_refuses_non_http_urls(run: Callable[..., Result]) -> None:
+    result = run("feeds", "add", "file:///etc/passwd")
+    assert result.exit_code == 1
+    assert "not an http(s) feed URL" in result.output
+
+
+def test_export_of_an_unknown_episode_is_a_clean_error(run: Callable[..., Result]) -> None:
+    result = run("export", "finns-inte")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error:") and "Traceback" not in result.output
+
+
+def test_search_of_an_empty_archive_says_so(run: Callable[..., Result]) -> None:
+    result = run("search", "partnerskap")
+    assert result.exit_code == 0, result.output
+    assert "0 episode(s)" in result.output
+
+
+def test_watch_runs_the_given_number_of_times_and_survives_errors(
+        run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    from poddarkiv import runner
+    from poddarkiv.errors import BusyError
+
+    slept: list[float] = []
+    calls: list[int] = []
+    real_ingest = runner.run_ingest
+
+    def flaky_ingest(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise BusyError("another ingest is running on this archive")
+        return real_ingest(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("poddarkiv.cli_feeds.time.sleep", slept.append)
+    monkeypatch.setattr("poddarkiv.runner.run_ingest", flaky_ingest)
+    result = run("watch", "--every", "2m", "--times", "2")
+    assert result.exit_code == 0, result.output
+    assert "ingest failed: another ingest is running" in result.output
+    assert result.output.count("Feeds:") == 1
+    assert slept == [120.0]
+
+
+@pytest.mark.parametrize("bad", ["5s", "soon", "-1h"])
+def test_watch_refuses_bad_intervals(run: Callable[..., Result], bad: str) -> None:
+    result = run("watch", "--every", bad, "--times", "1")
+    assert result.exit_code == 2
+
+
+def test_themes_apply_after_ingest(run: Callable[..., Result], sample: SampleServer) -> None:
+    assert run("ingest", "--allow-private", "-q", sample.feed_url).exit_code == 0
+    result = run("themes", "apply")
+    assert result.exit_code == 0, result.output
+    assert "Themes applied to 4 episodes" in result.output
