@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from starlette.testclient import TestClient
 
+from poddarkiv.archive.models import Segment, Transcript
+from poddarkiv.archive.store import Catalogue
 from poddarkiv.sample import SAMPLE_EPISODES
 from tests.site.html_probe import parse
 
@@ -109,3 +113,20 @@ def test_chapters_are_podcasting_2_json(client: TestClient) -> None:
     chapters = body.json()
     assert chapters["version"] == "1.2.0"
     assert chapters["chapters"][0]["startTime"] == 0
+
+
+def test_time_links_survive_re_transcription(client: TestClient, catalogue: Catalogue) -> None:
+    before = client.get(f"/avsnitt/{SECOND.slug}.json", params={"t": "13"}).json()
+    old = before["segments"][before["current"]]["text"]
+    # A new transcript with other boundaries: one segment every 3 s.
+    segments = tuple(Segment(start=3.0 * i, end=3.0 * i + 2.9, text=f"ny del {i}")
+                     for i in range(10))
+    catalogue.save_transcript(Transcript(episode_id=SECOND.slug, source="whisper",
+                                         language="sv", segments=segments,
+                                         engine="openai-whisper", model="base",
+                                         created=datetime(2026, 1, 1, tzinfo=UTC)))
+    after = client.get(f"/avsnitt/{SECOND.slug}.json", params={"t": "13"}).json()
+    current = after["segments"][after["current"]]
+    assert current["text"] == "ny del 4" != old
+    assert current["start"] <= 13 < current["end"] + 0.2
+    assert "openai-whisper" in after["citation"]["source"]
