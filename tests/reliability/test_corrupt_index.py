@@ -86,6 +86,19 @@ def _overwrite(pick: Callable[[Path], Path], *, at: float, size: int, seed: int)
     return damage
 
 
+def _flip_bytes(pick: Callable[[Path], Path], *, every: int, seed: int) -> Damage:
+    """Invert one byte in every ``every`` bytes, all through the file (bit rot)."""
+    def damage(index_dir: Path) -> None:
+        path = pick(index_dir)
+        data = bytearray(path.read_bytes())
+        rng = random.Random(seed)
+        for block in range(0, len(data), every):
+            at = min(len(data) - 1, block + rng.randrange(every))
+            data[at] ^= 0xFF
+        path.write_bytes(bytes(data))
+    return damage
+
+
 def _current(text: str) -> Damage:
     return lambda index_dir: (index_dir / "CURRENT").write_text(text, "utf-8")
 
@@ -103,11 +116,11 @@ CASES = [
     _case("toc-truncated", _truncate(_toc), "rebuild"),
     _case("toc-zeroed", _zero(_toc), "rebuild"),
     _case("toc-empty", _empty(_toc), "rebuild"),
-    _case("toc-removed", _remove(_toc)),
-    _case("toc-overwritten", _overwrite(_toc, at=0.3, size=64, seed=1), "rebuild"),
+    _case("toc-removed", _remove(_toc), "rebuild"),
+    _case("toc-overwritten", _overwrite(_toc, at=0.3, size=64, seed=1)),
     _case("segment-truncated", _truncate(_segment), "site"),
     _case("segment-zeroed", _zero(_segment), "site"),
-    _case("segment-overwritten-start", _overwrite(_segment, at=0.1, size=4096, seed=2), "site"),
+    _case("segment-bytes-flipped", _flip_bytes(_segment, every=512, seed=2), "site"),
     _case("segment-overwritten-middle", _overwrite(_segment, at=0.5, size=4096, seed=3), "site"),
     _case("current-garbage", _current("\0\0\0\0")),
     _case("current-names-nothing", _current("gen-19700101T000000000000")),
