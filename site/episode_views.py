@@ -150,6 +150,7 @@ def episode(request: Request) -> Response:
     data = {
         "episode": episode_json(ep, feed_title=feed.title if feed else None,
                                 has_transcript=transcript is not None),
+        "language": (feed.language if feed and feed.language else "sv")[:2].lower(),
         "transcript": transcript_json(transcript, site.catalogue.transcript_info(ep.id))
         if transcript else None,
         "transcript_source": transcript_source(transcript, lang),

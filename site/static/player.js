@@ -12,12 +12,18 @@
   var current = -1;
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
+  function remembered(value) {  // storage may be switched off; following then resets
+    try {
+      if (value === undefined) { return localStorage.getItem("poddarkiv.follow"); }
+      localStorage.setItem("poddarkiv.follow", value);
+    } catch (e) { return null; }
+    return value;
+  }
+
   if (follow) {
     follow.parentNode.hidden = false;  // the toggle only means something with this script
-    follow.checked = localStorage.getItem("poddarkiv.follow") !== "off";
-    follow.addEventListener("change", function () {
-      localStorage.setItem("poddarkiv.follow", follow.checked ? "on" : "off");
-    });
+    follow.checked = remembered() !== "off";
+    follow.addEventListener("change", function () { remembered(follow.checked ? "on" : "off"); });
   }
 
   function indexAt(t) {  // the last segment starting at or before t (binary search)
