@@ -70,7 +70,10 @@ def _etag(site: SiteResources, ep: Episode, request: Request) -> str:
     parts = [__version__, repr(ep), repr(info), i18n.language_of(request),
              request.url.path, request.query_params.get("t", "")]
     if site.index is not None:
-        parts.append(repr(site.index.doc_counts()))
+        try:  # a new index generation may change related episodes
+            parts.append(repr(site.index.doc_counts()))
+        except PoddarkivError:
+            parts.append("index unavailable")
     return 'W/"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24] + '"'
 
 

@@ -29,7 +29,7 @@ class BrokenIndex:
         raise self.raises
 
     def doc_counts(self) -> tuple[int, int]:
-        return (0, 0)
+        raise self.raises
 
 
 def _client(catalogue: Catalogue, index: object) -> Iterator[TestClient]:
