@@ -205,25 +205,40 @@ def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: boo
 
 
 def _transcribe_episode(run: _Run, episode: Episode) -> tuple[Transcript, EpisodeStatus]:
-    from poddarkiv.ingest.download import download_audio
     from poddarkiv.ingest.publisher import fetch_publisher_transcript
 
+    # The archive keeps the audio even when the publisher's transcript is used, so the
+    # site plays every episode from its own copy.
+    episode, audio_error = _ensure_audio(run, episode)
     if run.settings.prefer == "publisher" and episode.transcripts:
         run.progress.episode_started(episode, "publisher")
         try:
             published = fetch_publisher_transcript(run.client, episode, settings=run.settings)
         except PoddarkivError:
-            published = None  # fall back to Whisper; the reason is in the transcript notes
+            published = None  # fall back to Whisper
         if published is not None and published.segments:
             return published, "publisher"
-    run.progress.episode_started(episode, "download")
-    if not episode.audio_path or not (run.catalogue.data.root / episode.audio_path).exists():
-        episode = download_audio(run.client, episode, data=run.catalogue.data,
-                                 settings=run.settings)
-        run.catalogue.save_episode(episode)
+    if audio_error is not None:
+        raise audio_error
     run.progress.episode_started(episode, "transcribe")
     transcript = run.transcriber()(episode, progress=run.progress.audio_progress)
     return transcript, "transcribed"
+
+
+def _ensure_audio(run: _Run, episode: Episode) -> tuple[Episode, PoddarkivError | None]:
+    """The episode with its audio on disk, or the error that prevented the download."""
+    from poddarkiv.ingest.download import download_audio
+
+    if episode.audio_path and (run.catalogue.data.root / episode.audio_path).exists():
+        return episode, None
+    run.progress.episode_started(episode, "download")
+    try:
+        episode = download_audio(run.client, episode, data=run.catalogue.data,
+                                 settings=run.settings)
+    except PoddarkivError as exc:
+        return episode, exc
+    run.catalogue.save_episode(episode)
+    return episode, None
 
 
 def _fetch_chapters(run: _Run, episode: Episode) -> None:

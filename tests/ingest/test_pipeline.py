@@ -103,6 +103,9 @@ def test_first_ingest_stores_transcribes_and_indexes_every_episode(archive: Arch
     assert archive.transcriber.loads == 1  # the model loads once per run
     assert archive.index.doc_counts()[0] == 4
     assert archive.catalogue.last_report() is not None
+    # Every episode's audio is kept, publisher-transcribed ones included, so the site plays it.
+    for episode in archive.catalogue.episodes():
+        assert episode.audio_path and (archive.catalogue.data.root / episode.audio_path).is_file()
 
 
 def test_publisher_transcript_is_used_instead_of_whisper(archive: Archive) -> None:
