@@ -60,6 +60,8 @@ def serve_site(settings: Settings, **app_kwargs: Any) -> None:
 
     from poddarkiv.site.app import create_app
 
+    # The admin page (when a token is set) starts ingests of the known feeds in this process.
+    app_kwargs.setdefault("ingest_runner", lambda urls: run_ingest(settings, tuple(urls)))
     app = create_app(settings, **app_kwargs)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
