@@ -14,7 +14,6 @@ from typing import TextIO
 
 from poddarkiv.archive.codec import transcript_to_dict
 from poddarkiv.archive.models import Segment, Transcript
-
 from poddarkiv.errors import ConfigError
 
 __all__ = ["FORMATS", "format_timestamp", "render_transcript", "write_transcript"]

@@ -37,6 +37,7 @@ __all__ = [
     "Ct2Model",
     "ct2_to_whisper_checkpoint",
     "ensure_whisper_checkpoint",
+    "load_whisper_checkpoint",
     "read_ct2_model",
 ]
 
@@ -274,3 +275,32 @@ def _write_atomic(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def load_whisper_checkpoint(path: Path, *, sha256: str | None = None, device: str = "cpu",
+                            threads: int = 0) -> Any:
+    """What ``whisper.load_model(path)`` does, plus the alignment heads word timestamps need.
+
+    Our checkpoints carry the heads from CTranslate2's ``config.json``; OpenAI's own carry
+    their SHA-256 in their download URL, which gives whisper's table of heads.
+    """
+    import torch
+    import whisper
+    from whisper.model import ModelDimensions, Whisper
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    net = Whisper(ModelDimensions(**checkpoint["dims"]))
+    net.load_state_dict(checkpoint["model_state_dict"])
+    heads = checkpoint.get("alignment_heads")
+    if heads:
+        mask = torch.zeros(net.dims.n_text_layer, net.dims.n_text_head, dtype=torch.bool)
+        for layer, head in heads:
+            mask[layer, head] = True
+        net.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+    else:
+        for size, url in whisper._MODELS.items():
+            if sha256 and sha256 in url:
+                net.set_alignment_heads(whisper._ALIGNMENT_HEADS[size])
+    return net.to(device)

@@ -2,9 +2,10 @@
 
 Whisper sometimes loops (the same phrase over and over), writes text over silence or music
 (often subtitle credits it learnt from video: "Textning.nu", "Tack för att ni tittade"), or
-emits far more text than the time could hold. :func:`apply_guards` drops or trims such segments
-and returns a note for each change, which goes into ``Transcript.notes`` so nothing vanishes
-silently.
+emits far more text than the time could hold. Given an initial prompt, it may also read the
+prompt back ("Idéburet offentligt partnerskap, statsstöd, civilsamhället.") where nobody said
+it. :func:`apply_guards` drops or trims such segments and returns a note for each change, which
+goes into ``Transcript.notes`` so nothing vanishes silently.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "apply_guards",
     "collapse_loops",
     "normalise",
+    "strip_prompt_echo",
 ]
 
 #: Substrings of subtitle credits, never spoken content: a segment holding one is dropped.
@@ -127,6 +129,29 @@ def collapse_loops(tokens: Sequence[str], limits: GuardLimits = GuardLimits(),
     return keep, loops
 
 
+def _prompt_terms(prompt: str) -> frozenset[str]:
+    """The glossary's terms: what stands between commas and parentheses, normalised."""
+    return frozenset(t for t in (normalise(p) for p in re.split(r"[,()]", prompt)) if t)
+
+
+def strip_prompt_echo(segment: Segment, prompt: str) -> tuple[Segment, str | None]:
+    """Remove a first sentence made only of two or more of the prompt's terms.
+
+    Returns the segment (text empty if nothing else was in it) and a note, or ``None``.
+    """
+    first = re.match(r"(\s*[^.!?]*[.!?]?)(.*)", segment.text, re.S)
+    assert first is not None  # every part of the pattern may be empty
+    head, rest = first.groups()
+    parts = [t for t in (normalise(p) for p in re.split(r"[,()]", head)) if t]
+    if len(parts) < 2 or not set(parts) <= _prompt_terms(prompt):
+        return segment, None
+    words = segment.words
+    n_head, n_all = len(head.split()), len(segment.text.split())
+    words = words[n_head:] if len(words) == n_all else ()
+    note = f"guards: removed the prompt read back at {_where(segment)}"
+    return dataclasses.replace(segment, text=rest, words=words), note
+
+
 def _trim_loops(segment: Segment, limits: GuardLimits) -> tuple[Segment, list[str]]:
     tokens = segment.text.split()
     keep, loops = collapse_loops(tokens, limits)
@@ -142,11 +167,19 @@ def _trim_loops(segment: Segment, limits: GuardLimits) -> tuple[Segment, list[st
 
 
 def apply_guards(segments: Sequence[Segment], *, limits: GuardLimits = GuardLimits(),
-                 ) -> GuardResult:
-    """Drop hallucinated and runaway segments, collapse loops, and say what was done."""
+                 prompt: str | None = None) -> GuardResult:
+    """Drop hallucinated and runaway segments, collapse loops, and say what was done.
+
+    ``prompt`` is the initial prompt the engine was given, whose echoes are removed.
+    """
     kept: list[Segment] = []
     notes: list[str] = []
     for segment in segments:
+        if prompt:
+            segment, echo = strip_prompt_echo(segment, prompt)
+            notes.extend([echo] if echo else [])
+            if not segment.text.strip():
+                continue
         reason = _drop_reason(segment, limits)
         if reason is not None:
             notes.append(f"guards: dropped {reason} at {_where(segment)}")

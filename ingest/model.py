@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import httpx
-from poddarkiv.ingest.convert import ensure_whisper_checkpoint
 
 from poddarkiv.errors import ModelError
+from poddarkiv.ingest.convert import ensure_whisper_checkpoint
 
 __all__ = [
     "BUNDLED_MODEL_BYTES",

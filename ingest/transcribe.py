@@ -15,20 +15,21 @@ from __future__ import annotations
 
 import importlib
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from unittest import mock
 
 import numpy as np
-from poddarkiv.archive.models import Segment, Transcript, Word
-from poddarkiv.ingest.audio import SAMPLE_RATE, plan_windows
-from poddarkiv.ingest.guards import apply_guards
-from poddarkiv.ingest.model import ResolvedModel, resolve_model
 
+from poddarkiv.archive.models import Segment, Transcript, Word
 from poddarkiv.config import Settings
 from poddarkiv.errors import ConfigError, ModelError, TranscriptionError
+from poddarkiv.ingest.audio import SAMPLE_RATE, plan_windows
+from poddarkiv.ingest.convert import load_whisper_checkpoint
+from poddarkiv.ingest.guards import apply_guards
+from poddarkiv.ingest.model import ResolvedModel, resolve_model
 
 __all__ = [
     "GLOSSARY_PROMPT",
@@ -137,9 +138,9 @@ def _run_windows(audio: np.ndarray, options: TranscribeOptions, run: WindowRunne
 
 
 def _finish(engine: str, model: ResolvedModel, episode_id: str, audio: np.ndarray,
-            found: tuple[list[Segment], str], clock: Clock) -> Transcript:
+            found: tuple[list[Segment], str], *, prompt: str | None, clock: Clock) -> Transcript:
     segments, language = found
-    guarded = apply_guards(segments)
+    guarded = apply_guards(segments, prompt=prompt)
     return Transcript(
         episode_id=episode_id, source="whisper", language=language, segments=guarded.segments,
         engine=engine, model=model.name, model_sha256=model.sha256,
@@ -152,7 +153,47 @@ def _word(start: float, end: float, text: str, probability: float | None, offset
                 probability=None if probability is None else float(probability))
 
 
-class FasterWhisperTranscriber:
+class _WindowedTranscriber:
+    """What both engines share: lazy loading, windows, errors, and the Transcript."""
+
+    name = ""
+
+    def __init__(self, model: ResolvedModel, options: TranscribeOptions | None = None, *,
+                 clock: Clock = _utcnow, engine: Any = None) -> None:
+        self.model, self.options, self._clock = model, options or TranscribeOptions(), clock
+        self._engine: Any = engine
+
+    def load(self) -> None:
+        """Load the model now rather than on the first transcription."""
+        self._load()
+
+    def _load(self) -> Any:
+        if self._engine is None:
+            try:
+                self._engine = self._load_engine()
+            except (*_ENGINE_ERRORS, KeyError, TypeError) as exc:
+                raise ModelError(f"{self.name} cannot load {self.model.path}: {exc}") from exc
+        return self._engine
+
+    def _load_engine(self) -> Any:
+        raise NotImplementedError
+
+    def _window(self, chunk: np.ndarray, offset: float, language: str | None,
+                report: Callable[[float], None]) -> tuple[list[Segment], str]:
+        raise NotImplementedError
+
+    def transcribe(self, audio: np.ndarray, *, episode_id: str,
+                   progress: Progress | None = None) -> Transcript:
+        """Transcribe ``audio``; see :class:`Transcriber`."""
+        try:
+            found = _run_windows(audio, self.options, self._window, progress)
+        except _ENGINE_ERRORS as exc:
+            raise TranscriptionError(f"{self.name} failed on {episode_id}: {exc}") from exc
+        return _finish(self.name, self.model, episode_id, audio, found,
+                       prompt=self.options.prompt, clock=self._clock)
+
+
+class FasterWhisperTranscriber(_WindowedTranscriber):
     """faster-whisper on a CTranslate2 model folder; the model loads on first use, once.
 
     ``engine`` is an already-loaded ``faster_whisper.WhisperModel`` (or a fake, in tests).
@@ -164,21 +205,14 @@ class FasterWhisperTranscriber:
                  clock: Clock = _utcnow, engine: Any = None) -> None:
         if model.kind == "whisper-checkpoint":
             raise ModelError(f"{model.path}: faster-whisper needs a CTranslate2 model folder")
-        self.model, self.options, self._clock = model, options or TranscribeOptions(), clock
-        self._engine: Any = engine
+        super().__init__(model, options, clock=clock, engine=engine)
 
-    def _load(self) -> Any:
-        if self._engine is None:
-            from faster_whisper import WhisperModel
+    def _load_engine(self) -> Any:
+        from faster_whisper import WhisperModel
 
-            o = self.options
-            try:
-                self._engine = WhisperModel(
-                    str(self.model.path), device=o.device, compute_type=o.resolved_compute_type,
-                    cpu_threads=o.threads, local_files_only=True)
-            except _ENGINE_ERRORS as exc:
-                raise ModelError(f"faster-whisper cannot load {self.model.path}: {exc}") from exc
-        return self._engine
+        o = self.options
+        return WhisperModel(str(self.model.path), device=o.device, local_files_only=True,
+                            compute_type=o.resolved_compute_type, cpu_threads=o.threads)
 
     def _window(self, chunk: np.ndarray, offset: float, language: str | None,
                 report: Callable[[float], None]) -> tuple[list[Segment], str]:
@@ -196,15 +230,6 @@ class FasterWhisperTranscriber:
                 words=words))
             report(piece.end)
         return segments, str(info.language)
-
-    def transcribe(self, audio: np.ndarray, *, episode_id: str,
-                   progress: Progress | None = None) -> Transcript:
-        """Transcribe ``audio``; see :class:`Transcriber`."""
-        try:
-            found = _run_windows(audio, self.options, self._window, progress)
-        except _ENGINE_ERRORS as exc:
-            raise TranscriptionError(f"faster-whisper failed on {episode_id}: {exc}") from exc
-        return _finish(self.name, self.model, episode_id, audio, found, self._clock)
 
 
 class _FrameCounter:
@@ -236,7 +261,7 @@ def _segment_from_dict(d: dict[str, Any], offset: float) -> Segment:
                    no_speech_prob=float(d["no_speech_prob"]), words=words)
 
 
-class OpenAIWhisperTranscriber:
+class OpenAIWhisperTranscriber(_WindowedTranscriber):
     """openai-whisper on a ``.pt`` checkpoint; the model loads on first use, once.
 
     It has no voice-activity filter, so ``vad=True`` is refused rather than ignored.
@@ -247,22 +272,17 @@ class OpenAIWhisperTranscriber:
 
     def __init__(self, model: ResolvedModel, options: TranscribeOptions | None = None, *,
                  clock: Clock = _utcnow, engine: Any = None) -> None:
-        options = options or TranscribeOptions()
         if model.kind != "whisper-checkpoint":
             raise ModelError(f"{model.path}: openai-whisper needs a .pt checkpoint "
                              "(resolve_model converts CTranslate2 weights into one)")
-        if options.vad:
+        if options is not None and options.vad:
             raise ConfigError("openai-whisper has no voice-activity filter: use faster-whisper")
-        self.model, self.options, self._clock = model, options, clock
-        self._engine: Any = engine
+        super().__init__(model, options, clock=clock, engine=engine)
 
-    def _load(self) -> Any:
-        if self._engine is None:
-            try:
-                self._engine = _load_whisper_checkpoint(self.model, self.options)
-            except (*_ENGINE_ERRORS, KeyError, TypeError) as exc:
-                raise ModelError(f"openai-whisper cannot load {self.model.path}: {exc}") from exc
-        return self._engine
+    def _load_engine(self) -> Any:
+        o = self.options
+        return load_whisper_checkpoint(self.model.path, sha256=self.model.sha256,
+                                       device=o.device, threads=o.threads)
 
     def _window(self, chunk: np.ndarray, offset: float, language: str | None,
                 report: Callable[[float], None]) -> tuple[list[Segment], str]:
@@ -277,39 +297,6 @@ class OpenAIWhisperTranscriber:
                 initial_prompt=o.prompt, verbose=None)
         segments = [_segment_from_dict(d, offset) for d in result["segments"]]
         return segments, str(result["language"])
-
-    def transcribe(self, audio: np.ndarray, *, episode_id: str,
-                   progress: Progress | None = None) -> Transcript:
-        """Transcribe ``audio``; see :class:`Transcriber`."""
-        try:
-            found = _run_windows(audio, self.options, self._window, progress)
-        except _ENGINE_ERRORS as exc:
-            raise TranscriptionError(f"openai-whisper failed on {episode_id}: {exc}") from exc
-        return _finish(self.name, self.model, episode_id, audio, found, self._clock)
-
-
-def _load_whisper_checkpoint(model: ResolvedModel, options: TranscribeOptions) -> Any:
-    """What ``whisper.load_model(path)`` does, plus the alignment heads word timestamps need."""
-    import torch
-    import whisper
-    from whisper.model import ModelDimensions, Whisper
-
-    if options.threads > 0:
-        torch.set_num_threads(options.threads)
-    checkpoint = torch.load(model.path, map_location="cpu", weights_only=True)
-    net = Whisper(ModelDimensions(**checkpoint["dims"]))
-    net.load_state_dict(checkpoint["model_state_dict"])
-    heads: Sequence[Sequence[int]] | None = checkpoint.get("alignment_heads")
-    if heads:
-        mask = torch.zeros(net.dims.n_text_layer, net.dims.n_text_head, dtype=torch.bool)
-        for layer, head in heads:
-            mask[layer, head] = True
-        net.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
-    else:  # OpenAI's own checkpoints carry their SHA-256 in their download URL
-        for size, url in whisper._MODELS.items():
-            if model.sha256 and model.sha256 in url:
-                net.set_alignment_heads(whisper._ALIGNMENT_HEADS[size])
-    return net.to(options.device)
 
 
 _ENGINES: dict[str, type[FasterWhisperTranscriber] | type[OpenAIWhisperTranscriber]] = {

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+
 from poddarkiv.archive.codec import transcript_from_dict
 from poddarkiv.archive.models import Segment, Transcript, Word
 from poddarkiv.archive.writers import (
@@ -16,7 +17,6 @@ from poddarkiv.archive.writers import (
     render_transcript,
     write_transcript,
 )
-
 from poddarkiv.errors import ConfigError
 
 TRANSCRIPT = Transcript(

@@ -8,9 +8,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from poddarkiv.ingest.audio import SAMPLE_RATE, AudioInfo, decode_audio, plan_windows, probe_audio
 
 from poddarkiv.errors import AudioError
+from poddarkiv.ingest.audio import SAMPLE_RATE, AudioInfo, decode_audio, plan_windows, probe_audio
 
 CLIP = Path(__file__).parents[1] / "data" / "audio" / "iop-sv.mp3"
 
@@ -23,6 +23,7 @@ def _write_tone(path: Path, *, seconds: float, rate: int, layout: str, codec: st
     samples = np.repeat(mono[None, :], channels, axis=0)
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=rate, layout=layout)
+        assert isinstance(stream, av.AudioStream)
         frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=layout)
         frame.sample_rate = rate
         for packet in [*stream.encode(frame), *stream.encode(None)]:

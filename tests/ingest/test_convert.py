@@ -17,14 +17,15 @@ import numpy as np
 import pytest
 import torch
 import whisper
-from poddarkiv.ingest.convert import (
-    ct2_to_whisper_checkpoint,
-    ensure_whisper_checkpoint,
-    read_ct2_model,
-)
 from whisper.model import ModelDimensions, Whisper
 
 from poddarkiv.errors import ModelError
+from poddarkiv.ingest.convert import (
+    ct2_to_whisper_checkpoint,
+    ensure_whisper_checkpoint,
+    load_whisper_checkpoint,
+    read_ct2_model,
+)
 
 TINY = ModelDimensions(n_mels=4, n_audio_ctx=6, n_audio_state=8, n_audio_head=2, n_audio_layer=2,
                        n_vocab=12, n_text_ctx=5, n_text_state=8, n_text_head=2, n_text_layer=2)
@@ -139,7 +140,7 @@ def tiny_ct2(tmp_path: Path, tiny: Whisper) -> Path:
     folder.mkdir()
     write_ct2(folder / "model.bin", ct2_variables(tiny),
               aliases={"decoder/projection/weight": "decoder/embeddings/weight"})
-    (folder / "config.json").write_text('{"alignment_heads": [[1, 0], [1, 1]]}')
+    (folder / "config.json").write_text('{"alignment_heads": [[0, 1]]}')
     return folder
 
 
@@ -233,11 +234,18 @@ def test_checkpoint_loads_with_whisper_and_is_cached(tiny_ct2: Path, tmp_path: P
     path = ensure_whisper_checkpoint(tiny_ct2, cache_dir=cache, sha256="ab" * 32)
     model = whisper.load_model(str(path), device="cpu")
     assert model.dims == TINY
-    assert torch.load(path, weights_only=True)["alignment_heads"] == [[1, 0], [1, 1]]
+    assert torch.load(path, weights_only=True)["alignment_heads"] == [[0, 1]]
     stamp = path.stat().st_mtime_ns
     assert ensure_whisper_checkpoint(tiny_ct2, cache_dir=cache, sha256="ab" * 32) == path
     assert path.stat().st_mtime_ns == stamp  # reused, not rewritten
     assert not list(cache.glob("*.tmp"))
+
+
+def test_our_loader_applies_the_alignment_heads(tiny_ct2: Path, tmp_path: Path) -> None:
+    path = ensure_whisper_checkpoint(tiny_ct2, cache_dir=tmp_path, sha256="ef" * 32)
+    model = load_whisper_checkpoint(path)
+    heads = model.alignment_heads.to_dense()
+    assert heads.nonzero().tolist() == [[0, 1]]  # from config.json; the default is layer 1
 
 
 def test_damaged_cached_checkpoint_is_rebuilt(tiny_ct2: Path, tmp_path: Path) -> None:
@@ -265,6 +273,7 @@ def base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_bundled_base_encoder_matches_ctranslate2(base_dir: Path) -> None:
     import ctranslate2
+
     from poddarkiv.ingest.audio import decode_audio
     from poddarkiv.ingest.model import BUNDLED_MODEL_SHA256
 

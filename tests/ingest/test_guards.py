@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+
 from poddarkiv.archive.models import Segment, Word
-from poddarkiv.ingest.guards import GuardLimits, apply_guards, collapse_loops, normalise
+from poddarkiv.ingest.guards import (
+    GuardLimits,
+    apply_guards,
+    collapse_loops,
+    normalise,
+    strip_prompt_echo,
+)
 
 
 def seg(start: float, end: float, text: str, *, logprob: float = -0.3,
@@ -107,3 +114,35 @@ def test_limits_are_adjustable() -> None:
 
 def test_normalise_keeps_swedish_letters() -> None:
     assert normalise(" Idéburet, ÖVERENSKOMMELSE; åtagande!") == "idéburet överenskommelse åtagande"
+
+
+PROMPT = "Idéburet offentligt partnerskap (IOP), LOU, upphandling, Konkurrensverket, statsstöd."
+# (description, text, text left, echoed?)
+ECHO_CASES = [
+    ("terms read back, then speech",
+     " Idéburet offentligt partnerskap, statsstöd. När en kommun ger pengar.",
+     " När en kommun ger pengar.", True),
+    ("only terms", " IOP, LOU, upphandling.", "", True),
+    ("one term is speech", " Upphandling. Det är huvudregeln.", " Upphandling. Det är huvudregeln.",
+     False),
+    ("terms inside a real sentence", " Idéburet offentligt partnerskap är inte upphandling.",
+     " Idéburet offentligt partnerskap är inte upphandling.", False),
+    ("terms later in the segment", " Vi talar om LOU. IOP, LOU, statsstöd.",
+     " Vi talar om LOU. IOP, LOU, statsstöd.", False),
+]
+
+
+@pytest.mark.parametrize(("text", "left", "echoed"), [c[1:] for c in ECHO_CASES],
+                         ids=[c[0] for c in ECHO_CASES])
+def test_prompt_echo(text: str, left: str, echoed: bool) -> None:
+    segment, note = strip_prompt_echo(seg(0, 5, text), PROMPT)
+    assert segment.text == left
+    assert (note is not None) is echoed
+
+
+def test_prompt_echo_is_removed_only_when_a_prompt_was_given() -> None:
+    only_terms = seg(0, 2, " IOP, LOU, upphandling.")
+    assert apply_guards([only_terms]).segments == (only_terms,)
+    result = apply_guards([only_terms, seg(2, 4, " Nu börjar vi.")], prompt=PROMPT)
+    assert [s.text for s in result.segments] == [" Nu börjar vi."]
+    assert len(result.notes) == 1 and "prompt read back" in result.notes[0]

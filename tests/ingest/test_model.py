@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from poddarkiv.errors import ModelError
 from poddarkiv.ingest.model import (
     BUNDLED_MODEL_BYTES,
     BUNDLED_MODEL_SHA256,
@@ -20,8 +22,6 @@ from poddarkiv.ingest.model import (
     is_hub_name,
     resolve_model,
 )
-
-from poddarkiv.errors import ModelError
 
 SIDECARS = ("config.json", "tokenizer.json", "vocabulary.txt")
 
@@ -45,7 +45,8 @@ class FakeHub:
     """A hub that serves one folder, or is offline; records what was asked."""
 
     def __init__(self, folder: Path | None) -> None:
-        self.folder, self.asked = folder, []
+        self.folder = folder
+        self.asked: list[str] = []
 
     def fetch(self, name: str, *, cache_dir: Path) -> Path:
         self.asked.append(name)

@@ -16,7 +16,10 @@ from typing import Any
 import jiwer
 import numpy as np
 import pytest
+
 from poddarkiv.archive.models import Transcript, Word
+from poddarkiv.config import Settings
+from poddarkiv.errors import ConfigError, ModelError, TranscriptionError
 from poddarkiv.ingest.audio import SAMPLE_RATE, decode_audio
 from poddarkiv.ingest.guards import normalise
 from poddarkiv.ingest.model import BUNDLED_MODEL_SHA256, ResolvedModel, resolve_model
@@ -27,9 +30,6 @@ from poddarkiv.ingest.transcribe import (
     TranscribeOptions,
     make_transcriber,
 )
-
-from poddarkiv.config import Settings
-from poddarkiv.errors import ConfigError, ModelError, TranscriptionError
 
 CLIP = Path(__file__).parents[1] / "data" / "audio" / "iop-sv.mp3"
 NOW = datetime(2024, 9, 1, 8, 30, tzinfo=UTC)
@@ -125,6 +125,14 @@ def test_guards_run_and_their_notes_are_kept() -> None:
     transcript, _ = run(engine, speech(4.0))
     assert transcript.text == "Partnerskap."
     assert len(transcript.notes) == 1 and "subtitle credit" in transcript.notes[0]
+
+
+def test_the_glossary_read_back_is_not_taken_for_speech() -> None:
+    echo = piece(0, 2, " Idéburet offentligt partnerskap (IOP), LOU.")
+    transcript, _ = run(ScriptedEngine([[echo, piece(2, 4, " Hej.")]]), speech(4.0),
+                        glossary=True)
+    assert transcript.text == "Hej."
+    assert "prompt read back" in transcript.notes[0]
 
 
 def test_engine_failure_is_a_transcription_error() -> None:
