@@ -1,0 +1,143 @@
+"""Searching while an ingest commits: no search fails, and latency stays within bounds.
+
+The site runs as in production (uvicorn on loopback, opening the index itself); ingests run as
+separate processes (:mod:`tests.reliability.fault_child`, no fault), each adding episodes to the
+feed and committing them to the index. Several threads search the whole time. First they search
+an idle archive, then for :data:`~tests.reliability.budget.LOAD_S` seconds while ingests commit
+(``PODDARKIV_LOAD_S``; 60 for the published figure). Every answer must be a 200, and the p95
+latency under load is reported beside the idle one.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from poddarkiv.config import Settings
+from poddarkiv.site.app import create_app
+from tests.httpserver import LoopbackServer
+from tests.reliability.archive_check import check_archive
+from tests.reliability.budget import LOAD_S
+from tests.reliability.test_kill9 import Child, Podcast
+
+SEARCH_THREADS = 4
+IDLE_S = 5.0
+QUERIES = ("partnerskap", "upphandling", '"mening 3"', "avsnitt", "partnerskap -upphandling",
+           "uppha*", "mening OR avsnitt")
+#: Episodes each ingest adds to the feed.
+EPISODES_PER_INGEST = 3
+#: Under load, the slowest 5 % of searches still answer within this.
+LOADED_P95_CAP_S = 2.0
+
+
+@dataclass
+class Latencies:
+    """Search answers: their durations, and every one that was not a 200."""
+
+    seconds: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def _search(base: str, stop: threading.Event, out: Latencies, offset: int) -> None:
+    with httpx.Client(base_url=base, timeout=30.0, trust_env=False) as client:
+        n = offset
+        while not stop.is_set():
+            q = QUERIES[n % len(QUERIES)]
+            n += 1
+            started = time.perf_counter()
+            try:
+                response = client.get("/sok.json", params={"q": q})
+                error = None if response.status_code == 200 else (
+                    f"{response.status_code} for {q!r}: {response.text[:200]}")
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__} for {q!r}: {exc}"
+            with out.lock:
+                out.seconds.append(time.perf_counter() - started)
+                if error:
+                    out.errors.append(error)
+
+
+def _load(base: str, seconds: float) -> Latencies:
+    out, stop = Latencies(), threading.Event()
+    threads = [threading.Thread(target=_search, args=(base, stop, out, i))
+               for i in range(SEARCH_THREADS)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join(60)
+    return out
+
+
+def _start(server: uvicorn.Server, thread: threading.Thread) -> None:
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+
+
+def _ingest_until(stop: threading.Event, podcast: Podcast, root: Path, feed_url: str,
+                  results: list[int]) -> None:
+    while not stop.is_set():
+        podcast.episodes += EPISODES_PER_INGEST
+        status, _ = Child.start(root, feed_url).finish()
+        results.append(status)
+
+
+@pytest.mark.slow
+def test_searches_never_fail_while_ingest_commits(http_server: LoopbackServer, tmp_path: Path,
+                                                  figures: dict[str, object]) -> None:
+    root = tmp_path / "data"
+    podcast = Podcast(http_server)
+    podcast.serve()
+    for n in range(1, 200):
+        http_server.route(f"/audio/{n}.mp3", podcast._audio)  # the feed outgrows serve()'s
+    feed_url = http_server.url("/feed.xml")
+    podcast.episodes = EPISODES_PER_INGEST
+    assert Child.start(root, feed_url).finish()[0] == 0  # an archive to search from the start
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=root)),
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    _start(server, thread)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        idle = _load(base, IDLE_S)
+        stop, ingests = threading.Event(), []
+        ingester = threading.Thread(target=_ingest_until,
+                                    args=(stop, podcast, root, feed_url, ingests))
+        ingester.start()
+        loaded = _load(base, LOAD_S)
+        stop.set()
+        ingester.join(180)
+        final = httpx.get(f"{base}/sok.json", params={"q": "avsnitt"}, trust_env=False)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+    figures[f"load: {SEARCH_THREADS} threads, idle {IDLE_S:.0f} s: searches, p50/p95 (ms)"] = (
+        len(idle.seconds), round(idle.p(0.5) * 1000, 1), round(idle.p(0.95) * 1000, 1))
+    figures[f"load: same while ingesting {LOAD_S} s: searches, p50/p95 (ms), ingests, "
+            "errors"] = (len(loaded.seconds), round(loaded.p(0.5) * 1000, 1),
+                         round(loaded.p(0.95) * 1000, 1), len(ingests), len(loaded.errors))
+    assert idle.errors == [] and loaded.errors == [], (idle.errors + loaded.errors)[:5]
+    assert ingests and all(status == 0 for status in ingests)
+    assert loaded.p(0.95) < LOADED_P95_CAP_S
+    assert final.json()["total_episodes"] == podcast.episodes  # the site sees every commit
+    assert check_archive(root) == []
