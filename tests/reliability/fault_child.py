@@ -170,8 +170,8 @@ def fake_whisper(root: Path, expected_sha256: str, log: Path) -> Callable[[], Ca
 
 def main(argv: list[str]) -> int:
     root, feed_url, audio = Path(argv[0]), argv[1], Path(argv[2])
-    phase, kill_at = (argv[3].split(":") + ["0"])[:2] if len(argv) > 3 else (None, "0")
-    hooks = Hooks(phase, int(kill_at))
+    phase, _, kill_at = argv[3].partition(":") if len(argv) > 3 else ("", "", "0")
+    hooks = Hooks(phase or None, int(kill_at or 0))
     install(hooks)
     settings = Settings(data_dir=root, allow_private=True, prefer="whisper")
     expected = hashlib.sha256(audio.read_bytes()).hexdigest()

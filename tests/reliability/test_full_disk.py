@@ -30,14 +30,10 @@ import pytest
 from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.search import SearchRequest
 from poddarkiv.archive.store import DataDir
-from poddarkiv.compose import http_client, open_archive
-from poddarkiv.config import Settings
 from poddarkiv.errors import PoddarkivError
-from poddarkiv.ingest.pipeline import IngestReport, ingest
 from tests.httpserver import LoopbackServer
 from tests.reliability.archive_check import check_archive, debris, index_generation, lock_is_free
-from tests.reliability.fault_child import fake_whisper
-from tests.reliability.test_kill9 import AUDIO, Podcast
+from tests.reliability.harness import Podcast, ingest_once
 
 #: How much a file may still take before the disk is full.
 FREE_BYTES = 4096
@@ -112,20 +108,6 @@ def full_disk(root: Path, pattern: str) -> Iterator[list[str]]:
         builtins.open = real_open
 
 
-def _ingest(root: Path, feed_url: str) -> IngestReport:
-    settings = Settings(data_dir=root, allow_private=True, prefer="whisper")
-    with open_archive(settings) as archive, http_client(settings) as client:
-        return ingest(settings, [feed_url], catalogue=archive.catalogue, index=archive.index,
-                      client=client, transcriber_factory=fake_whisper(
-                          root, _sha256(AUDIO), root.parent / "truncated.log"))
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _search_state(root: Path) -> tuple[tuple[int, int], int]:
     with ArchiveIndex.open(DataDir(root).index) as index:
         return index.doc_counts(), index.search(SearchRequest(q="partnerskap")).total_episodes
@@ -151,12 +133,12 @@ def test_a_full_disk_loses_nothing_and_the_next_run_succeeds(
     if phase in _BUGS:
         request.applymarker(pytest.mark.xfail(strict=True, reason=_BUGS[phase]))
     root, feed_url = tmp_path / "data", podcast.server.url("/feed.xml")
-    assert not _ingest(root, feed_url).failed
+    assert not ingest_once(root, feed_url).failed
     searched_before = _search_state(root)
     files_before = _index_files(root)
     podcast.episodes = 2
     with full_disk(root.resolve(), PHASES[phase]) as hit:
-        report = _ingest(root, feed_url)
+        report = ingest_once(root, feed_url)
     assert hit, f"the {phase} phase never wrote"
     assert report.failed and "space" in str(report.to_dict()["episodes"]).lower()
     assert debris(root) == []
@@ -164,7 +146,7 @@ def test_a_full_disk_loses_nothing_and_the_next_run_succeeds(
     assert lock_is_free(DataDir(root).ingest_lock)
     assert all(lock_is_free(p) for p in DataDir(root).index.glob("gen-*/*_WRITELOCK"))
     assert _search_state(root) == searched_before
-    assert not _ingest(root, feed_url).failed
+    assert not ingest_once(root, feed_url).failed
     assert check_archive(root) == []
     assert _search_state(root)[0][0] == 2
 
@@ -194,7 +176,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
 def test_a_really_full_file_system_is_survived(podcast: Podcast, tmpfs: Path,
                                                figures: dict[str, object]) -> None:
     root, feed_url = tmpfs / "data", podcast.server.url("/feed.xml")
-    assert not _ingest(root, feed_url).failed
+    assert not ingest_once(root, feed_url).failed
     searched_before = _search_state(root)
     filler = tmpfs / "filler"
     with open(filler, "wb") as fh:  # fill the file system to the last block
@@ -206,7 +188,7 @@ def test_a_really_full_file_system_is_survived(podcast: Podcast, tmpfs: Path,
             assert exc.errno == errno.ENOSPC
     podcast.episodes = 3
     try:
-        report = _ingest(root, feed_url)
+        report = ingest_once(root, feed_url)
     except PoddarkivError as exc:  # a clean refusal: the catalogue could not even be opened
         outcome = f"{type(exc).__name__}: {str(exc).rsplit(':', 1)[-1].strip()}"
     else:
@@ -215,5 +197,5 @@ def test_a_really_full_file_system_is_survived(podcast: Podcast, tmpfs: Path,
     figures["full 4 MiB tmpfs: what the ingest did"] = outcome
     assert _search_state(root) == searched_before
     filler.unlink()
-    assert not _ingest(root, feed_url).failed
+    assert not ingest_once(root, feed_url).failed
     assert check_archive(root) == []

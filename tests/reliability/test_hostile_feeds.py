@@ -15,6 +15,7 @@ safe as file names, and parsing within :data:`MAX_PARSE_S`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -139,8 +140,6 @@ def test_deeply_nested_elements_are_refused_or_parsed_quickly() -> None:
             + "<x>" * DEEP_NESTING + "djupt" + "</x>" * DEEP_NESTING
             + "</item></channel></rss>").encode()
     started = time.monotonic()
-    try:
+    with contextlib.suppress(FeedError):
         parse_feed(body, url=URL)
-    except FeedError:
-        pass
     assert time.monotonic() - started < MAX_PARSE_S
