@@ -112,7 +112,7 @@ def install(hooks: Hooks) -> None:
         with hooks.arm("catalogue"), real_transaction(self) as conn:
             yield conn
 
-    Catalogue.transaction = transaction  # type: ignore[method-assign]
+    setattr(Catalogue, "transaction", transaction)  # noqa: B010 - a test seam
     real_write = store.atomic_write_bytes
 
     def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -124,9 +124,9 @@ def install(hooks: Hooks) -> None:
 
     def index_many(self: ArchiveIndex, items: Any) -> int:
         with hooks.arm("index"):
-            return real_index(self, items)
+            return int(real_index(self, items))
 
-    ArchiveIndex.index_many = index_many  # type: ignore[method-assign]
+    setattr(ArchiveIndex, "index_many", index_many)  # noqa: B010 - a test seam
 
 
 def _sqlite_hook(catalogue: Catalogue, hooks: Hooks) -> None:

@@ -117,7 +117,7 @@ def test_searches_never_fail_while_ingest_commits(http_server: LoopbackServer, t
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         idle = _load(base, IDLE_S)
-        stop, ingests = threading.Event(), []
+        stop, ingests = threading.Event(), list[int]()
         ingester = threading.Thread(target=_ingest_until,
                                     args=(stop, podcast, root, feed_url, ingests))
         ingester.start()

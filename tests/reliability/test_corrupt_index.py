@@ -74,7 +74,9 @@ def _zero(pick: Callable[[Path], Path]) -> Damage:
 
 
 def _empty(pick: Callable[[Path], Path]) -> Damage:
-    return lambda index_dir: pick(index_dir).write_bytes(b"")
+    def damage(index_dir: Path) -> None:
+        pick(index_dir).write_bytes(b"")
+    return damage
 
 
 def _overwrite(pick: Callable[[Path], Path], *, at: float, size: int, seed: int) -> Damage:
@@ -103,7 +105,9 @@ def _flip_bytes(pick: Callable[[Path], Path], *, every: int, seed: int) -> Damag
 
 
 def _current(text: str) -> Damage:
-    return lambda index_dir: (index_dir / "CURRENT").write_text(text, "utf-8")
+    def damage(index_dir: Path) -> None:
+        (index_dir / "CURRENT").write_text(text, "utf-8")
+    return damage
 
 
 def _remove(pick: Callable[[Path], Path]) -> Damage:
