@@ -289,8 +289,11 @@ class Catalogue:
         stamp = created.strftime("%Y%m%dT%H%M%S%f")
         rel = f"transcripts/{transcript.episode_id}/{stamp}-{transcript.source}.json"
         body = json.dumps(transcript_to_dict(transcript), ensure_ascii=False, indent=1)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(self.data.root / rel, body.encode("utf-8"))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.data.root / rel, body.encode("utf-8"))
+        except OSError as exc:  # a full disk, say: the old transcript stays current
+            raise CatalogueError(f"cannot write transcript {rel}: {exc}") from exc
         with self.transaction() as conn:
             conn.execute("UPDATE transcripts SET is_current = 0 WHERE episode_id = ?",
                          (transcript.episode_id,))
