@@ -241,7 +241,9 @@ def check_transcript(transcript: Transcript, seen: list[tuple[float, float]], en
     assert (transcript.engine, transcript.model, transcript.language) == (engine, "base", "sv")
     assert transcript.model_sha256 == BUNDLED_MODEL_SHA256
     assert transcript.duration_s == pytest.approx(6.0, abs=0.1)
-    assert seen and seen[-1][0] == seen[-1][1] == transcript.duration_s
+    # Progress during decoding (per segment; for openai-whisper, per 30 s of mel frames) and at
+    # the end of the window.
+    assert len(seen) >= 2 and seen[-1][0] == seen[-1][1] == transcript.duration_s
     timed = [w for s in transcript.segments for w in s.words]
     assert [w.start for w in timed] == sorted(w.start for w in timed)
     last = next(w for w in timed if "upphandling" in w.text)
