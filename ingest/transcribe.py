@@ -82,7 +82,8 @@ class TranscribeOptions:
         """The options ``settings`` asks for."""
         return cls(language=settings.language, beam_size=settings.beam_size, vad=settings.vad,
                    word_timestamps=settings.word_timestamps, glossary=settings.glossary,
-                   threads=settings.threads, device=settings.device)
+                   threads=settings.threads, device=settings.device,
+                   compute_type=settings.compute_type)
 
     @property
     def fixed_language(self) -> str | None:

@@ -65,7 +65,9 @@ def whisper_options(func: F) -> F:
                      help="Transcription engine (default faster-whisper)."),
         click.option("--model", help="'base' (bundled, offline), a CTranslate2 folder, an "
                      "openai-whisper .pt file, or a hub name such as KBLab/kb-whisper-small."),
-        click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run."),
+        click.option("--device", type=click.Choice(["cpu", "cuda"]), help="Where to run (cpu)."),
+        click.option("--compute-type", help="CTranslate2 compute type (default int8 on CPU, "
+                     "float16 on CUDA)."),
         click.option("--threads", type=click.IntRange(0, 256), help="CPU threads (0: default)."),
         click.option("--language", help="Spoken language, 'sv' by default; 'auto' detects."),
         click.option("--beam-size", type=click.IntRange(1, 20), help="Beam size (default 5)."),

@@ -32,6 +32,8 @@ class Settings:
     engine: Engine = "faster-whisper"
     model: str = "base"
     device: str = "cpu"
+    #: CTranslate2 compute type; ``None`` means int8 on CPU and float16 on CUDA.
+    compute_type: str | None = None
     threads: int = 0
     language: str = "sv"
     beam_size: int = 5
@@ -52,6 +54,19 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     admin_token: str | None = None
+
+    def __post_init__(self) -> None:
+        # Strict inside: a bad combination fails here, at the edge, not mid-ingest.
+        if self.engine not in ("faster-whisper", "openai-whisper"):
+            raise ConfigError(f"unknown engine {self.engine!r}: faster-whisper or openai-whisper")
+        if self.device not in ("cpu", "cuda"):
+            raise ConfigError(f"unknown device {self.device!r}: cpu or cuda")
+        if self.prefer not in ("publisher", "whisper"):
+            raise ConfigError(f"prefer must be publisher or whisper, not {self.prefer!r}")
+        if self.engine == "openai-whisper" and self.vad:
+            raise ConfigError("the voice-activity filter (--vad) needs the faster-whisper engine")
+        if self.beam_size < 1 or self.threads < 0:
+            raise ConfigError("beam size must be at least 1 and threads at least 0")
 
     @property
     def models_dir(self) -> Path:
@@ -101,7 +116,7 @@ def _coerce(name: str, type_name: str, raw: str) -> Any:
             if low in _BOOL_FALSE:
                 return False
             raise ValueError(raw)
-        if type_name == "int":
+        if type_name in ("int", "int | None"):
             return int(raw)
         if type_name == "float":
             return float(raw)
@@ -109,4 +124,6 @@ def _coerce(name: str, type_name: str, raw: str) -> Any:
         raise ConfigError(f"PODDARKIV_{name.upper()}: cannot read {raw!r} as {type_name}") from exc
     if type_name.startswith("Path"):
         return Path(raw)
+    if type_name == "str | None":
+        return raw or None
     return raw

@@ -35,3 +35,19 @@ def test_unset_flags_do_not_override() -> None:
 def test_unreadable_environment_values_are_a_config_error(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="PODDARKIV_"):
         settings_from_env(env)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"engine": "whisper.cpp"}, "unknown engine"),
+    ({"device": "tpu"}, "unknown device"),
+    ({"engine": "openai-whisper", "vad": True}, "needs the faster-whisper engine"),
+    ({"beam_size": 0}, "beam size"),
+])
+def test_impossible_settings_fail_at_the_edge(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        settings_from_env({}, **changes)
+
+
+def test_compute_type_comes_from_the_environment() -> None:
+    assert settings_from_env({"PODDARKIV_COMPUTE_TYPE": "int8_float32"}).compute_type == "int8_float32"
+    assert settings_from_env({}).compute_type is None
