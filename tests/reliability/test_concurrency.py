@@ -1,27 +1,28 @@
 """Searching while an ingest commits: no search fails, and latency stays within bounds.
 
-The site runs as in production (uvicorn on loopback, opening the index itself); ingests run as
-separate processes (:mod:`tests.reliability.fault_child`, no fault), each adding episodes to the
-feed and committing them to the index. Several threads search the whole time. First they search
-an idle archive, then for :data:`~tests.reliability.budget.LOAD_S` seconds while ingests commit
-(``PODDARKIV_LOAD_S``; 60 for the published figure). Every answer must be a 200, and the p95
-latency under load is reported beside the idle one.
+The site runs as in production (``poddarkiv serve`` in its own process, opening the index
+itself); ingests run as separate processes (:mod:`tests.reliability.fault_child`, no fault),
+each adding episodes to the feed and committing them to the index. Several threads search the
+whole time: first an idle archive, then for :data:`~tests.reliability.budget.LOAD_S` seconds
+while ingests commit (``PODDARKIV_LOAD_S``; 60 for the published figure). Every answer must be
+a 200, and the p95 latency under load is reported beside the idle one.
 """
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from poddarkiv.config import Settings
-from poddarkiv.site.app import create_app
 from tests.httpserver import LoopbackServer
 from tests.reliability.archive_check import check_archive
 from tests.reliability.budget import LOAD_S
@@ -29,12 +30,15 @@ from tests.reliability.harness import Child, Podcast
 
 SEARCH_THREADS = 4
 IDLE_S = 5.0
+#: Not "mening OR avsnitt": on this index it can loop forever inside Whoosh (see
+#: test_hostile_queries.py::test_an_or_query_on_a_grown_index_answers_within_a_second).
 QUERIES = ("partnerskap", "upphandling", '"mening 3"', "avsnitt", "partnerskap -upphandling",
-           "uppha*", "mening OR avsnitt")
+           "uppha*", "partnerskap OR förening")
 #: Episodes each ingest adds to the feed.
 EPISODES_PER_INGEST = 3
 #: Under load, the slowest 5 % of searches still answer within this.
 LOADED_P95_CAP_S = 2.0
+SERVER_START_S = 60.0
 
 
 @dataclass
@@ -82,12 +86,38 @@ def _load(base: str, seconds: float) -> Latencies:
     return out
 
 
-def _start(server: uvicorn.Server, thread: threading.Thread) -> None:
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(root: Path, log: Path) -> Iterator[str]:
+    """``poddarkiv serve`` on loopback in its own process; yields its base URL.
+
+    A process of its own, as in production, also means a search that never returns cannot
+    outlive the test: the server is killed at the end.
+    """
+    port = _free_port()
+    with open(log, "w", encoding="utf-8") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "poddarkiv", "--data-dir", str(root), "serve",
+             "--port", str(port)], stdout=err, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            try:
+                httpx.get(f"{base}/index.json", trust_env=False).raise_for_status()
+                break
+            except httpx.HTTPError:
+                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.kill()
+        process.wait(30)
 
 
 def _ingest_until(stop: threading.Event, podcast: Podcast, root: Path, feed_url: str,
@@ -108,14 +138,8 @@ def test_searches_never_fail_while_ingest_commits(http_server: LoopbackServer, t
     podcast.episodes = EPISODES_PER_INGEST
     assert Child.start(root, feed_url).finish()[0] == 0  # an archive to search from the start
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=root)),
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    _start(server, thread)
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
+    log = tmp_path / "serve.log"
+    with serve(root, log) as base:
         idle = _load(base, IDLE_S)
         stop, ingests = threading.Event(), list[int]()
         ingester = threading.Thread(target=_ingest_until,
@@ -125,16 +149,13 @@ def test_searches_never_fail_while_ingest_commits(http_server: LoopbackServer, t
         stop.set()
         ingester.join(180)
         final = httpx.get(f"{base}/sok.json", params={"q": "avsnitt"}, trust_env=False)
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
     figures[f"load: {SEARCH_THREADS} threads, idle {IDLE_S:.0f} s: searches, p50/p95 (ms)"] = (
         len(idle.seconds), round(idle.p(0.5) * 1000, 1), round(idle.p(0.95) * 1000, 1))
     figures[f"load: same while ingesting {LOAD_S} s: searches, p50/p95 (ms), ingests, "
             "errors"] = (len(loaded.seconds), round(loaded.p(0.5) * 1000, 1),
                          round(loaded.p(0.95) * 1000, 1), len(ingests), len(loaded.errors))
-    assert idle.errors == [] and loaded.errors == [], (idle.errors + loaded.errors)[:5]
+    assert idle.errors == [] and loaded.errors == [], (
+        (idle.errors + loaded.errors)[:5], log.read_text("utf-8")[-3000:])
     assert ingests and all(status == 0 for status in ingests)
     assert loaded.p(0.95) < LOADED_P95_CAP_S
     assert final.json()["total_episodes"] == podcast.episodes  # the site sees every commit
