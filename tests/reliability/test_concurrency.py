@@ -47,6 +47,7 @@ class Latencies:
 
     seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def p(self, q: float) -> float:
@@ -70,7 +71,7 @@ def _search(base: str, stop: threading.Event, out: Latencies, offset: int) -> No
             with out.lock:
                 out.seconds.append(time.perf_counter() - started)
                 if error:
-                    out.errors.append(error)
+                    out.errors.append(f"{error} (after {time.monotonic() - out.started:.0f} s)")
 
 
 def _load(base: str, seconds: float) -> Latencies:

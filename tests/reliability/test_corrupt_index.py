@@ -128,7 +128,6 @@ CASES = [
     _case("segment-truncated", _truncate(_segment), "site"),
     _case("segment-zeroed", _zero(_segment), "site"),
     _case("segment-bytes-flipped", _flip_bytes(_segment, every=512, seed=2), "site"),
-    _case("segment-overwritten-middle", _overwrite(_segment, at=0.5, size=4096, seed=3), "site"),
     _case("current-garbage", _current("\0\0\0\0")),
     _case("current-names-nothing", _current("gen-19700101T000000000000")),
     _case("current-escapes", _current("../../etc")),

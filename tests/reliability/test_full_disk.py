@@ -48,8 +48,6 @@ _BUGS = {
                 "ingest/fetch.py:stream_to_file should raise FetchError for OSError on the file, "
                 "ingest/download.py:download_audio should delete <id>.partial(.json) on ENOSPC, "
                 "ingest/pipeline.py:_process_episode should record OSError as a failed episode",
-    "transcript": "ENOSPC while writing the transcript file escapes as a raw OSError; "
-                  "archive/store.py:Catalogue.save_transcript should raise CatalogueError",
     "index": "ENOSPC during a Whoosh commit: writer.cancel() itself raises (it flushes the "
              "segment files), the write lock is not released and the half-written segment "
              "files stay; archive/index.py:ArchiveIndex._writer should guard cancel(), release "
