@@ -26,6 +26,8 @@ __all__ = ["FIELDS", "MAX_PREFIX_TERMS", "CompiledQuery", "compile_query"]
 
 #: Where words are looked for: segment text, then the episode document's fields.
 FIELDS = ("text", "title", "description", "podcast")
+TEXT_FIELDS = ("text",)
+META_FIELDS = ("title", "description", "podcast")
 #: A prefix expands to at most this many indexed words per field.
 MAX_PREFIX_TERMS = 64
 #: Fuzzy matching: two edits from this word length on, else one.
@@ -54,6 +56,7 @@ class _Builder:
         self.splitter = splitter
         self.synonyms = synonyms
         self.fuzzy = fuzzy
+        self.fields: tuple[str, ...] = TEXT_FIELDS
         self.stems: set[str] = set()
         self.prefixes: list[str] = []
         self.words: list[tuple[str, str]] = []
@@ -61,25 +64,26 @@ class _Builder:
     def any_field(self, stems: Sequence[str]) -> wq.Query:
         self.stems.update(stems)
         if len(stems) == 1:
-            return wq.Or([wq.Term(f, stems[0]) for f in FIELDS])
-        return wq.Or([wq.Phrase(f, list(stems)) for f in FIELDS])
+            return _or([wq.Term(f, stems[0]) for f in self.fields])
+        return _or([wq.Phrase(f, list(stems)) for f in self.fields])
 
     def word(self, word: str) -> wq.Query:
         info = analyze_word(word, splitter=self.splitter)
-        self.words.append((info.word, info.stem))
+        if self.fields == TEXT_FIELDS:
+            self.words.append((info.word, info.stem))
         alts = [self.any_field([info.stem])]
         for variant in sorted(inflection_stems(info.word) - {info.stem}):
             if self.indexed(variant):
                 alts.append(self.any_field([variant]))
         if info.parts:
             self.stems.update(info.parts)
-            alts += [wq.And([wq.Term(f, p) for p in info.parts]) for f in FIELDS]
-        if info.word in self.fuzzy:
+            alts += [wq.And([wq.Term(f, p) for p in info.parts]) for f in self.fields]
+        if info.word in self.fuzzy and self.fields == TEXT_FIELDS:
             alts += self.near(info.word)
         return wq.Or(alts) if len(alts) > 1 else alts[0]
 
     def indexed(self, stem: str) -> bool:
-        return any(self.reader.doc_frequency(f, stem) for f in FIELDS)
+        return any(self.reader.doc_frequency(f, stem) for f in self.fields)
 
     def near(self, word: str) -> list[wq.Query]:
         """Terms for indexed words a few edits from ``word``.
@@ -96,7 +100,7 @@ class _Builder:
     def prefix(self, prefix: str) -> wq.Query:
         self.prefixes.append(prefix)
         terms: list[wq.Query] = []
-        for f in FIELDS:
+        for f in self.fields:
             for i, btext in enumerate(self.reader.expand_prefix(f, prefix)):
                 if i >= MAX_PREFIX_TERMS:
                     break
@@ -159,9 +163,24 @@ def compile_query(parsed: ParsedQuery, reader: IndexReader, *, splitter: Compoun
     """The Whoosh query for ``parsed``; ``fuzzy`` names (folded) words to match approximately."""
     b = _Builder(reader, splitter, synonyms, frozenset(fuzzy))
     groups = _drop_stop_words(_merge_synonym_runs([list(g) for g in parsed.groups], synonyms))
-    musts = [wq.Or([b.clause(c) for c in g]) if len(g) > 1 else b.clause(g[0]) for g in groups]
-    query: wq.Query | None = wq.And(musts) if len(musts) > 1 else (musts[0] if musts else None)
-    if query is not None and parsed.excluded:
+    if not groups:
+        return CompiledQuery(None, frozenset(), (), ())
+    # Segments and episode documents are matched by separate conjunctions: one Or over four
+    # fields per word made every intersection step walk four posting lists (cProfile: most of
+    # a two-word search went to skip_to).
+    per_kind = []
+    for fields in (TEXT_FIELDS, META_FIELDS):
+        b.fields = fields
+        musts = [_or([b.clause(c) for c in g]) for g in groups]
+        per_kind.append(wq.And(musts) if len(musts) > 1 else musts[0])
+    query: wq.Query = wq.Or(per_kind)
+    if parsed.excluded:
         not_b = _Builder(reader, splitter, synonyms, frozenset())
-        query = wq.AndNot(query, wq.Or([not_b.clause(c) for c in parsed.excluded]))
-    return CompiledQuery(query, frozenset(b.stems), tuple(b.prefixes), tuple(b.words))
+        not_b.fields = FIELDS
+        query = wq.AndNot(query, _or([not_b.clause(c) for c in parsed.excluded]))
+    return CompiledQuery(query, frozenset(b.stems), tuple(dict.fromkeys(b.prefixes)),
+                         tuple(b.words))
+
+
+def _or(queries: list[wq.Query]) -> wq.Query:
+    return queries[0] if len(queries) == 1 else wq.Or(queries)

@@ -46,7 +46,8 @@ RARE_DOC_FREQ = 3
 #: Suggestions: at most this many edits.
 SUGGEST_MAX_EDITS = 2
 
-TIMED_OUT_MESSAGE = "Sökningen tog för lång tid; resultaten kan vara ofullständiga."
+TIMED_OUT_MESSAGE = ("Sökningen avbröts efter en knapp sekund, så alla träffar kom inte med. "
+                     "Lägg till fler ord för en snabbare och mer träffsäker sökning.")
 
 
 @dataclass(frozen=True, slots=True)

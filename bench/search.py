@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
+import os
 import pstats
 import random
 import sqlite3
@@ -32,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+print = functools.partial(print, flush=True)  # progress shows as it happens
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -119,11 +122,11 @@ def fts_search(conn: sqlite3.Connection, q: str, highlight: bool) -> int:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def timed(fn: Callable[[str], object], queries: list[str]) -> tuple[float, float]:
+def timed(fn: Callable[[str], object], queries: list[str], repeats: int) -> tuple[float, float]:
     for q in queries[:5]:
         fn(q)  # warm caches, as a running site would be
     times = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         for q in queries:
             t0 = time.perf_counter()
             fn(q)
@@ -139,13 +142,14 @@ def fresh_hour(n: int) -> Item:
     return feed, ep, Transcript(ep.id, "whisper", "sv", segs)
 
 
-def run(hours: float, profile: bool) -> None:
+def run(hours: float, *, profile: bool, per_kind: int, repeats: int) -> None:
     t0 = time.perf_counter()
     items = list(synthetic_corpus(hours, seed=CORPUS_SEED))
     n_segments = sum(len(t.segments) for _, _, t in items)
     print(f"\n## {hours:g} hours: {len(items)} episodes, {n_segments} segments "
           f"(generated in {time.perf_counter() - t0:.0f} s)")
-    queries = make_queries(items, corpus_seed=CORPUS_SEED, seed=5)
+    queries = {k: v[:per_kind]
+               for k, v in make_queries(items, corpus_seed=CORPUS_SEED, seed=5).items()}
     with tempfile.TemporaryDirectory() as tmp:
         ix = ArchiveIndex.open(Path(tmp) / "index")
         t0 = time.perf_counter()
@@ -161,8 +165,9 @@ def run(hours: float, profile: bool) -> None:
               "p50 ratio |\n| --- | --- | --- | --- | --- | --- | --- |")
         for kind, qs in queries.items():
             for hl in (False, True):
-                w50, w95 = timed(lambda q, hl=hl: ix.search(SearchRequest(q=q, highlight=hl)), qs)
-                f50, f95 = timed(lambda q, hl=hl: fts_search(conn, q, hl), qs)
+                w50, w95 = timed(lambda q, hl=hl: ix.search(SearchRequest(q=q, highlight=hl)),
+                                 qs, repeats)
+                f50, f95 = timed(lambda q, hl=hl: fts_search(conn, q, hl), qs, repeats)
                 print(f"| {kind} | {'yes' if hl else 'no'} | {w50:.1f} | {w95:.1f} | "
                       f"{f50:.1f} | {f95:.1f} | {w50 / f50:.1f}x |")
         if profile:
@@ -189,11 +194,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, nargs="+", default=[100.0, 1000.0])
     parser.add_argument("--profile", action="store_true", help="cProfile each query kind")
+    parser.add_argument("--queries", type=int, default=QUERIES_PER_KIND, help="per kind")
+    parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args(argv)
     print(f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
-          f"{QUERIES_PER_KIND} queries per kind x {REPEATS}")
+          f"{args.queries} queries per kind x {args.repeats}, {os.cpu_count()} CPUs")
     for hours in args.hours:
-        run(hours, args.profile)
+        run(hours, profile=args.profile, per_kind=args.queries, repeats=args.repeats)
 
 
 if __name__ == "__main__":

@@ -262,3 +262,14 @@ def test_search_results_on_an_empty_index(tmp_path: Path) -> None:
 def test_requests_built_in_code_are_clamped_too(index: ArchiveIndex) -> None:
     page = index.search(SearchRequest(q="kommun", per_page=0, page=-3))
     assert page.page == 1 and len(page.hits) == 1
+
+
+@given(st.text(alphabet="abcå", max_size=8), st.text(alphabet="abcå", max_size=8),
+       st.integers(min_value=0, max_value=3))
+@settings(max_examples=300, deadline=None)
+def test_bounded_distance_is_levenshtein_capped_at_the_limit(a: str, b: str, limit: int) -> None:
+    from whoosh.support.levenshtein import levenshtein
+
+    from poddarkiv.archive.query_fuzzy import bounded_distance
+
+    assert bounded_distance(a, b, limit) == min(levenshtein(a, b), limit + 1)
