@@ -22,18 +22,25 @@ _CONTEXT_BEFORE_CHARS = 60
 
 
 def matched_spans(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
-                  splitter: CompoundSplitter | None = None) -> list[tuple[int, int]]:
-    """``(start, end)`` character spans of the words in ``text`` that the query matched."""
+                  splitter: CompoundSplitter | None = None,
+                  seen: dict[str, bool] | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` character spans of the words in ``text`` that the query matched.
+
+    ``seen`` caches each word's verdict across the passages of one search.
+    """
     spans = []
     if any(s not in STOP_WORDS for s in stems):
         # Stop words in a phrase or synonym are not worth a mark of their own everywhere.
         stems = {s for s in stems if s not in STOP_WORDS}
+    seen = {} if seen is None else seen
+    starts = tuple(prefixes)
     for word, start, end in tokenize(text):
-        if word.startswith(tuple(prefixes)) if prefixes else False:
-            spans.append((start, end))
-            continue
-        info = analyze_word(word, splitter=splitter)
-        if info.stem in stems or any(p in stems for p in info.parts):
+        hit = seen.get(word)
+        if hit is None:
+            info = analyze_word(word, splitter=splitter)
+            hit = seen[word] = ((bool(starts) and word.startswith(starts))
+                                or info.stem in stems or any(p in stems for p in info.parts))
+        if hit:
             spans.append((start, end))
     return spans
 
@@ -52,9 +59,10 @@ def _window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
 
 
 def highlight(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
-              splitter: CompoundSplitter | None = None, mark: bool = True) -> Markup:
+              splitter: CompoundSplitter | None = None, mark: bool = True,
+              seen: dict[str, bool] | None = None) -> Markup:
     """``text`` as escaped HTML with matched words in ``<mark>``, cut to a snippet if long."""
-    spans = matched_spans(text, stems, prefixes, splitter=splitter) if mark else []
+    spans = matched_spans(text, stems, prefixes, splitter=splitter, seen=seen) if mark else []
     lo, hi = _window(text, spans)
     out: list[str] = ["…"] if lo > 0 else []
     pos = lo

@@ -149,14 +149,15 @@ def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[l
 
 
 def _passages(searcher: Searcher, group: _Group, episode_id: str, compiled: CompiledQuery,
-              request: SearchRequest, splitter: CompoundSplitter) -> tuple[PassageHit, ...]:
+              request: SearchRequest, splitter: CompoundSplitter,
+              seen: dict[str, bool]) -> tuple[PassageHit, ...]:
     out = []
     segments = group.segments or _any_word_segments(searcher, episode_id, compiled)
     for score, docnum in segments:
         fields = searcher.stored_fields(docnum)
         text = fields.get("text", "")
         snippet = highlight(text, compiled.stems, compiled.prefixes, splitter=splitter,
-                            mark=request.highlight)
+                            mark=request.highlight, seen=seen)
         out.append(PassageHit(float(fields.get("start", 0.0)), float(fields.get("end", 0.0)),
                               text, snippet, score, int(fields.get("seg", -1))))
     if request.sort != "relevance":
@@ -250,13 +251,14 @@ def _page(searcher: Searcher, request: SearchRequest, groups: list[_Group],
     page = max(1, min(request.page, pages or 1))
     shown = groups[(page - 1) * request.per_page:page * request.per_page]
     hits = []
+    seen: dict[str, bool] = {}
     for g in shown:
         info = infos.get(g.key)
         eid = g.episode_id(searcher, infos)
         hits.append(EpisodeHit(
             eid, info.feed_id if info else "", info.title if info else eid,
             info.feed_title if info else "", info.published if info else None, g.score,
-            _passages(searcher, g, eid, compiled, request, splitter), g.metadata))
+            _passages(searcher, g, eid, compiled, request, splitter, seen), g.metadata))
     themes: Counter[str] = Counter()
     for g in groups:
         info = infos.get(g.key)
