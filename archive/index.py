@@ -7,8 +7,14 @@ previous generation is kept for searchers still reading it, older ones are remov
 
 One writer at a time: writes wait up to :data:`WRITE_LOCK_TIMEOUT_S` for Whoosh's lock and then
 raise :class:`~poddarkiv.errors.IndexError_` (never ``LockError``); a failed write is cancelled,
-which releases the lock. Searchers are shared between threads and replaced, at most every
-:data:`REFRESH_INTERVAL_S`, when another process committed; our own commits refresh at once.
+its lock released and the files it wrote removed, even when cancelling itself fails (a full disk).
+Searchers are shared between threads (see :mod:`~poddarkiv.archive.index_whoosh`) and replaced, at
+most every :data:`REFRESH_INTERVAL_S`, when another process committed; our own commits refresh
+at once.
+
+A damaged index never escapes as Whoosh's own exceptions: an index that will not open is opened
+*broken*, and it and every failed read raise :class:`~poddarkiv.errors.IndexError_` naming
+``poddarkiv reindex``; :meth:`ArchiveIndex.rebuild` works on a broken index and repairs it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,7 +57,7 @@ from poddarkiv.archive.schema import (
 )
 from poddarkiv.archive.search import SearchPage, SearchRequest
 from poddarkiv.archive.store import Catalogue
-from poddarkiv.errors import IndexError_
+from poddarkiv.errors import IndexError_, PoddarkivError
 
 __all__ = ["REFRESH_INTERVAL_S", "WRITE_LOCK_TIMEOUT_S", "ArchiveIndex", "EpisodeThemes"]
 
@@ -66,6 +72,53 @@ REBUILD_LIMITMB = 256
 patch_whoosh()
 
 IndexItem = tuple[Feed, Episode, Transcript | None, EpisodeThemes | None]
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """Turn Whoosh's exceptions from a damaged index (EOFError, zlib.error, struct.error,
+    UnpicklingError, …) into :class:`IndexError_`; ours pass through."""
+    try:
+        yield
+    except PoddarkivError:
+        raise
+    except Exception as exc:
+        raise IndexError_(f"the search index cannot be read ({type(exc).__name__}: {exc}); "
+                          "run `poddarkiv reindex`") from exc
+
+
+def _abandon(ix: FileIndex, writer: SegmentWriter) -> None:
+    """Cancel a failed write so that nothing of it stays: no lock, no half-written files.
+
+    ``cancel`` itself can fail (on a full disk it flushes the segment), so the write's files are
+    removed here too (its segment, its table of contents, its temporary folder), unless the
+    newest table of contents names the segment: then the commit got that far and the segment is
+    live. The lock is released last, so that no other writer's files are taken for ours.
+    """
+    with suppress(Exception):  # what cancel() leaves is dealt with below
+        writer.cancel()
+    try:
+        _remove_uncommitted(ix, writer)
+    finally:
+        with suppress(Exception):  # already released by cancel()
+            writer.writelock.release()
+
+
+def _remove_uncommitted(ix: FileIndex, writer: SegmentWriter) -> None:
+    try:
+        toc = ix._read_toc()
+        segment = writer.newsegment.segment_id()
+    except Exception:
+        return  # cannot tell whether the segment is live: leave its files
+    if toc.generation >= writer.generation or segment in {s.segment_id() for s in toc.segments}:
+        return
+    ours = (segment, f"_{ix.indexname}_{writer.generation}.toc", f"{ix.indexname}.tmp")
+    for path in Path(ix.storage.folder).iterdir():
+        if path.name.startswith(ours):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _changed_since(catalogue: Catalogue, episode_id: str, since: datetime) -> bool:
@@ -86,7 +139,12 @@ class ArchiveIndex:
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._gen = current_generation(root, self.schema)
-        self._ix = self._open_ix(self._gen)
+        self._ix: FileIndex | None = None
+        self._broken: IndexError_ | None = None
+        try:
+            self._ix = self._open_ix(self._gen)
+        except IndexError_ as exc:
+            self._broken = exc
         self._searcher: Searcher | None = None
         self._checked = 0.0
         self._leases: dict[int, int] = {}
@@ -100,8 +158,10 @@ class ArchiveIndex:
         """Open the index at ``path``, creating it if missing.
 
         Synonyms come from ``synonyms_path``, else ``synonyms.txt`` beside the index directory
-        (in the data directory) when there is one, else the shipped file. Raises
-        :class:`IndexError_` when the index exists but cannot be read.
+        (in the data directory) when there is one, else the shipped file. An index that exists
+        but cannot be read opens :attr:`broken`: reads and writes raise :class:`IndexError_`
+        until :meth:`rebuild` replaces it. Raises :class:`IndexError_` only when the index
+        directory cannot be created.
         """
         path = Path(path)
         if synonyms_path is None and (path.parent / SYNONYMS_FILE).is_file():
@@ -118,13 +178,27 @@ class ArchiveIndex:
                               ) from exc
 
     def _follow_current(self) -> None:
-        """Switch to the generation ``CURRENT`` names, if a rebuild elsewhere changed it."""
+        """Switch to the generation ``CURRENT`` names, if a rebuild elsewhere changed it.
+
+        A broken index is tried again, in case what broke it has passed.
+        """
         gen = read_current(self.root)
-        if gen is not None and gen != self._gen and gen.is_dir():
+        if gen is not None and (gen != self._gen or self._ix is None) and gen.is_dir():
             with self._lock:
                 self._ix = self._open_ix(gen)
                 self._gen = gen
+                self._broken = None
                 self._retire_searcher()
+
+    @property
+    def broken(self) -> IndexError_ | None:
+        """Why the index could not be opened, or ``None``; :meth:`rebuild` repairs it."""
+        return self._broken
+
+    def _usable(self) -> FileIndex:
+        if self._ix is None:
+            raise self._broken or IndexError_("the search index is not open")
+        return self._ix
 
     @property
     def needs_reindex(self) -> bool:
@@ -157,7 +231,8 @@ class ArchiveIndex:
                 if self._searcher is not None and not self._searcher.up_to_date():
                     self._retire_searcher()
             if self._searcher is None:
-                self._searcher = self._ix.searcher()
+                with _reading():
+                    self._searcher = self._usable().searcher()
             s = self._searcher
             self._leases[id(s)] = self._leases.get(id(s), 0) + 1
         try:
@@ -179,18 +254,23 @@ class ArchiveIndex:
         with self._write_lock:
             if ix is None:
                 self._follow_current()
-                ix = self._ix
+                ix = self._usable()
             try:
                 writer = ix.writer(timeout=self._write_timeout_s, delay=_WRITE_LOCK_POLL_S,
                                    **kwargs)
             except LockError as exc:
                 raise IndexError_("the search index is busy with another writer; "
                                   "try again shortly") from exc
+            except PoddarkivError:
+                raise
+            except Exception as exc:
+                raise IndexError_(f"cannot write the search index: {exc}; "
+                                  "run `poddarkiv reindex`") from exc
             try:
                 yield writer
                 writer.commit()
             except BaseException as exc:
-                writer.cancel()
+                _abandon(ix, writer)
                 if isinstance(exc, IndexError_ | KeyboardInterrupt):
                     raise
                 raise IndexError_(f"writing the search index failed: {exc}") from exc
@@ -199,7 +279,7 @@ class ArchiveIndex:
     def _learn_vocabulary(self, items: list[IndexItem]) -> None:
         """Teach the compound splitter the corpus's words (the index's, then this batch's)."""
         if not self._vocab_loaded:
-            with self.searcher() as s:
+            with self.searcher() as s, _reading():
                 if "spell_text" in s.schema:
                     self.splitter.add_words(b.decode("utf-8") for b in s.lexicon("spell_text"))
             self._vocab_loaded = True
@@ -281,7 +361,7 @@ class ArchiveIndex:
 
     def doc_counts(self) -> tuple[int, int]:
         """``(episode documents, segment documents)``."""
-        with self.searcher() as s:
+        with self.searcher() as s, _reading():
             # doc_frequency would count deleted documents until segments merge.
             episodes = sum(1 for _ in s.docs_for_query(wq.Term("kind", EPISODE)))
             return episodes, s.doc_count() - episodes
@@ -304,19 +384,19 @@ class ArchiveIndex:
 
     def search(self, request: SearchRequest) -> SearchPage:
         """One page of results; problems with the query come back as ``message``."""
-        with self.searcher() as s:
+        with self.searcher() as s, _reading():
             return run_search(s, request, splitter=self.splitter, synonyms=self.synonyms,
                               episodes=lambda: self._episode_infos(s))
 
     def related(self, episode_id: str, *, limit: int = 5) -> list[str]:
         """Ids of episodes most like this one (more-like-this on transcript and metadata)."""
-        with self.searcher() as s:
+        with self.searcher() as s, _reading():
             ids: list[str] = related_episodes(s, episode_id, limit=limit)
             return ids
 
     def indexed_episode_ids(self) -> set[str]:
         """Ids of every episode that has documents in the index (deleted ones excluded)."""
-        with self.searcher() as s:
+        with self.searcher() as s, _reading():
             return {s.stored_fields(n)["episode_id"]
                     for n in s.docs_for_query(wq.Term("kind", EPISODE))}
 

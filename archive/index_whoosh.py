@@ -1,34 +1,84 @@
-"""One fix to Whoosh 2.7.4, applied when the index module is imported.
+"""Fixes to Whoosh 2.7.4, applied when the index module is imported.
 
-``W3PerDocReader._cached_reader`` caches column readers but not their absence: for every posting
-of a field without a lengths column (ID, KEYWORD, NUMERIC and spelling fields), writing a segment
-asks the file system whether the column file exists. cProfile put that ``stat`` at about a quarter
-of indexing time. A segment's columns never change once written, so absence is cached too.
+**Speed.** ``W3PerDocReader._cached_reader`` caches column readers but not their absence: for
+every posting of a field without a lengths column (ID, KEYWORD, NUMERIC and spelling fields),
+writing a segment asks the file system whether the column file exists. cProfile put that
+``stat`` at about a quarter of indexing time. A segment's columns never change once written, so
+absence is cached too.
+
+**Thread safety.** A searcher is shared by the site's threads, but two of Whoosh's readers move
+a file position that the threads share, so one thread's ``seek`` lands between another's
+``seek`` and ``read`` and the second reads garbage (``zlib.error``, ``UnpicklingError``,
+``UnicodeDecodeError``, "Block tag error"). It shows most after a commit, when a fresh searcher's
+readers are built and its postings first read by several threads at once:
+
+- every postings matcher of a segment (``W3LeafMatcher``) reads block headers from the one
+  postings file with ``seek``/``read``; here it reads them with the position-free ``get``;
+- a column reader is built lazily, on first use, by ``seek``/``read`` on a column file that is
+  cached per field; here it is built under a lock, once.
 """
 
 from __future__ import annotations
 
+import threading
+from io import BytesIO
+from pickle import load
 from typing import Any
 
 import whoosh
 from whoosh.codec import whoosh3
+from whoosh.system import _INT_SIZE, unpack_int
 
 __all__ = ["patch_whoosh"]
 
 _PATCHED_VERSION = (2, 7, 4)
+_COLUMN_LOCK = threading.Lock()
 
 
 def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
     readers = self._readers
-    if fieldname not in readers:
-        readers[fieldname] = (self.column_reader(fieldname, column)
-                              if self.has_column(fieldname) else None)
-    return readers[fieldname]
+    try:
+        return readers[fieldname]
+    except KeyError:
+        pass
+    with _COLUMN_LOCK:
+        if fieldname not in readers:
+            readers[fieldname] = (self.column_reader(fieldname, column)
+                                  if self.has_column(fieldname) else None)
+        return readers[fieldname]
+
+
+def _read_header(self: Any) -> None:
+    magic = self._postfile.get(self._startoffset, 4)
+    if magic != whoosh3.WHOOSH3_HEADER_MAGIC:
+        raise Exception(f"Block tag error {magic!r}")
+    self._baseoffset = self._startoffset + 4
+
+
+def _goto(self: Any, position: int) -> None:
+    postfile = self._postfile
+    self._data = self._ids = self._weights = self._values = None
+    self._i = 0
+    length = unpack_int(postfile.get(position, _INT_SIZE))[0]
+    if length < 0:  # the last block
+        self._lastblock = True
+        length = -length
+    start = position + _INT_SIZE
+    self._nextoffset = start + length
+    block = BytesIO(postfile.get(start, length))
+    info = load(block)
+    self._dataoffset = start + block.tell()
+    (self._blocklength, self._maxid, self._maxweight, self._compression,
+     mnlen, mxlen) = info
+    self._minlength = whoosh3.byte_to_length(mnlen)
+    self._maxlength = whoosh3.byte_to_length(mxlen)
 
 
 def patch_whoosh() -> bool:
-    """Apply the fix if this is the Whoosh it was written for; return whether it was applied."""
+    """Apply the fixes if this is the Whoosh they were written for; return whether they were."""
     if tuple(whoosh.__version__[:3]) != _PATCHED_VERSION:
         return False
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
+    whoosh3.W3LeafMatcher._read_header = _read_header
+    whoosh3.W3LeafMatcher._goto = _goto
     return True

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from whoosh.writing import LockError
+from whoosh.writing import LockError, SegmentWriter
 
 from poddarkiv.archive.index import ArchiveIndex, EpisodeThemes
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
@@ -43,13 +44,40 @@ def test_open_creates_a_missing_index(tmp_path: Path) -> None:
     assert (tmp_path / "new" / "index" / "CURRENT").is_file()
 
 
-def test_open_raises_index_error_for_an_unreadable_index(tmp_path: Path) -> None:
-    ArchiveIndex.open(tmp_path / "index").close()
-    gen = (tmp_path / "index" / "CURRENT").read_text()
-    for toc in (tmp_path / "index" / gen).glob("*.toc"):
+def test_an_unreadable_index_opens_broken_and_a_rebuild_repairs_it(tmp_path: Path) -> None:
+    data = DataDir(tmp_path)
+    ArchiveIndex.open(data.index).close()
+    gen = (data.index / "CURRENT").read_text()
+    for toc in (data.index / gen).glob("*.toc"):
         toc.write_bytes(b"not a table of contents")
-    with pytest.raises(IndexError_):
-        ArchiveIndex.open(tmp_path / "index")
+    with ArchiveIndex.open(data.index) as ix:
+        assert ix.broken is not None
+        for read in (ix.doc_counts, ix.indexed_episode_ids, lambda: ix.related("a"),
+                     lambda: ix.search(SearchRequest(q="mening"))):
+            with pytest.raises(IndexError_, match="poddarkiv reindex"):
+                read()
+        with pytest.raises(IndexError_, match="poddarkiv reindex"):
+            ix.index_episode(*_episode("a", "Första meningen.")[:3])
+        catalogue = Catalogue(data)
+        try:
+            assert ix.rebuild(catalogue) == 0
+        finally:
+            catalogue.close()
+        assert ix.broken is None
+        ix.index_episode(*_episode("a", "Första meningen.")[:3])
+        assert _ids(ix, "mening") == ["a"]
+
+
+def test_whooshs_own_errors_from_a_damaged_segment_become_index_errors(tmp_path: Path) -> None:
+    with ArchiveIndex.open(tmp_path / "index") as ix:
+        ix.index_episode(*_episode("a", "Första meningen om partnerskap.")[:3])
+        gen = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
+    for seg in gen.glob("*.seg"):
+        seg.write_bytes(bytes(seg.stat().st_size))
+    with ArchiveIndex.open(tmp_path / "index") as ix:
+        for read in (ix.doc_counts, lambda: ix.search(SearchRequest(q="partnerskap"))):
+            with pytest.raises(IndexError_, match="poddarkiv reindex"):
+                read()
 
 
 def test_one_document_per_episode_and_per_non_empty_segment(index: ArchiveIndex) -> None:
@@ -90,7 +118,7 @@ def test_themes_are_indexed_for_filtering(index: ArchiveIndex) -> None:
 
 def test_a_busy_writer_gives_index_error_not_lock_error(tmp_path: Path) -> None:
     with ArchiveIndex.open(tmp_path / "index", write_timeout_s=0.2) as ix:
-        held = ix._ix.writer()  # another writer holds Whoosh's lock
+        held = ix._usable().writer()  # another writer holds Whoosh's lock
         try:
             with pytest.raises(IndexError_) as caught:
                 ix.index_episode(*_episode("a", "text")[:3])
@@ -107,6 +135,26 @@ def test_a_failed_write_is_cancelled_and_releases_the_lock(index: ArchiveIndex) 
         index.index_many([(feed, ep, tr, "not themes")])  # type: ignore[list-item]
     index.index_episode(feed, ep, tr)  # the lock is free again
     assert index.doc_counts() == (1, 1)
+
+
+def test_a_commit_on_a_full_disk_leaves_no_files_and_no_lock(
+        index: ArchiveIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    index.index_episode(*_episode("a", "om partnerskap")[:3])
+    gen = index.root / (index.root / "CURRENT").read_text()
+    before = sorted(p.name for p in gen.iterdir())
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:  # the segment is written, then its TOC and cancel() fail
+        m.setattr(SegmentWriter, "_commit_toc", full)
+        m.setattr(SegmentWriter, "cancel", full)
+        with pytest.raises(IndexError_, match="No space left"):
+            index.index_episode(*_episode("b", "om partnerskap igen")[:3])
+    assert sorted(p.name for p in gen.iterdir()) == before
+    assert _ids(index, "partnerskap") == ["a"]
+    index.index_episode(*_episode("b", "om partnerskap igen")[:3])  # the lock is free
+    assert sorted(_ids(index, "partnerskap")) == ["a", "b"]
 
 
 def test_searches_see_commits_from_another_process(tmp_path: Path) -> None:

@@ -30,10 +30,8 @@ from tests.reliability.harness import Child, Podcast
 
 SEARCH_THREADS = 4
 IDLE_S = 5.0
-#: Not "mening OR avsnitt": on this index it can loop forever inside Whoosh (see
-#: test_hostile_queries.py::test_an_or_query_on_a_grown_index_answers_within_a_second).
 QUERIES = ("partnerskap", "upphandling", '"mening 3"', "avsnitt", "partnerskap -upphandling",
-           "uppha*", "partnerskap OR förening")
+           "uppha*", "partnerskap OR förening", "mening OR avsnitt")
 #: Episodes each ingest adds to the feed.
 EPISODES_PER_INGEST = 3
 #: Under load, the slowest 5 % of searches still answer within this.
@@ -163,7 +161,9 @@ def test_searches_never_fail_while_ingest_commits(http_server: LoopbackServer, t
     assert check_archive(root) == []
 
 
-# -- the same failure, without the site ------------------------------------------------------
+# -- the same, without the site and its HTTP overhead ----------------------------------------
+# Threads sharing a searcher once read garbage here within seconds (Whoosh moved a shared file
+# position; see archive/index_whoosh.py and tests/archive/test_index_whoosh.py).
 
 _REWRITER = """
 import random, sys
@@ -188,16 +188,11 @@ print("ready", flush=True)
 while True:  # re-index three episodes per commit (deletes and adds, so segments merge)
     index.index_many(item(rng.randint(1, 30)) for _ in range(3))
 """
-#: Until the first failed search, at most (it has come within 40 s in every try so far).
+#: How long three threads search while the other process re-indexes.
 REWRITE_S = 75.0
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "a searcher in one process reads garbage while another process re-indexes episodes "
-    "(deletes + adds, segment merges): zlib.error, UnpicklingError, UnicodeDecodeError, "
-    "'Block tag error' from Whoosh's postings; first failure after 0.1-39 s in 6 of 6 tries. "
-    "archive/index.py (searcher refresh across processes) / Whoosh 2.7.4 segment files"))
 def test_searches_in_one_process_survive_commits_in_another(tmp_path: Path) -> None:
     from poddarkiv.archive.index import ArchiveIndex
     from poddarkiv.archive.search import SearchRequest

@@ -1,0 +1,77 @@
+"""Whoosh, as patched: one searcher serves many threads at once without reading garbage."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import whoosh
+from whoosh import fields
+from whoosh import index as windex
+from whoosh.qparser import QueryParser
+
+from poddarkiv.archive.index_whoosh import patch_whoosh
+
+THREADS = 8
+ROUNDS = 10
+WORDS = ("partnerskap", "upphandling", "förening", "kommun", "avtal", "stöd", "domstol")
+
+
+def _index(root: Path) -> windex.FileIndex:
+    """Several segments of many documents, each with long postings (many blocks)."""
+    schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT(stored=True))
+    ix = windex.create_in(str(root), schema)
+    for commit in range(2):
+        with ix.writer() as w:
+            for n in range(300):
+                words = " ".join(WORDS[(n + i) % len(WORDS)] for i in range(12))
+                w.add_document(id=f"{commit}-{n}", text=f"{words} mening {n}")
+    return ix
+
+
+def test_the_patches_apply_to_this_whoosh() -> None:
+    assert patch_whoosh() is (whoosh.__version__[:3] == (2, 7, 4))
+
+
+def test_fresh_searchers_shared_by_threads_read_the_same_results(tmp_path: Path) -> None:
+    patch_whoosh()
+    ix = _index(tmp_path)
+    parser = QueryParser("text", ix.schema)
+    queries = [parser.parse(q) for q in (*WORDS, "partnerskap OR kommun", '"avtal stöd"')]
+    with ix.searcher() as s:
+        expected = [[(h["id"], h["text"]) for h in s.search(q, limit=50)] for q in queries]
+    errors: list[str] = []
+
+    def search(s: object, barrier: threading.Barrier, offset: int) -> None:
+        barrier.wait()
+        for i in range(len(queries)):
+            k = (i + offset) % len(queries)
+            try:
+                got = [(h["id"], h["text"]) for h in s.search(queries[k], limit=50)]  # type: ignore[attr-defined]
+            except Exception as exc:  # any failure at all is the finding
+                errors.append(f"{type(exc).__name__}: {exc}")
+                return
+            if got != expected[k]:
+                errors.append(f"different results for {queries[k]}")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that races show
+    try:
+        for _ in range(ROUNDS):  # each round a fresh searcher: readers built and read at once
+            _round(ix, search)
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+
+
+def _round(ix: windex.FileIndex, search: Callable[[object, threading.Barrier, int], None]
+           ) -> None:
+    with ix.searcher() as s:
+        barrier = threading.Barrier(THREADS)
+        threads = [threading.Thread(target=search, args=(s, barrier, n)) for n in range(THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
