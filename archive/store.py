@@ -263,7 +263,8 @@ class Catalogue:
     def episodes(self, *, feed_id: str | None = None, limit: int | None = None,
                  offset: int = 0) -> list[Episode]:
         """Episodes, newest first."""
-        where, params = ("WHERE feed_id = ?", [feed_id]) if feed_id else ("", [])
+        where = "WHERE feed_id = ?" if feed_id else ""
+        params: list[object] = [feed_id] if feed_id else []
         sql = f"SELECT * FROM episodes {where} ORDER BY published DESC, title"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"

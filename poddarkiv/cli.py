@@ -94,7 +94,7 @@ def whisper_options(func: F) -> F:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final report.")
 @click.pass_context
 @_fail_cleanly
-def ingest(ctx: click.Context, urls: tuple[str, ...], wait_s: float, quiet: bool,
+def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: bool,
            **flags: Any) -> None:
     """Fetch FEED_URLs (or every known feed), transcribe new episodes, index them.
 
@@ -211,7 +211,7 @@ def export(ctx: click.Context, episode_id: str, fmt: str, output: Path | None) -
 @whisper_options
 @click.pass_context
 @_fail_cleanly
-def demo(ctx: click.Context, port: int, feed_port: int, no_serve: bool, **flags: Any) -> None:
+def demo(ctx: click.Context, /, port: int, feed_port: int, no_serve: bool, **flags: Any) -> None:
     """Serve the bundled sample feed on loopback, ingest it, and serve the site."""
     from poddarkiv.runner import run_demo
 
@@ -234,4 +234,4 @@ cli.add_command(watch)
 cli.add_command(themes)
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
