@@ -22,6 +22,7 @@ __all__ = [
     "CHAPTERS_MEDIA_TYPE",
     "MIN_CHAPTER_S",
     "WINDOW_S",
+    "json_seconds",
     "parse_chapters_json",
     "suggest_chapters",
 ]
@@ -34,7 +35,9 @@ WINDOW_S = 90.0
 MAX_TITLE_CHARS = 200
 
 
-def _number(value: Any) -> float | None:
+def json_seconds(value: Any) -> float | None:
+    """A time in a Podcasting 2.0 JSON file (a number, or a numeric string) as seconds, or
+    ``None`` when it is not a finite, non-negative number."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
@@ -47,7 +50,7 @@ def _number(value: Any) -> float | None:
 def _chapter(entry: Any) -> Chapter | None:
     if not isinstance(entry, dict) or entry.get("toc") is False:
         return None  # "toc": false marks a silent chapter (an image change), not a heading
-    start = _number(entry.get("startTime"))
+    start = json_seconds(entry.get("startTime"))
     if start is None:
         return None
     title = entry.get("title")

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from typing import Any
 
+from poddarkiv.archive.chapters import json_seconds
 from poddarkiv.archive.models import Segment
 from poddarkiv.ingest.text import clean_line
 
@@ -97,22 +97,12 @@ def parse_vtt_or_srt(text: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
-
-
 def _json_pieces(data: Any) -> Iterable[tuple[float, float, str, str]]:
     items = data.get("segments") if isinstance(data, dict) else None
     for item in (items if isinstance(items, list) else [])[:MAX_SEGMENTS * 10]:
         if not isinstance(item, dict):
             continue
-        start, end = _number(item.get("startTime")), _number(item.get("endTime"))
+        start, end = json_seconds(item.get("startTime")), json_seconds(item.get("endTime"))
         body = item.get("body")
         if start is None or not isinstance(body, str) or not body.strip():
             continue
