@@ -27,8 +27,19 @@ def _key_terms(searcher: Searcher, docnums: list[int]) -> list[tuple[str, float]
         found = searcher.key_terms(segments, "text", numterms=KEY_TERMS * 2)
     else:
         title = (searcher.stored_fields(docnums[0]).get("meta") or {}).get("title", "")
-        found = searcher.key_terms_from_text("text", title, numterms=KEY_TERMS) if title else []
+        found = _title_terms(searcher, title) if title else []
     return [(t, w) for t, w in found if t not in STOP_WORDS and len(t) > 2][:KEY_TERMS]
+
+
+def _title_terms(searcher: Searcher, title: str) -> list[tuple[str, float]]:
+    try:
+        terms: list[tuple[str, float]] = searcher.key_terms_from_text("text", title,
+                                                                      numterms=KEY_TERMS)
+    except ZeroDivisionError:
+        # whoosh/classify.py Bo1Model.normalizer divides by the best term's score, 0 when no
+        # word of the title is spoken in any transcript (always so before the first one).
+        return []
+    return terms
 
 
 def related_episodes(searcher: Searcher, episode_id: str, *, limit: int = 5) -> list[str]:

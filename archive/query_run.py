@@ -119,9 +119,13 @@ _CHECK_EVERY = 256
 def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[list[_Group], bool]:
     """Hits grouped per episode in rank order, and whether time ran out."""
     sortedby = None if request.sort == "relevance" else "day"
+    # optimize=False: Whoosh's block-quality skipping can loop forever on an OR query once
+    # the top list is full (UnionMatcher.skip_to_quality tests a + b <= q, then asks a to skip
+    # blocks <= q - b; float rounding makes the second false, so nothing moves), and there
+    # _Deadline never gets control. Seen on many equally scored segments.
     inner = searcher.collector(limit=MAX_COLLECT, sortedby=sortedby,
                                reverse=request.sort == "newest", collapse="ep_key",
-                               collapse_limit=MAX_PASSAGES + 1)
+                               collapse_limit=MAX_PASSAGES + 1, optimize=False)
     tlc = _Deadline(inner, SEARCH_TIME_LIMIT_S)
     timed_out = False
     try:

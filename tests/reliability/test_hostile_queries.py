@@ -161,13 +161,6 @@ print(f"answered {time.perf_counter() - started:.3f}", flush=True)
 _GROWN_INDEX_GRACE_S = 10
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "'mening OR avsnitt' on an index grown by 20 commits (more documents than MAX_COLLECT, "
-    "so Whoosh picks its TopCollector) loops forever in the block-quality skipping "
-    "(whoosh/matching/combo.py UnionMatcher.skip_to_quality), where the deadline collector "
-    "never gets control; found by test_concurrency. archive/query_run.py:_collect should pass "
-    "optimize=False to searcher.collector (verified: no hang up to 180 episodes); "
-    "bench/search.py should re-measure"))
 def test_an_or_query_on_a_grown_index_answers_within_a_second(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-c", _GROWN_INDEX, str(tmp_path / "index"), "mening OR avsnitt"],
