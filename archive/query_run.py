@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.collectors import TimeLimit, WrappingCollector
+from whoosh.collectors import CollapseCollector, TimeLimit, WrappingCollector
 from whoosh.searching import Searcher
 
 from poddarkiv.archive.analysis import STOP_WORDS
@@ -94,7 +94,8 @@ class _Deadline(WrappingCollector):  # type: ignore[misc]
 
     cProfile showed its ``threading.Timer`` (one thread per search) costing 2-3 ms, more than a
     selective search itself; SIGALRM cannot be used outside the main thread. This checks the
-    clock every :data:`_CHECK_EVERY` matches instead.
+    clock every :data:`_CHECK_EVERY` matches instead, as it hands them on, so it can sit under a
+    ``CollapseCollector`` (whose collapsing happens in its own ``collect_matches``).
     """
 
     def __init__(self, child: Any, timelimit_s: float) -> None:
@@ -105,12 +106,12 @@ class _Deadline(WrappingCollector):  # type: ignore[misc]
         self.child.prepare(top_searcher, q, context)
         self.deadline = time.monotonic() + self.timelimit_s
 
-    def collect_matches(self) -> None:
-        child = self.child
-        for n, sub_docnum in enumerate(child.matches()):
-            if n % _CHECK_EVERY == 0 and time.monotonic() > self.deadline:
+    def matches(self) -> Iterator[int]:
+        deadline = self.deadline
+        for n, sub_docnum in enumerate(self.child.matches()):
+            if n % _CHECK_EVERY == 0 and time.monotonic() > deadline:
                 raise TimeLimit
-            child.collect(sub_docnum)
+            yield sub_docnum
 
 
 _CHECK_EVERY = 256
@@ -123,10 +124,11 @@ def _collect(searcher: Searcher, q: wq.Query, request: SearchRequest) -> tuple[l
     # the top list is full (UnionMatcher.skip_to_quality tests a + b <= q, then asks a to skip
     # blocks <= q - b; float rounding makes the second false, so nothing moves), and there
     # _Deadline never gets control. Seen on many equally scored segments.
-    inner = searcher.collector(limit=MAX_COLLECT, sortedby=sortedby,
-                               reverse=request.sort == "newest", collapse="ep_key",
-                               collapse_limit=MAX_PASSAGES + 1, optimize=False)
-    tlc = _Deadline(inner, SEARCH_TIME_LIMIT_S)
+    top = searcher.collector(limit=MAX_COLLECT, sortedby=sortedby,
+                             reverse=request.sort == "newest", optimize=False)
+    # The deadline goes under the collapse: above it, it would collect past the collapsing.
+    tlc = CollapseCollector(_Deadline(top, SEARCH_TIME_LIMIT_S), "ep_key",
+                            limit=MAX_PASSAGES + 1)
     timed_out = False
     try:
         searcher.search_with_collector(q, tlc)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from poddarkiv.archive import query_run
 from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
 from poddarkiv.archive.query import MAX_CLAUSES, MAX_QUERY_CHARS, parse_query, parse_strict
+from poddarkiv.archive.query_run import MAX_COLLECT, MAX_PASSAGES
 from poddarkiv.archive.search import MAX_PAGE, MAX_PER_PAGE, SearchPage, SearchRequest
 from poddarkiv.errors import QueryError
 from tests.data.relevance.corpus import load_corpus
@@ -168,6 +170,39 @@ def test_hits_are_grouped_per_episode_with_best_passages_first(index: ArchiveInd
         scores = [p.score for p in hit.passages]
         assert scores == sorted(scores, reverse=True)
         assert 1 <= len(hit.passages) <= 3
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+def test_every_episode_is_found_when_its_passages_alone_would_fill_the_collection(
+        tmp_path: Path, sort: str) -> None:
+    """At most MAX_PASSAGES + 1 documents per episode are collected, so one episode's
+    segments do not crowd the others out of the MAX_COLLECT documents."""
+    per_episode = 40
+    count = MAX_COLLECT // per_episode + 5
+    feed = Feed(id="f", url="http://example.invalid/f.xml", title="Samma ord")
+    items = []
+    for n in range(count):
+        ep = Episode(id=f"e{n:02d}", feed_id="f", guid=str(n), title=f"Del {n}",
+                     published=datetime(2024, 1, 1) + timedelta(days=n))
+        segs = tuple(Segment(i * 2.0, i * 2.0 + 1.8, f"Om partnerskap, mening {i}.")
+                     for i in range(per_episode))
+        items.append((feed, ep, Transcript(ep.id, "whisper", "sv", segs), None))
+    with ArchiveIndex.open(tmp_path / "index") as ix:
+        ix.index_many(items)
+        page = search(ix, "partnerskap", sort=sort, per_page=MAX_PER_PAGE)
+    assert page.total_episodes == count
+    assert all(len(hit.passages) == MAX_PASSAGES for hit in page.hits)
+    if sort != "relevance":
+        days = [hit.published for hit in page.hits]
+        assert days == sorted(days, reverse=sort == "newest")  # type: ignore[type-var]
+
+
+def test_a_search_past_its_time_limit_answers_with_a_note(
+        index: ArchiveIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query_run, "SEARCH_TIME_LIMIT_S", -1.0)  # out of time at once
+    page = search(index, "partnerskap")
+    assert page.message and query_run.TIMED_OUT_MESSAGE in page.message
+    assert page.hits == ()
 
 
 def test_snippets_mark_matches_with_their_time_and_escape_html(index: ArchiveIndex) -> None:
