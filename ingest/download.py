@@ -6,14 +6,16 @@ URL. The body streams into ``audio/<id>.partial`` beside the target, bounded by 
 cap and checked against ``Content-Length``; the response's validator is kept in
 ``audio/<id>.partial.json`` so an interrupted download resumes with ``Range`` and ``If-Range``
 (RFC 9110 §13.1.5: a changed file is then sent whole instead of being spliced onto the old
-bytes). The finished file must probe as audio within the duration cap; it is then fsynced and
-renamed into place atomically. A final file exists only once it was complete and checked, so
-an episode whose audio file exists is never downloaded again, whatever its enclosure URL's
-CDN token says now.
+bytes). A full disk (``ENOSPC``) is the exception: the partial file and its validator are
+removed, since nothing can be resumed into a disk with no room. The finished file must probe
+as audio within the duration cap; it is then fsynced and renamed into place atomically. A
+final file exists only once it was complete and checked, so an episode whose audio file exists
+is never downloaded again, whatever its enclosure URL's CDN token says now.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -102,7 +104,10 @@ def _stream(client: httpx.Client, url: str, partial: Path, meta: Path, *,
     offset, validator = _resume_point(partial, meta)
 
     def remember(headers: dict[str, str]) -> None:
-        meta.write_text(json.dumps({"validator": _validator(headers)}), "utf-8")
+        try:
+            meta.write_text(json.dumps({"validator": _validator(headers)}), "utf-8")
+        except OSError as exc:
+            raise FetchError(f"cannot write {meta}: {exc.strerror or exc}", url=url) from exc
 
     try:
         result = stream_to_file(client, url, partial, policy=policy, offset=offset,
@@ -113,6 +118,11 @@ def _stream(client: httpx.Client, url: str, partial: Path, meta: Path, *,
         partial.unlink(missing_ok=True)  # the server cannot resume: start again once
         result = stream_to_file(client, url, partial, policy=policy, on_headers=remember)
     return result.content_type
+
+
+def _disk_full(exc: FetchError) -> bool:
+    """Whether the fetch failed because the disk (or the file system) is full."""
+    return isinstance(exc.__cause__, OSError) and exc.__cause__.errno == errno.ENOSPC
 
 
 def _fsync_dir(path: Path) -> None:
@@ -133,8 +143,8 @@ def download_audio(client: httpx.Client, episode: Episode, *, data: DataDir,
 
     ``audio_path`` is relative to the data directory and ``audio_sha256`` is the file's hash.
     Raises :class:`FetchError` when the download fails (a partial file stays for the next
-    try) and :class:`AudioError` when the episode has no audio or the file is not audio within
-    the duration cap (the partial file is removed).
+    try, unless the disk is full) and :class:`AudioError` when the episode has no audio or the
+    file is not audio within the duration cap (the partial file is removed).
     """
     if not _SAFE_ID.match(episode.id):
         raise AudioError(f"episode id {episode.id!r} cannot name a file")
@@ -150,7 +160,13 @@ def download_audio(client: httpx.Client, episode: Episode, *, data: DataDir,
     partial = data.audio / f"{episode.id}.partial"
     meta = data.audio / f"{episode.id}.partial.json"
     policy = policy or policy_for(settings, kind="audio")
-    media_type = _stream(client, episode.enclosure.url, partial, meta, policy=policy)
+    try:
+        media_type = _stream(client, episode.enclosure.url, partial, meta, policy=policy)
+    except FetchError as exc:
+        if _disk_full(exc):  # nothing to resume into: give the space back
+            partial.unlink(missing_ok=True)
+            meta.unlink(missing_ok=True)
+        raise
     try:
         _probe(probe, settings)(partial)
     except AudioError:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,6 +153,15 @@ def _resume_start(opened: Opened, offset: int) -> int:
     return offset
 
 
+@contextmanager
+def _file_errors(path: Path, url: str) -> Iterator[None]:
+    """Turn an :class:`OSError` on ``path`` into :class:`FetchError`, chained to it."""
+    try:
+        yield
+    except OSError as exc:
+        raise FetchError(f"cannot write {path}: {exc.strerror or exc}", url=url) from exc
+
+
 def stream_to_file(client: httpx.Client, url: str, path: Path, *, policy: FetchPolicy,
                    offset: int = 0, if_range: str | None = None,
                    on_headers: Callable[[dict[str, str]], None] | None = None,
@@ -162,7 +172,8 @@ def stream_to_file(client: httpx.Client, url: str, path: Path, *, policy: FetchP
     given, so a file that changed on the server is sent whole instead of spliced). A 206 that
     starts at ``offset`` is appended; a 200 replaces the file from the start. The file is
     flushed and fsynced. Raises :class:`FetchError` over the cap, on a body shorter than its
-    ``Content-Length`` (the partial file stays, ready to resume) and on a 416.
+    ``Content-Length`` (the partial file stays, ready to resume), on a 416, and when the file
+    cannot be written (its :class:`OSError`, ``ENOSPC`` for a full disk, is the ``__cause__``).
     ``on_headers`` sees the final response's headers before the body is read (a caller keeps
     the validator there, so an interrupted download can be resumed safely).
     """
@@ -180,7 +191,9 @@ def stream_to_file(client: httpx.Client, url: str, path: Path, *, policy: FetchP
         if on_headers is not None:
             on_headers(opened.headers)
         written = 0
-        with open(path, "r+b" if start else "wb") as fh:
+        # read_body turns every network failure into FetchError, so an OSError here is the
+        # file's own (a full disk, say).
+        with _file_errors(path, url), open(path, "r+b" if start else "wb") as fh:
             fh.seek(start)
             fh.truncate()
             for piece in read_body(opened, max_bytes=policy.max_bytes - start, deadline=deadline):

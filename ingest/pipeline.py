@@ -28,8 +28,8 @@ from poddarkiv.archive.models import Episode, Feed, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
 from poddarkiv.errors import PoddarkivError
-from poddarkiv.ingest.refresh import FeedOutcome, refresh_feed
 from poddarkiv.ingest.lock import ingest_lock
+from poddarkiv.ingest.refresh import FeedOutcome, refresh_feed
 
 __all__ = [
     "EpisodeOutcome",
@@ -108,7 +108,8 @@ class _Silent:
 class TranscribeStep(Protocol):
     """Turns an episode's downloaded audio into a transcript."""
 
-    def __call__(self, episode: Episode, *, progress: Callable[[float, float], None]) -> Transcript: ...
+    def __call__(self, episode: Episode, *,
+                 progress: Callable[[float, float], None]) -> Transcript: ...
 
 
 TranscriberFactory = Callable[[], TranscribeStep]
@@ -200,8 +201,16 @@ def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: boo
         run.index.index_episode(feed, episode, transcript, themes=themes)  # type: ignore[arg-type]
     except PoddarkivError as exc:
         return EpisodeOutcome(episode.id, episode.title, "failed", str(exc))
+    except OSError as exc:  # a full disk, say: this episode fails, the run goes on
+        return EpisodeOutcome(episode.id, episode.title, "failed", _os_error_message(exc))
     duration = transcript.duration_s if transcript else None
     return EpisodeOutcome(episode.id, episode.title, status, audio_s=duration)
+
+
+def _os_error_message(exc: OSError) -> str:
+    """``No space left on device: <path>``, or as close as ``exc`` allows."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason}: {exc.filename}" if exc.filename else reason
 
 
 def _transcribe_episode(run: _Run, episode: Episode) -> tuple[Transcript, EpisodeStatus]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from collections.abc import Iterator
@@ -14,9 +15,11 @@ from poddarkiv.archive.models import Enclosure, Episode
 from poddarkiv.archive.store import DataDir
 from poddarkiv.config import Settings
 from poddarkiv.errors import AudioError, FetchError
+from poddarkiv.ingest import fetch as fetch_module
 from poddarkiv.ingest.download import audio_extension, download_audio, find_audio
 from poddarkiv.ingest.fetch import FetchPolicy, make_client
 from tests.httpserver import Exchange, LoopbackServer, broken_after, in_turn, ranged, reply
+from tests.ingest.fulldisk import full_disk_open
 
 CLIP = Path(__file__).resolve().parents[1] / "data" / "audio" / "iop-sv.mp3"
 SETTINGS = Settings(allow_private=True)
@@ -102,6 +105,55 @@ def test_an_interrupted_download_resumes_with_range(http_server: LoopbackServer,
     sent = http_server.last("/a.mp3").headers
     assert sent["range"] == "bytes=20000-" and sent["if-range"] == '"a1"'
     assert not partial.exists()
+
+
+def test_a_full_disk_leaves_no_partial_download(http_server: LoopbackServer,
+                                                client: httpx.Client, data: DataDir,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    url = http_server.route("/a.mp3", ranged(FAKE_AUDIO))
+    with monkeypatch.context() as patched:
+        patched.setattr(fetch_module, "open", full_disk_open(), raising=False)
+        with pytest.raises(FetchError, match="No space left on device"):
+            download(client, episode(url), data)
+    assert list(data.audio.iterdir()) == []
+    # With room again, the next try downloads the whole file, not a resumed one.
+    got = download(client, episode(url), data)
+    assert (data.root / str(got.audio_path)).read_bytes() == FAKE_AUDIO
+    assert "range" not in http_server.last("/a.mp3").headers
+    assert sorted(p.name for p in data.audio.iterdir()) == ["0123456789abcdef.mp3"]
+
+
+def test_a_full_disk_while_resuming_removes_the_partial_download(
+        http_server: LoopbackServer, client: httpx.Client, data: DataDir,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = http_server.route("/a.mp3", in_turn(broken_after(FAKE_AUDIO, sent_bytes=20_000),
+                                              ranged(FAKE_AUDIO)))
+    with pytest.raises(FetchError):
+        download(client, episode(url), data)  # a network failure: the partial file stays
+    assert (data.audio / "0123456789abcdef.partial").stat().st_size == 20_000
+    monkeypatch.setattr(fetch_module, "open", full_disk_open(), raising=False)
+    with pytest.raises(FetchError, match="No space left on device"):
+        download(client, episode(url), data)
+    assert http_server.last("/a.mp3").headers["range"] == "bytes=20000-"
+    assert list(data.audio.iterdir()) == []
+
+
+def test_a_full_disk_when_keeping_the_validator_leaves_nothing(
+        http_server: LoopbackServer, client: httpx.Client, data: DataDir,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = http_server.route("/a.mp3", ranged(FAKE_AUDIO))
+    write_text = Path.write_text
+
+    def full(path: Path, text: str, *args: object, **kwargs: object) -> int:
+        if path.name.endswith(".partial.json"):
+            path.write_bytes(b'{"valid')  # what fits before the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_text(path, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(FetchError, match=r"cannot write .*partial\.json: No space left on device"):
+        download(client, episode(url), data)
+    assert list(data.audio.iterdir()) == []
 
 
 def test_a_file_changed_on_the_server_is_fetched_whole(http_server: LoopbackServer,

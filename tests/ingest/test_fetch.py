@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import time
 import zlib
@@ -14,6 +15,7 @@ import pytest
 
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError, NotModified
+from poddarkiv.ingest import fetch as fetch_module
 from poddarkiv.ingest.client import USER_AGENT
 from poddarkiv.ingest.fetch import (
     FetchPolicy,
@@ -38,6 +40,7 @@ from tests.httpserver import (
     retry_after,
     slow_body,
 )
+from tests.ingest.fulldisk import FREE_BYTES, full_disk_open
 
 FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title></channel></rss>"
 LOOPBACK = FetchPolicy(allow_private=True, connect_timeout_s=2.0, read_timeout_s=2.0,
@@ -391,3 +394,30 @@ def test_stream_to_file_enforces_the_cap(http_server: LoopbackServer, client: ht
     with pytest.raises(FetchError, match="cap"):
         stream_to_file(client, url, tmp_path / "x.partial",
                        policy=LOOPBACK.replace(max_bytes=len(AUDIO) - 1))
+
+
+def test_stream_to_file_reports_a_full_disk_as_a_fetch_error(
+        http_server: LoopbackServer, client: httpx.Client, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = http_server.route("/a.mp3", ranged(AUDIO))
+    part = tmp_path / "x.partial"
+    monkeypatch.setattr(fetch_module, "open", full_disk_open(), raising=False)
+    with pytest.raises(FetchError) as caught:
+        stream_to_file(client, url, part, policy=LOOPBACK)
+    assert str(caught.value) == f"cannot write {part}: No space left on device"
+    assert caught.value.url == url and caught.value.status is None
+    assert isinstance(caught.value.__cause__, OSError)
+    assert caught.value.__cause__.errno == errno.ENOSPC
+    assert part.read_bytes() == AUDIO[:FREE_BYTES]  # the caller decides what to do with it
+
+
+def test_stream_to_file_reports_a_full_disk_when_resuming(
+        http_server: LoopbackServer, client: httpx.Client, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = http_server.route("/a.mp3", ranged(AUDIO, etag='"a1"'))
+    part = tmp_path / "x.partial"
+    part.write_bytes(AUDIO[:1000])
+    monkeypatch.setattr(fetch_module, "open", full_disk_open(), raising=False)
+    with pytest.raises(FetchError, match="No space left on device"):
+        stream_to_file(client, url, part, policy=LOOPBACK, offset=1000, if_range='"a1"')
+    assert part.read_bytes() == AUDIO[:1000 + FREE_BYTES]

@@ -7,6 +7,7 @@ seconds. The real engines are tested in ``test_transcribe.py``.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,13 @@ from poddarkiv.archive.search import SearchRequest
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.config import Settings
 from poddarkiv.errors import BusyError, TranscriptionError
+from poddarkiv.ingest import fetch as fetch_module
 from poddarkiv.ingest.client import make_client, policy_for
 from poddarkiv.ingest.lock import ingest_lock
 from poddarkiv.ingest.pipeline import IngestReport, ingest
 from poddarkiv.sample import SAMPLE_EPISODES
 from poddarkiv.sample.server import SampleServer, serve_sample
+from tests.ingest.fulldisk import full_disk_open
 
 SCRIPTS = {ep.guid: ep for ep in SAMPLE_EPISODES}
 
@@ -34,11 +37,12 @@ class ScriptTranscriber:
     """A transcriber at the seam: returns the episode's script, one segment per line.
 
     It checks that the audio it is given is really on disk, records each call, and can be
-    told to fail for some episodes.
+    told to fail for some episodes (with ``failure``, else a :class:`TranscriptionError`).
     """
 
     data: DataDir
     fail_for: set[str] = field(default_factory=set)
+    failure: Exception | None = None
     calls: list[str] = field(default_factory=list)
     loads: int = 0
 
@@ -52,7 +56,7 @@ class ScriptTranscriber:
         assert (self.data.root / episode.audio_path).stat().st_size > 0
         self.calls.append(episode.guid)
         if episode.guid in self.fail_for:
-            raise TranscriptionError("the engine gave up")
+            raise self.failure or TranscriptionError("the engine gave up")
         lines = SCRIPTS[episode.guid].script_text().splitlines()
         segments = tuple(Segment(i * 5.0, i * 5.0 + 5.0, line) for i, line in enumerate(lines))
         progress(len(lines) * 5.0, len(lines) * 5.0)
@@ -161,6 +165,45 @@ def test_a_failed_episode_is_reported_and_retried_on_the_next_run(archive: Archi
     second = archive.ingest()
     assert not second.failed
     assert archive.transcriber.calls == [broken]
+    assert archive.index.doc_counts()[0] == 4
+
+
+def test_an_os_error_fails_one_episode_and_the_run_goes_on(archive: Archive) -> None:
+    broken = SAMPLE_EPISODES[1].guid
+    archive.transcriber.fail_for = {broken}
+    archive.transcriber.failure = OSError(errno.ENOSPC, "No space left on device", "/tmp/x.wav")
+    report = archive.ingest()
+
+    outcomes = {e.title: e for e in report.episodes}
+    assert len(outcomes) == 4
+    failed = outcomes[SAMPLE_EPISODES[1].title]
+    assert failed.status == "failed"
+    assert failed.error == "No space left on device: /tmp/x.wav"
+    assert [e.status for e in report.episodes].count("failed") == 1
+    assert archive.index.doc_counts()[0] == 3  # every other episode was still done
+    assert archive.catalogue.last_report() is not None
+
+
+def test_a_full_disk_during_a_download_fails_that_episode_only(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = next(ep for ep in SAMPLE_EPISODES if not ep.has_transcript)
+
+    def victims_audio(path: Path) -> bool:
+        episode = archive.catalogue.episode(path.name.removesuffix(".partial"))
+        return episode is not None and episode.guid == victim.guid
+
+    with monkeypatch.context() as patched:
+        patched.setattr(fetch_module, "open", full_disk_open(only=victims_audio), raising=False)
+        first = archive.ingest()
+    failed = [e for e in first.episodes if e.status == "failed"]
+    assert [e.title for e in failed] == [victim.title]
+    assert "No space left on device" in (failed[0].error or "")
+    assert archive.index.doc_counts()[0] == 3
+    assert list(archive.catalogue.data.audio.glob("*.partial*")) == []
+
+    second = archive.ingest()  # room again
+    assert not second.failed, second.to_dict()
+    assert [e.title for e in second.episodes] == [victim.title]
     assert archive.index.doc_counts()[0] == 4
 
 

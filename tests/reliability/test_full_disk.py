@@ -44,10 +44,6 @@ PHASES = {
     "index": "index/gen-*/*",
 }
 _BUGS = {
-    "download": "ENOSPC while streaming audio escapes as a raw OSError and the ingest dies; "
-                "ingest/fetch.py:stream_to_file should raise FetchError for OSError on the file, "
-                "ingest/download.py:download_audio should delete <id>.partial(.json) on ENOSPC, "
-                "ingest/pipeline.py:_process_episode should record OSError as a failed episode",
     "index": "ENOSPC during a Whoosh commit: writer.cancel() itself raises (it flushes the "
              "segment files), the write lock is not released and the half-written segment "
              "files stay; archive/index.py:ArchiveIndex._writer should guard cancel(), release "
