@@ -6,11 +6,12 @@ URL. The body streams into ``audio/<id>.partial`` beside the target, bounded by 
 cap and checked against ``Content-Length``; the response's validator is kept in
 ``audio/<id>.partial.json`` so an interrupted download resumes with ``Range`` and ``If-Range``
 (RFC 9110 §13.1.5: a changed file is then sent whole instead of being spliced onto the old
-bytes). A full disk (``ENOSPC``) is the exception: the partial file and its validator are
-removed, since nothing can be resumed into a disk with no room. The finished file must probe
-as audio within the duration cap; it is then fsynced and renamed into place atomically. A
-final file exists only once it was complete and checked, so an episode whose audio file exists
-is never downloaded again, whatever its enclosure URL's CDN token says now.
+bytes). A full disk (``ENOSPC``, or ``EDQUOT`` for a spent quota) is the exception: the partial
+file and its validator are removed, since nothing can be resumed into a disk with no room. The
+finished file must probe as audio within the duration cap; it is then fsynced and renamed into
+place atomically. A final file exists only once it was complete and checked, so an episode
+whose audio file exists is never downloaded again, whatever its enclosure URL's CDN token says
+now.
 """
 
 from __future__ import annotations
@@ -121,8 +122,9 @@ def _stream(client: httpx.Client, url: str, partial: Path, meta: Path, *,
 
 
 def _disk_full(exc: FetchError) -> bool:
-    """Whether the fetch failed because the disk (or the file system) is full."""
-    return isinstance(exc.__cause__, OSError) and exc.__cause__.errno == errno.ENOSPC
+    """Whether the fetch failed because the disk is full (or the user's quota is spent)."""
+    cause = exc.__cause__
+    return isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _fsync_dir(path: Path) -> None:

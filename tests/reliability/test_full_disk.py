@@ -43,12 +43,6 @@ PHASES = {
     "transcript": "transcripts/*",
     "index": "index/gen-*/*",
 }
-_BUGS = {
-    "index": "ENOSPC during a Whoosh commit: writer.cancel() itself raises (it flushes the "
-             "segment files), the write lock is not released and the half-written segment "
-             "files stay; archive/index.py:ArchiveIndex._writer should guard cancel(), release "
-             "writer.writelock, and delete files the failed writer created",
-}
 
 
 class _FullFile:
@@ -123,9 +117,7 @@ def podcast(http_server: LoopbackServer) -> Podcast:
 
 @pytest.mark.parametrize("phase", sorted(PHASES))
 def test_a_full_disk_loses_nothing_and_the_next_run_succeeds(
-        phase: str, podcast: Podcast, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    if phase in _BUGS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=_BUGS[phase]))
+        phase: str, podcast: Podcast, tmp_path: Path) -> None:
     root, feed_url = tmp_path / "data", podcast.server.url("/feed.xml")
     assert not ingest_once(root, feed_url).failed
     searched_before = _search_state(root)
