@@ -250,7 +250,8 @@ class Catalogue:
         updates = ", ".join(f"{k}=excluded.{k}" for k in row if k != "id")
         with self.transaction() as conn:
             conn.execute(
-                f"INSERT INTO episodes ({cols}, first_seen) VALUES ({', '.join('?' * len(row))}, ?) "
+                f"INSERT INTO episodes ({cols}, first_seen) "
+                f"VALUES ({', '.join('?' * len(row))}, ?) "
                 f"ON CONFLICT(id) DO UPDATE SET {updates}",
                 (*row.values(), dt_to_iso(self._clock())),
             )

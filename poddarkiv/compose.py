@@ -78,7 +78,9 @@ def whisper_step(settings: Settings, data: DataDir
 
 
 def themes_step(catalogue: Catalogue) -> Callable[[Episode, Transcript | None], object] | None:
-    """Assign themes, key terms and references for an episode and store them; None if unavailable."""
+    """Assign themes, key terms and references for an episode and store them.
+
+    ``None`` when they are unavailable."""
     try:
         from poddarkiv.archive.knowledge import analyse_episode
     except ImportError:

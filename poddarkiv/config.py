@@ -71,7 +71,9 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         """Where assembled and converted model weights live."""
-        return self.model_cache_dir if self.model_cache_dir is not None else self.data_dir / "models"
+        if self.model_cache_dir is not None:
+            return self.model_cache_dir
+        return self.data_dir / "models"
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied; ``None`` values are ignored (unset flags)."""

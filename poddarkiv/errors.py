@@ -78,7 +78,7 @@ class CatalogueError(PoddarkivError):
     """The catalogue (SQLite) cannot be read or written."""
 
 
-class IndexError_(PoddarkivError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(PoddarkivError):
     """The Whoosh index cannot be opened, written or searched."""
 
 

@@ -25,7 +25,9 @@ def format_clock(seconds: float) -> str:
 
 
 class ConsoleProgress:
-    """Prints to a terminal (stderr by default): one line per step, a redrawn bar while transcribing."""
+    """Prints to a terminal (stderr by default).
+
+    One line per step, and a redrawn bar while transcribing."""
 
     def __init__(self, out: TextIO | None = None, *, clock: object = time.monotonic) -> None:
         self.out = out or sys.stderr

@@ -30,9 +30,8 @@ def run_ingest(settings: Settings, urls: Sequence[str] = (), *, progress: Progre
 
 def rebuild_index(settings: Settings) -> tuple[int, int]:
     """Rebuild the index from the catalogue; return (episode docs, passage docs)."""
-    from poddarkiv.ingest.lock import ingest_lock
-
     from poddarkiv.archive.knowledge import stored_episode_themes
+    from poddarkiv.ingest.lock import ingest_lock
 
     with open_archive(settings) as archive:
         catalogue = archive.catalogue

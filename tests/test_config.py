@@ -13,7 +13,8 @@ from poddarkiv.errors import ConfigError
 def test_defaults_work_offline_in_swedish() -> None:
     s = settings_from_env({})
     assert s == Settings()
-    assert (s.language, s.engine, s.model, s.prefer) == ("sv", "faster-whisper", "base", "publisher")
+    assert (s.language, s.engine, s.model, s.prefer) == (
+        "sv", "faster-whisper", "base", "publisher")
     assert s.models_dir == s.data_dir / "models"
 
 
@@ -49,5 +50,6 @@ def test_impossible_settings_fail_at_the_edge(changes: dict[str, object], messag
 
 
 def test_compute_type_comes_from_the_environment() -> None:
-    assert settings_from_env({"PODDARKIV_COMPUTE_TYPE": "int8_float32"}).compute_type == "int8_float32"
+    settings = settings_from_env({"PODDARKIV_COMPUTE_TYPE": "int8_float32"})
+    assert settings.compute_type == "int8_float32"
     assert settings_from_env({}).compute_type is None

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from poddarkiv.archive.models import (
-    Enclosure, Episode, Feed, Person, Segment, Transcript, TranscriptLink, Word,
+    Enclosure,
+    Episode,
+    Feed,
+    Person,
+    Segment,
+    Transcript,
+    TranscriptLink,
+    Word,
 )
 from poddarkiv.archive.store import Catalogue, DataDir, atomic_write_bytes
 from poddarkiv.errors import CatalogueError
