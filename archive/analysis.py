@@ -164,6 +164,8 @@ class SwedishFilter(Filter):  # type: ignore[misc]
 
     def __init__(self, splitter: CompoundSplitter | None = None) -> None:
         self._splitter = splitter
+        self._memo: dict[str, tuple[str, ...]] | None = None
+        self._memo_key = (0, -1)
 
     @property
     def splitter(self) -> CompoundSplitter:
@@ -175,6 +177,7 @@ class SwedishFilter(Filter):  # type: ignore[misc]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._splitter = None
+        self._memo = None
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
@@ -182,20 +185,46 @@ class SwedishFilter(Filter):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash(type(self))
 
+    def _terms(self) -> dict[str, tuple[str, ...]]:
+        """The memo of analysed tokens, emptied when the splitter learns words.
+
+        Raw token → ``(stem, *part stems)``; NUL + raw token → ``(spelling word,)`` or ``()``.
+        """
+        splitter = self.splitter
+        memo = self._memo
+        if memo is None or self._memo_key != (id(splitter), splitter.version) \
+                or len(memo) >= STEM_CACHE_SIZE:
+            memo = self._memo = {}
+            self._memo_key = (id(splitter), splitter.version)
+        return memo
+
     def __call__(self, tokens: Iterator[Token], **kwargs: Any) -> Iterator[Token]:
+        # Indexing analyses every word of every segment, so each raw token's stem and compound
+        # parts are worked out once (cProfile: a fifth of the build went to folding, stemming
+        # and splitting the same words again).
+        memo = self._terms()
         split = self.splitter.split
         for t in tokens:
-            word = _word(t.text)
+            raw = t.text
             if getattr(t, "no_morph", False):
-                if word not in STOP_WORDS and not word.isdigit():
-                    t.text = word
+                surface = memo.get("\0" + raw)
+                if surface is None:
+                    word = _word(raw)
+                    keep = word not in STOP_WORDS and not word.isdigit()
+                    surface = memo["\0" + raw] = (word,) if keep else ()
+                if surface:
+                    t.text = surface[0]
                     yield t
                 continue
-            t.text = stem(word)
+            terms = memo.get(raw)
+            if terms is None:
+                word = _word(raw)
+                terms = memo[raw] = (stem(word), *(stem(p) for p in split(word)))
+            t.text = terms[0]
             yield t
             if t.mode == "index":
-                for part in split(word):
-                    t.text = stem(part)
+                for part in terms[1:]:
+                    t.text = part
                     yield t
 
 

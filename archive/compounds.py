@@ -80,6 +80,12 @@ class CompoundSplitter:
         self._never = NEVER_PARTS | frozenset(stops)
         self._cache: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """Grows each time :meth:`add_words` learns a stem, so callers can drop cached splits."""
+        return self._version
 
     def __len__(self) -> int:
         return len(self._base) + len(self._extra)
@@ -106,6 +112,7 @@ class CompoundSplitter:
             with self._lock:
                 self._extra |= new
                 self._cache.clear()
+                self._version += 1
         return len(new)
 
     def split(self, word: str) -> tuple[str, ...]:

@@ -6,6 +6,10 @@ writing a segment asks the file system whether the column file exists. cProfile 
 ``stat`` at about a quarter of indexing time. A segment's columns never change once written, so
 absence is cached too.
 
+**Speed.** ``W3LeafMatcher.skip_to`` walks a block's ids one at a time, through three method
+calls per id; intersecting two words' postings (every two-word search) spent most of its time
+there. Here it bisects the block's decoded ids instead, with the same result.
+
 **Thread safety.** A searcher is shared by the site's threads, but two of Whoosh's readers move
 a file position that the threads share, so one thread's ``seek`` lands between another's
 ``seek`` and ``read`` and the second reads garbage (``zlib.error``, ``UnpicklingError``,
@@ -21,12 +25,14 @@ readers are built and its postings first read by several threads at once:
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from io import BytesIO
 from pickle import load
 from typing import Any
 
 import whoosh
 from whoosh.codec import whoosh3
+from whoosh.matching import ReadTooFar
 from whoosh.system import _INT_SIZE, unpack_int
 
 __all__ = ["patch_whoosh"]
@@ -74,6 +80,24 @@ def _goto(self: Any, position: int) -> None:
     self._maxlength = whoosh3.byte_to_length(mxlen)
 
 
+def _skip_to(self: Any, targetid: Any) -> None:
+    """Move to the first posting whose id is at least ``targetid`` (or past the end)."""
+    if self._atend or self._i >= self._blocklength:
+        raise ReadTooFar
+    if self._ids is None:
+        self._read_ids()
+    if targetid <= self._ids[self._i]:
+        return
+    if targetid > self._maxid:  # skip whole blocks by their headers, without decoding them
+        while targetid > self._maxid:
+            self._next_block()
+            if self._atend:
+                return
+        self._read_ids()
+    # The block's largest id is >= targetid, so the position found lies inside the block.
+    self._i = bisect_left(self._ids, targetid, self._i)
+
+
 def patch_whoosh() -> bool:
     """Apply the fixes if this is the Whoosh they were written for; return whether they were."""
     if tuple(whoosh.__version__[:3]) != _PATCHED_VERSION:
@@ -81,4 +105,5 @@ def patch_whoosh() -> bool:
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
     whoosh3.W3LeafMatcher._read_header = _read_header
     whoosh3.W3LeafMatcher._goto = _goto
+    whoosh3.W3LeafMatcher.skip_to = _skip_to
     return True

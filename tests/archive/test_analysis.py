@@ -118,6 +118,20 @@ def test_the_splitter_learns_corpus_words() -> None:
     assert splitter.split("podkastbranschen") == ("podkast", "branschen")
 
 
+def test_the_analyzer_splits_anew_once_its_splitter_learns_a_word() -> None:
+    # The analyzer remembers each word's stem and parts; what the splitter learns must show.
+    splitter = CompoundSplitter(shipped_stems(), stem=stem)
+    analyzer = SwedishAnalyzer(splitter)
+
+    def terms() -> list[str]:
+        return [t.text for t in analyzer("podkastbranschen podkastbranschen", mode="index")]
+
+    whole = stem("podkastbranschen")
+    assert terms() == [whole, whole]
+    splitter.add_words(["podkast"])
+    assert terms() == [whole, stem("podkast"), stem("branschen")] * 2
+
+
 def test_shipped_word_list_is_large_and_holds_the_sample_vocabulary() -> None:
     stems = shipped_stems()
     assert len(stems) > 300_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 import threading
 from collections.abc import Callable
@@ -75,3 +76,47 @@ def _round(ix: windex.FileIndex, search: Callable[[object, threading.Barrier, in
             t.start()
         for t in threads:
             t.join()
+
+
+def _sparse_index(root: Path) -> windex.FileIndex:
+    """One segment where ``every`` is in all 2,000 documents and ``nth<k>`` in every k-th one."""
+    schema = fields.Schema(text=fields.TEXT(phrase=False))
+    ix = windex.create_in(str(root), schema)
+    with ix.writer() as w:
+        for n in range(2000):
+            words = ["every"] + [f"nth{k}" for k in (2, 7, 50, 333) if n % k == 0]
+            w.add_document(text=" ".join(words))
+    return ix
+
+
+def test_skip_to_lands_on_the_first_posting_at_or_after_the_target(tmp_path: Path) -> None:
+    patch_whoosh()
+    ix = _sparse_index(tmp_path)
+    rng = random.Random(4)
+    with ix.searcher() as s:
+        for word in ("every", "nth2", "nth7", "nth50", "nth333"):
+            postings = list(s.postings("text", word).all_ids())
+            assert len(postings) > 1
+            for _ in range(20):
+                m = s.postings("text", word)
+                # Targets in order, as an intersection asks: inside a block, across blocks, on
+                # an id itself, past the last id.
+                for target in sorted(rng.sample(range(2100), 8)):
+                    expected = next((p for p in postings if p >= target), None)
+                    if not m.is_active():
+                        assert expected is None
+                        break
+                    m.skip_to(target)
+                    if expected is None:
+                        assert not m.is_active()
+                        break
+                    assert (m.is_active(), m.id()) == (True, expected)
+
+
+def test_an_intersection_of_long_postings_finds_exactly_the_shared_documents(
+        tmp_path: Path) -> None:
+    patch_whoosh()
+    ix = _sparse_index(tmp_path)
+    with ix.searcher() as s:
+        got = s.search(QueryParser("text", ix.schema).parse("nth7 nth50"), limit=None)
+        assert sorted(h.docnum for h in got) == [n for n in range(2000) if n % 350 == 0]
