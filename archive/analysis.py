@@ -18,7 +18,7 @@ Stemming is cached: the Snowball stemmer is pure Python and dominates indexing t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "fold",
     "inflection_stems",
     "new_splitter",
+    "spelling_words",
     "stem",
     "tokenize",
 ]
@@ -116,6 +117,20 @@ def tokenize(text: str) -> Iterator[tuple[str, int, int]]:
     """``(folded word, start char, end char)`` for each word of ``text``."""
     for m in TOKEN_PATTERN.finditer(text):
         yield _word(m.group()), m.start(), m.end()
+
+
+def _spellable(word: str) -> bool:
+    return word not in STOP_WORDS and not word.isdigit()
+
+
+def spelling_words(texts: Iterable[str]) -> set[str]:
+    """The distinct folded, unstemmed words of ``texts`` that "Menade du …?" may suggest.
+
+    Stop words and numbers are left out. These are the words the analyzer yields with
+    ``no_morph``.
+    """
+    words = {_word(m) for text in texts for m in TOKEN_PATTERN.findall(text)}
+    return {w for w in words if _spellable(w)}
 
 
 _SPLITTER: CompoundSplitter | None = None
@@ -210,8 +225,7 @@ class SwedishFilter(Filter):  # type: ignore[misc]
                 surface = memo.get("\0" + raw)
                 if surface is None:
                     word = _word(raw)
-                    keep = word not in STOP_WORDS and not word.isdigit()
-                    surface = memo["\0" + raw] = (word,) if keep else ()
+                    surface = memo["\0" + raw] = (word,) if _spellable(word) else ()
                 if surface:
                     t.text = surface[0]
                     yield t

@@ -51,6 +51,7 @@ from poddarkiv.archive.query_run import EpisodeInfo, run_search
 from poddarkiv.archive.query_synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from poddarkiv.archive.schema import (
     EPISODE,
+    SPELL_FIELD,
     EpisodeThemes,
     build_schema,
     episode_key,
@@ -280,8 +281,8 @@ class ArchiveIndex:
         """Teach the compound splitter the corpus's words (the index's, then this batch's)."""
         if not self._vocab_loaded:
             with self.searcher() as s, _reading():
-                if "spell_text" in s.schema:
-                    self.splitter.add_words(b.decode("utf-8") for b in s.lexicon("spell_text"))
+                if SPELL_FIELD in s.schema:
+                    self.splitter.add_words(b.decode("utf-8") for b in s.lexicon(SPELL_FIELD))
             self._vocab_loaded = True
         self.splitter.add_words(vocabulary(t for _, _, t, _ in items if t is not None))
 

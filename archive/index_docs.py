@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from poddarkiv.archive.analysis import tokenize
+from poddarkiv.archive.analysis import spelling_words, tokenize
 from poddarkiv.archive.models import Episode, Feed, Transcript
 from poddarkiv.archive.schema import (
     EPISODE,
@@ -38,7 +38,11 @@ def plain_text(markup: str) -> str:
 
 def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
                  themes: EpisodeThemes | None = None) -> Iterator[dict[str, Any]]:
-    """The episode's document, then one per non-empty segment."""
+    """The episode's document, then one per non-empty segment.
+
+    The episode's document lists the transcript's distinct words once (``spelling``), so
+    "Menade du …?" knows every word without a posting per segment.
+    """
     common: dict[str, Any] = {"episode_id": episode.id, "feed_id": episode.feed_id,
                               "ep_key": episode_key(episode.id)}
     if episode.published is not None:
@@ -46,8 +50,10 @@ def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
     slugs = themes.slugs if themes else ()
     if slugs:
         common["ep_themes"] = ",".join(slugs)
+    texts = [s.text for s in transcript.segments] if transcript else []
     yield {
         **common, "doc_id": episode_doc_id(episode.id), "kind": EPISODE, "is_ep": 1,
+        "spelling": " ".join(sorted(spelling_words(texts))),
         "title": episode.title or "",
         "description": plain_text(episode.description or "")[:MAX_DESCRIPTION_CHARS],
         "podcast": feed.title or "",

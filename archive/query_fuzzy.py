@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from whoosh.reading import IndexReader
 
-__all__ = ["MAX_SCANNED", "PREFIX_CHARS", "SPELL_FIELD", "bounded_distance", "near_words"]
+from poddarkiv.archive.schema import SPELL_FIELD
 
-#: The field of unstemmed words Whoosh keeps for ``text`` (``TEXT(spelling=True)``).
-SPELL_FIELD = "spell_text"
+__all__ = ["MAX_SCANNED", "PREFIX_CHARS", "bounded_distance", "near_words"]
+
 #: Recognition errors rarely touch the first letters; sharing them keeps the scan short.
 PREFIX_CHARS = 3
 #: At most this many candidate words are compared.

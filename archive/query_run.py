@@ -26,9 +26,9 @@ from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.highlight import highlight
 from poddarkiv.archive.query import parse_query
 from poddarkiv.archive.query_build import CompiledQuery, compile_query
-from poddarkiv.archive.query_fuzzy import SPELL_FIELD, near_words
+from poddarkiv.archive.query_fuzzy import near_words
 from poddarkiv.archive.query_synonyms import Synonyms
-from poddarkiv.archive.schema import day_number
+from poddarkiv.archive.schema import SPELL_FIELD, day_number
 from poddarkiv.archive.search import EpisodeHit, PassageHit, SearchPage, SearchRequest
 
 __all__ = ["FEW_EPISODES", "MAX_COLLECT", "MAX_PASSAGES", "EpisodeInfo", "run_search"]

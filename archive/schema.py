@@ -2,8 +2,9 @@
 
 Both kinds share ``episode_id`` (so an episode's documents are replaced with one delete), and
 episode documents carry ``doc_id`` ``ep:<episode>``. Text fields use
-:class:`~poddarkiv.archive.analysis.SwedishAnalyzer`; ``text`` keeps unstemmed words in a
-spelling field for "Menade du …?".
+:class:`~poddarkiv.archive.analysis.SwedishAnalyzer`. The episode document lists its transcript's
+distinct unstemmed words in ``spelling``, for "Menade du …?" (Whoosh's own ``TEXT(spelling=True)``
+added every word of every segment again, a fifth of the build).
 
 ``ep_themes`` is on every document, so a theme filter is one term; ``seg_themes`` holds the themes
 assigned to one segment.
@@ -27,6 +28,7 @@ __all__ = [
     "EPISODE",
     "SCHEMA_VERSION",
     "SEGMENT",
+    "SPELL_FIELD",
     "EpisodeThemes",
     "build_schema",
     "day_number",
@@ -35,9 +37,12 @@ __all__ = [
 ]
 
 #: Bumped when documents change shape; an index of another version needs ``reindex``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 EPISODE = "ep"
 SEGMENT = "seg"
+#: The field of unstemmed transcript words, once per episode (its document frequency counts
+#: the episodes that use a word).
+SPELL_FIELD = "spelling"
 
 _EPOCH = date(1970, 1, 1)
 
@@ -81,13 +86,14 @@ def build_schema(splitter: CompoundSplitter | None = None) -> Schema:
         seg=STORED(),
         start=STORED(),
         end=STORED(),
-        text=TEXT(analyzer=sv, stored=True, phrase=True, spelling=True),
+        text=TEXT(analyzer=sv, stored=True, phrase=True),
         # Episodes: ``meta`` holds what a hit shows (see ``index_docs.episode_meta``), stored on the
         # episode's document only, so segment documents stay small.
         title=TEXT(analyzer=sv, field_boost=TITLE_BOOST),
         description=TEXT(analyzer=sv, field_boost=DESCRIPTION_BOOST),
         podcast=TEXT(analyzer=sv, field_boost=PODCAST_BOOST),
         meta=STORED(),
+        spelling=KEYWORD(lowercase=False, scorable=False),
     )
 
 

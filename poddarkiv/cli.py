@@ -26,6 +26,10 @@ __all__ = ["main"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _fail_cleanly(func: F) -> F:
     """Turn poddarkiv's errors into ``Error: …`` and exit status 1."""
 
@@ -103,7 +107,7 @@ def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: b
 
     settings = _settings(ctx, **flags)
     report = run_ingest(settings, urls, progress=None if quiet else ConsoleProgress(),
-                        wait_s=wait_s)
+                        wait_s=wait_s, echo=_echo_err)
     print_report(report)
     if report.failed:
         ctx.exit(1)
@@ -119,7 +123,9 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     """Search transcripts and episode descriptions."""
     from poddarkiv.archive.search import SearchRequest
     from poddarkiv.compose import open_archive
+    from poddarkiv.runner import upgrade_index
 
+    upgrade_index(ctx.obj, echo=_echo_err)
     with open_archive(ctx.obj) as archive:
         page = archive.index.search(SearchRequest(q=query, per_page=limit))
     if as_json:
@@ -168,7 +174,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, admin_token: s
     """Serve the site."""
     from poddarkiv.runner import serve_site
 
-    serve_site(_settings(ctx, host=host, port=port, admin_token=admin_token))
+    serve_site(_settings(ctx, host=host, port=port, admin_token=admin_token), echo=_echo_err)
 
 
 @cli.command()

@@ -135,7 +135,7 @@ def run_watch(settings: Any, *, interval_s: float, times: int | None,
     while times is None or runs < times:
         runs += 1
         try:
-            print_report(run_ingest(settings, (), wait_s=interval_s / 2))
+            print_report(run_ingest(settings, (), wait_s=interval_s / 2, echo=echo))
         except PoddarkivError as exc:
             echo(f"ingest failed: {exc}; trying again in {interval_s:.0f} s")
         if times is None or runs < times:

@@ -14,12 +14,29 @@ from poddarkiv.config import Settings
 from poddarkiv.errors import PoddarkivError
 from poddarkiv.ingest.pipeline import IngestReport, Progress, ingest
 
-__all__ = ["export_transcript", "rebuild_index", "run_demo", "run_ingest", "serve_site"]
+__all__ = [
+    "export_transcript",
+    "rebuild_index",
+    "run_demo",
+    "run_ingest",
+    "serve_site",
+    "upgrade_index",
+]
+
+Echo = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
 
 
 def run_ingest(settings: Settings, urls: Sequence[str] = (), *, progress: Progress | None = None,
-               wait_s: float = 0.0) -> IngestReport:
-    """Ingest ``urls`` (or every known feed) into the archive at ``settings.data_dir``."""
+               wait_s: float = 0.0, echo: Echo = _quiet) -> IngestReport:
+    """Ingest ``urls`` (or every known feed) into the archive at ``settings.data_dir``.
+
+    An index built by another version of poddarkiv is rebuilt first (see :func:`upgrade_index`).
+    """
+    upgrade_index(settings, echo=echo)
     with open_archive(settings) as archive, http_client(settings) as client:
         return ingest(
             settings, urls, catalogue=archive.catalogue, index=archive.index, client=client,
@@ -42,6 +59,22 @@ def rebuild_index(settings: Settings) -> tuple[int, int]:
         return archive.index.doc_counts()
 
 
+def upgrade_index(settings: Settings, *, echo: Echo = _quiet) -> bool:
+    """Rebuild the index from the catalogue if another version of poddarkiv built it.
+
+    A new version that changes the index's documents starts an empty index beside the old one;
+    without a rebuild, searches would find nothing. Returns whether a rebuild ran.
+    """
+    with open_archive(settings) as archive:
+        if not archive.index.needs_reindex:
+            return False
+    echo("The search index was built by another version of poddarkiv; "
+         "rebuilding it from the catalogue ...")
+    episodes, segments = rebuild_index(settings)
+    echo(f"Indexed {episodes} episodes and {segments} passages.")
+    return True
+
+
 def export_transcript(settings: Settings, episode_id: str, fmt: str) -> str:
     """An episode's current transcript rendered as txt, vtt, srt or json."""
     from poddarkiv.archive.writers import render_transcript
@@ -53,12 +86,13 @@ def export_transcript(settings: Settings, episode_id: str, fmt: str) -> str:
     return render_transcript(transcript, fmt)
 
 
-def serve_site(settings: Settings, **app_kwargs: Any) -> None:
-    """Serve the site with uvicorn until interrupted."""
+def serve_site(settings: Settings, *, echo: Echo = _quiet, **app_kwargs: Any) -> None:
+    """Serve the site with uvicorn until interrupted (after :func:`upgrade_index`)."""
     import uvicorn
 
     from poddarkiv.site.app import create_app
 
+    upgrade_index(settings, echo=echo)
     # The admin page (when a token is set) starts ingests of the known feeds in this process.
     app_kwargs.setdefault("ingest_runner", lambda urls: run_ingest(settings, tuple(urls)))
     app = create_app(settings, **app_kwargs)
@@ -75,10 +109,10 @@ def run_demo(settings: Settings, *, feed_port: int, serve: bool,
         echo(f"Sample feed served at {sample.feed_url}")
         echo(f"Archive in {settings.data_dir.resolve()}")
         echo("Ingesting (the first run transcribes with Whisper; a few minutes on a slow CPU)...")
-        report = run_ingest(settings, [sample.feed_url], progress=ConsoleProgress())
+        report = run_ingest(settings, [sample.feed_url], progress=ConsoleProgress(), echo=echo)
         print_report(report)
         if serve:
             echo(f"\nThe site is at http://{settings.host}:{settings.port}/  "
                  "(try a search for 'partnerskap' or 'upphandling'; Ctrl-C stops)")
-            serve_site(settings)
+            serve_site(settings, echo=echo)
     return report

@@ -170,3 +170,25 @@ def test_themes_apply_after_ingest(run: Callable[..., Result], sample: SampleSer
     result = run("themes", "apply")
     assert result.exit_code == 0, result.output
     assert "Themes applied to 4 episodes" in result.output
+
+
+def test_an_index_from_another_version_is_rebuilt_before_searching_or_ingesting(
+        run: Callable[..., Result], sample: SampleServer, tmp_path: Path) -> None:
+    assert run("ingest", "--allow-private", "-q", sample.feed_url).exit_code == 0
+    index_dir = tmp_path / "data" / "index"
+
+    def pretend_another_version_built_it() -> None:
+        (index_dir / (index_dir / "CURRENT").read_text() / "SCHEMA_VERSION").write_text("0")
+
+    pretend_another_version_built_it()
+    result = run("search", "--json", "upphandlingsregler")
+    assert result.exit_code == 0, result.output
+    assert "rebuilding it from the catalogue" in result.stderr
+    assert "Indexed 4 episodes" in result.stderr
+    assert json.loads(result.stdout)["hits"]
+
+    pretend_another_version_built_it()
+    result = run("ingest", "--allow-private", "-q", sample.feed_url)
+    assert result.exit_code == 0, result.output
+    assert "Indexed 4 episodes" in result.stderr
+    assert json.loads(run("search", "--json", "upphandlingsregler").stdout)["hits"]

@@ -13,6 +13,7 @@ from poddarkiv.archive.analysis import (
     default_splitter,
     fold,
     inflection_stems,
+    spelling_words,
     stem,
     tokenize,
 )
@@ -147,6 +148,13 @@ def test_spelling_words_are_unstemmed_and_without_stop_words() -> None:
     words = [t.text for t in SwedishAnalyzer()("Idéburna partnerskap och EU:s regler",
                                                  no_morph=True)]
     assert words == ["ideburna", "partnerskap", "eu", "regler"]
+
+
+def test_spelling_words_are_the_analyzers_unstemmed_words_once_each() -> None:
+    texts = ["Idéburna partnerskap och EU:s regler från 2016.", "Partnerskap, igen och igen."]
+    analysed = {t.text for text in texts for t in SwedishAnalyzer()(text, no_morph=True)}
+    assert spelling_words(texts) == analysed == {"ideburna", "partnerskap", "eu", "regler",
+                                                 "igen"}
 
 
 # -- synonyms ---------------------------------------------------------------------------------

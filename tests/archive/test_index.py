@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from whoosh.query import Term
 from whoosh.writing import LockError, SegmentWriter
 
 from poddarkiv.archive.index import ArchiveIndex, EpisodeThemes
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
+from poddarkiv.archive.schema import SPELL_FIELD
 from poddarkiv.archive.search import SearchRequest
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import IndexError_
@@ -91,6 +93,30 @@ def test_reindexing_an_episode_replaces_its_documents(index: ArchiveIndex) -> No
     assert index.doc_counts() == (1, 1)
     assert _ids(index, "statsstöd") == []
     assert _ids(index, "partnerskap") == ["a"]
+
+
+def test_spelling_words_are_kept_once_per_episode(index: ArchiveIndex) -> None:
+    index.index_many([
+        _episode("a", "Partnerskap och avtal.", "Partnerskap igen.", "Mer partnerskap."),
+        _episode("b", "Ett partnerskap med kommunen."),
+        _episode("c", "Inget om det här."),
+    ])
+    with index.searcher() as s:
+        reader = s.reader()
+        assert reader.doc_frequency(SPELL_FIELD, "partnerskap") == 2  # episodes, not segments
+        assert reader.frequency(SPELL_FIELD, "partnerskap") == 2
+        assert reader.doc_frequency(SPELL_FIELD, "kommunen") == 1
+        assert reader.doc_frequency(SPELL_FIELD, "och") == 0  # stop words are not suggested
+    index.index_episode(*_episode("b", "Nu om statsstöd.")[:3])
+    assert _spelled_by(index, "partnerskap") == {"a"}
+    assert _spelled_by(index, "statsstöd") == {"b"}
+
+
+def _spelled_by(ix: ArchiveIndex, word: str) -> set[str]:
+    """The episodes whose live documents list ``word`` among their spelling words."""
+    with ix.searcher() as s:
+        return {s.stored_fields(n)["episode_id"]
+                for n in s.docs_for_query(Term(SPELL_FIELD, word))}
 
 
 def test_index_many_commits_once(index: ArchiveIndex) -> None:

@@ -156,6 +156,17 @@ def test_typo_is_matched_fuzzily_and_suggested(index: ArchiveIndex) -> None:
     assert "rattsfall-alingsas" in ids(page)
 
 
+def test_the_suggestion_is_the_close_word_that_more_episodes_use(tmp_path: Path) -> None:
+    feed = Feed(id="f", url="http://example.invalid/f.xml", title="Test")
+    lines = {"a": "Avtalen gäller i år.", "b": "Avtalen ändras nu.", "c": "Avtalen sägs upp.",
+             "d": "Avtalet gäller i år. Avtalet igen. Avtalet en tredje gång."}
+    with ArchiveIndex.open(tmp_path / "index") as ix:
+        ix.index_many((feed, Episode(id=eid, feed_id="f", guid=eid, title="Avsnitt"),
+                       Transcript(eid, "whisper", "sv", (Segment(0.0, 5.0, line),)), None)
+                      for eid, line in lines.items())
+        assert search(ix, "avtalxy").suggestion == "avtalen"  # two edits from both words
+
+
 def test_no_suggestion_when_the_query_finds_plenty(index: ArchiveIndex) -> None:
     assert search(index, "partnerskap").suggestion is None
 
