@@ -30,11 +30,10 @@ from typing import Protocol
 
 from poddarkiv.archive.chapters import suggest_chapters
 from poddarkiv.archive.keyterms import TermCounts, count_terms
-from poddarkiv.archive.models import Chapter, Episode, Feed, Transcript
+from poddarkiv.archive.models import Chapter, Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.normalise import plain_text
 from poddarkiv.archive.people import PersonMention, credited_people, extract_people
 from poddarkiv.archive.references import Mention, extract_references
-from poddarkiv.archive.schema import EpisodeThemes
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.archive.themes import (
     Taxonomy,

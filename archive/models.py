@@ -11,14 +11,17 @@ UTC.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
 __all__ = [
     "Chapter",
     "Enclosure",
     "Episode",
+    "EpisodeThemes",
     "Feed",
     "Person",
     "Segment",
@@ -181,3 +184,16 @@ class Transcript:
     def replace(self, **changes: Any) -> Transcript:
         """A copy with ``changes`` applied (records are immutable)."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeThemes:
+    """Themes assigned to one episode: ``(slug, score)`` pairs, and slugs per segment index."""
+
+    episode: tuple[tuple[str, float], ...] = ()
+    segments: Mapping[int, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        """The episode's theme slugs, best first."""
+        return tuple(slug for slug, _ in self.episode)

@@ -22,9 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from poddarkiv.archive.models import Episode, Transcript
+from poddarkiv.archive.models import Episode, EpisodeThemes, Transcript
 from poddarkiv.archive.normalise import fold, plain_text
-from poddarkiv.archive.schema import EpisodeThemes
 from poddarkiv.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ class ThemeScores:
     segments: Mapping[int, tuple[tuple[str, float], ...]]
 
     def episode_themes(self) -> EpisodeThemes:
-        """The index's view (:class:`~poddarkiv.archive.schema.EpisodeThemes`)."""
+        """The index's view (:class:`~poddarkiv.archive.index.schema.EpisodeThemes`)."""
         return EpisodeThemes(
             episode=self.episode,
             segments={i: tuple(slug for slug, _ in pairs) for i, pairs in self.segments.items()},

@@ -18,7 +18,7 @@ from poddarkiv.archive.analysis import (
     tokenize,
 )
 from poddarkiv.archive.compounds import CompoundSplitter, shipped_stems
-from poddarkiv.archive.query_synonyms import Synonyms, load_synonyms
+from poddarkiv.archive.query.synonyms import Synonyms, load_synonyms
 
 
 def _index_tokens(text: str) -> list[tuple[str, int]]:

@@ -12,8 +12,8 @@ from whoosh.query import Term
 from whoosh.writing import LockError, SegmentWriter
 
 from poddarkiv.archive.index import ArchiveIndex, EpisodeThemes
+from poddarkiv.archive.index.schema import SPELL_FIELD
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
-from poddarkiv.archive.schema import SPELL_FIELD
 from poddarkiv.archive.search import SearchRequest
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import IndexError_

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from poddarkiv.archive.index import ArchiveIndex
-from poddarkiv.archive.index_related import related_episodes
+from poddarkiv.archive.index.related import related_episodes
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
 
 FEED = Feed(id="f", url="http://example.invalid/f.xml", title="Konkurrenten")

@@ -13,7 +13,7 @@ from whoosh import fields
 from whoosh import index as windex
 from whoosh.qparser import QueryParser
 
-from poddarkiv.archive.index_whoosh import patch_whoosh
+from poddarkiv.archive.index.patches import patch_whoosh
 
 THREADS = 8
 ROUNDS = 10

@@ -20,8 +20,7 @@ from poddarkiv.archive.knowledge import (
     stored_taxonomy,
     themes_stale,
 )
-from poddarkiv.archive.models import Chapter, Episode, Feed, Transcript
-from poddarkiv.archive.schema import EpisodeThemes
+from poddarkiv.archive.models import Chapter, Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.store import Catalogue, open_catalogue
 from poddarkiv.archive.themes import apply_themes as apply_themes_by_name
 from poddarkiv.archive.themes import load_taxonomy, parse_taxonomy, taxonomy_hash

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poddarkiv.archive import query_run
 from poddarkiv.archive.index import ArchiveIndex
+from poddarkiv.archive.index import searching as query_run
+from poddarkiv.archive.index.searching import MAX_COLLECT, MAX_PASSAGES
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
-from poddarkiv.archive.query import MAX_CLAUSES, MAX_QUERY_CHARS, parse_query, parse_strict
-from poddarkiv.archive.query_run import MAX_COLLECT, MAX_PASSAGES
+from poddarkiv.archive.query.parse import MAX_CLAUSES, MAX_QUERY_CHARS, parse_query, parse_strict
 from poddarkiv.archive.search import MAX_PAGE, MAX_PER_PAGE, SearchPage, SearchRequest
 from poddarkiv.errors import QueryError
 from tests.data.relevance.corpus import load_corpus
@@ -316,6 +316,6 @@ def test_requests_built_in_code_are_clamped_too(index: ArchiveIndex) -> None:
 def test_bounded_distance_is_levenshtein_capped_at_the_limit(a: str, b: str, limit: int) -> None:
     from whoosh.support.levenshtein import levenshtein
 
-    from poddarkiv.archive.query_fuzzy import bounded_distance
+    from poddarkiv.archive.query.fuzzy import bounded_distance
 
     assert bounded_distance(a, b, limit) == min(levenshtein(a, b), limit + 1)

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from poddarkiv.archive.models import Episode
-from poddarkiv.archive.schema import EpisodeThemes
+from poddarkiv.archive.models import Episode, EpisodeThemes
 from poddarkiv.archive.themes import (
     assign_themes,
     default_taxonomy_path,

@@ -163,7 +163,7 @@ def test_searches_never_fail_while_ingest_commits(http_server: LoopbackServer, t
 
 # -- the same, without the site and its HTTP overhead ----------------------------------------
 # Threads sharing a searcher once read garbage here within seconds (Whoosh moved a shared file
-# position; see archive/index_whoosh.py and tests/archive/test_index_whoosh.py).
+# position; see archive/index/patches.py and tests/archive/test_index_whoosh.py).
 
 _REWRITER = """
 import random, sys

@@ -18,9 +18,9 @@ from whoosh.reading import IndexReader
 
 from poddarkiv.archive.analysis import analyze_word, inflection_stems, stem
 from poddarkiv.archive.compounds import CompoundSplitter
-from poddarkiv.archive.query import Clause, ParsedQuery
-from poddarkiv.archive.query_fuzzy import near_words
-from poddarkiv.archive.query_synonyms import Synonyms
+from poddarkiv.archive.query.fuzzy import near_words
+from poddarkiv.archive.query.parse import Clause, ParsedQuery
+from poddarkiv.archive.query.synonyms import Synonyms
 
 __all__ = ["FIELDS", "MAX_PREFIX_TERMS", "CompiledQuery", "compile_query"]
 

@@ -24,11 +24,11 @@ from whoosh.searching import Searcher
 from poddarkiv.archive.analysis import STOP_WORDS
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.highlight import highlight
-from poddarkiv.archive.query import parse_query
-from poddarkiv.archive.query_build import CompiledQuery, compile_query
-from poddarkiv.archive.query_fuzzy import near_words
-from poddarkiv.archive.query_synonyms import Synonyms
-from poddarkiv.archive.schema import SPELL_FIELD, day_number
+from poddarkiv.archive.index.schema import SPELL_FIELD, day_number
+from poddarkiv.archive.query.compile import CompiledQuery, compile_query
+from poddarkiv.archive.query.fuzzy import near_words
+from poddarkiv.archive.query.parse import parse_query
+from poddarkiv.archive.query.synonyms import Synonyms
 from poddarkiv.archive.search import EpisodeHit, PassageHit, SearchPage, SearchRequest
 
 __all__ = ["FEW_EPISODES", "MAX_COLLECT", "MAX_PASSAGES", "EpisodeInfo", "run_search"]

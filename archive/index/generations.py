@@ -15,7 +15,7 @@ from pathlib import Path
 from whoosh import index as windex
 from whoosh.fields import Schema
 
-from poddarkiv.archive.schema import SCHEMA_VERSION
+from poddarkiv.archive.index.schema import SCHEMA_VERSION
 from poddarkiv.archive.store import atomic_write_bytes
 from poddarkiv.errors import IndexError_
 

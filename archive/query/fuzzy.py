@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from whoosh.reading import IndexReader
 
-from poddarkiv.archive.schema import SPELL_FIELD
+from poddarkiv.archive.index.schema import SPELL_FIELD
 
 __all__ = ["MAX_SCANNED", "PREFIX_CHARS", "bounded_distance", "near_words"]
 

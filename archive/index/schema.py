@@ -13,10 +13,7 @@ assigned to one segment.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from types import MappingProxyType
 
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -29,7 +26,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "SEGMENT",
     "SPELL_FIELD",
-    "EpisodeThemes",
     "build_schema",
     "day_number",
     "episode_doc_id",
@@ -51,18 +47,6 @@ TITLE_BOOST = 3.0
 PODCAST_BOOST = 1.5
 DESCRIPTION_BOOST = 1.0
 
-
-@dataclass(frozen=True, slots=True)
-class EpisodeThemes:
-    """Themes assigned to one episode: ``(slug, score)`` pairs, and slugs per segment index."""
-
-    episode: tuple[tuple[str, float], ...] = ()
-    segments: Mapping[int, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-
-    @property
-    def slugs(self) -> tuple[str, ...]:
-        """The episode's theme slugs, best first."""
-        return tuple(slug for slug, _ in self.episode)
 
 
 def build_schema(splitter: CompoundSplitter | None = None) -> Schema:

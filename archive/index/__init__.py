@@ -8,7 +8,7 @@ previous generation is kept for searchers still reading it, older ones are remov
 One writer at a time: writes wait up to :data:`WRITE_LOCK_TIMEOUT_S` for Whoosh's lock and then
 raise :class:`~poddarkiv.errors.IndexError_` (never ``LockError``); a failed write is cancelled,
 its lock released and the files it wrote removed, even when cancelling itself fails (a full disk).
-Searchers are shared between threads (see :mod:`~poddarkiv.archive.index_whoosh`) and replaced, at
+Searchers are shared between threads (see :mod:`~poddarkiv.archive.index.patches`) and replaced, at
 most every :data:`REFRESH_INTERVAL_S`, when another process committed; our own commits refresh
 at once.
 
@@ -35,8 +35,8 @@ from whoosh.searching import Searcher
 from whoosh.writing import LockError, SegmentWriter
 
 from poddarkiv.archive.analysis import new_splitter
-from poddarkiv.archive.index_docs import episode_docs, vocabulary
-from poddarkiv.archive.index_gens import (
+from poddarkiv.archive.index.documents import episode_docs, vocabulary
+from poddarkiv.archive.index.generations import (
     current_generation,
     new_generation,
     prune_generations,
@@ -44,18 +44,17 @@ from poddarkiv.archive.index_gens import (
     reindex_needed,
     set_current,
 )
-from poddarkiv.archive.index_related import related_episodes
-from poddarkiv.archive.index_whoosh import patch_whoosh
-from poddarkiv.archive.models import Episode, Feed, Transcript
-from poddarkiv.archive.query_run import EpisodeInfo, run_search
-from poddarkiv.archive.query_synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
-from poddarkiv.archive.schema import (
+from poddarkiv.archive.index.patches import patch_whoosh
+from poddarkiv.archive.index.related import related_episodes
+from poddarkiv.archive.index.schema import (
     EPISODE,
     SPELL_FIELD,
-    EpisodeThemes,
     build_schema,
     episode_key,
 )
+from poddarkiv.archive.index.searching import EpisodeInfo, run_search
+from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
+from poddarkiv.archive.query.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from poddarkiv.archive.search import SearchPage, SearchRequest
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.errors import IndexError_, PoddarkivError

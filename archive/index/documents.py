@@ -9,15 +9,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from poddarkiv.archive.analysis import spelling_words, tokenize
-from poddarkiv.archive.models import Episode, Feed, Transcript
-from poddarkiv.archive.schema import (
+from poddarkiv.archive.index.schema import (
     EPISODE,
     SEGMENT,
-    EpisodeThemes,
     day_number,
     episode_doc_id,
     episode_key,
 )
+from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
 
 __all__ = ["CORPUS_MIN_COUNT", "episode_docs", "plain_text", "vocabulary"]
 
