@@ -16,10 +16,16 @@ from poddarkiv.archive.codec import transcript_to_dict
 from poddarkiv.archive.models import Segment, Transcript
 from poddarkiv.errors import ConfigError
 
-__all__ = ["FORMATS", "format_timestamp", "render_transcript", "write_transcript"]
+__all__ = ["FORMATS", "PODCAST_JSON", "format_timestamp", "render_transcript",
+           "write_transcript"]
 
 #: The formats ``poddarkiv export`` offers.
 FORMATS = ("txt", "vtt", "srt", "json")
+#: The Podcasting 2.0 JSON transcript (``version``, ``segments`` of ``startTime``/``endTime``/
+#: ``body``), which podcast apps read; the site publishes it in its RSS.
+PODCAST_JSON = "podcast.json"
+#: Version of the Podcasting 2.0 transcript JSON we write.
+PODCAST_JSON_VERSION = "1.0.0"
 
 
 def format_timestamp(seconds: float, *, decimal: str = ".") -> str:
@@ -66,8 +72,16 @@ def _json(transcript: Transcript, out: TextIO) -> None:
     out.write("\n")
 
 
+def _podcast_json(transcript: Transcript, out: TextIO) -> None:
+    # podcastindex.org/namespace/1.0 transcripts.md, "JSON": seconds as numbers, one body each.
+    segments = [{"startTime": round(s.start, 3), "endTime": round(s.end, 3), "body": text}
+                for s, text in _cues(transcript)]
+    json.dump({"version": PODCAST_JSON_VERSION, "segments": segments}, out, ensure_ascii=False)
+    out.write("\n")
+
+
 _WRITERS: dict[str, Callable[[Transcript, TextIO], None]] = {
-    "txt": _txt, "vtt": _vtt, "srt": _srt, "json": _json,
+    "txt": _txt, "vtt": _vtt, "srt": _srt, "json": _json, PODCAST_JSON: _podcast_json,
 }
 
 

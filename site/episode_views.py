@@ -1,8 +1,10 @@
 """The episode page: player, full transcript, citation, related episodes; and its files.
 
 ``/avsnitt/ID?t=754`` opens the player at 12:34 (a media fragment on the audio URL, so it works
-without JavaScript) and marks the segment playing then. The page carries an ETag built from the
-episode, its current transcript and the language, so a revisit costs a 304.
+without JavaScript) and marks the segment playing then; a time past the episode's end is
+clamped to it. ``?i=word`` searches inside the episode (:mod:`.episode_search`). The page
+carries an ETag built from the episode, its current transcript, the language and the day (the
+citation says when it was read), so a revisit costs a 304.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import hashlib
 import importlib.util
 import mimetypes
 from bisect import bisect_right
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +27,11 @@ from poddarkiv.archive.models import Episode, Segment, Transcript
 from poddarkiv.errors import CatalogueError, PoddarkivError
 from poddarkiv.site import i18n, urls
 from poddarkiv.site.citation import cite, transcript_source
+from poddarkiv.site.downloads import content_disposition, with_source_note
+from poddarkiv.site.episode_search import find_in_episode
 from poddarkiv.site.resources import SiteResources, resources
 from poddarkiv.site.sanitize import safe_url
 from poddarkiv.site.serialize import (
-    TRANSCRIPT_FORMATS,
     episode_json,
     segments_json,
     transcript_json,
@@ -40,7 +45,15 @@ __all__ = ["MAX_TIME_S", "RELATED_LIMIT", "audio", "chapters", "episode", "parse
 MAX_TIME_S = 24 * 3600
 RELATED_LIMIT = 5
 _MEDIA_TYPES = {"txt": "text/plain", "vtt": "text/vtt", "srt": "application/x-subrip",
-                "json": "application/json"}
+                "json": "application/json", "podcast.json": "application/json"}
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+#: The clock the citation's access date comes from (a seam for tests).
+today: Callable[[], date] = _today
 
 
 def parse_time(raw: str | None, *, limit: float = MAX_TIME_S) -> float | None:
@@ -67,8 +80,9 @@ def _episode_or_404(site: SiteResources, episode_id: str) -> Episode:
 
 def _etag(site: SiteResources, ep: Episode, request: Request) -> str:
     info = site.catalogue.transcript_info(ep.id)
-    parts = [__version__, repr(ep), repr(info), i18n.language_of(request),
-             request.url.path, request.query_params.get("t", "")]
+    parts = [__version__, repr(ep), repr(info), i18n.language_of(request), today().isoformat(),
+             request.url.path, request.query_params.get("t", ""),
+             request.query_params.get("i", "")]
     if site.index is not None:
         try:  # a new index generation may change related episodes
             parts.append(repr(site.index.doc_counts()))
@@ -82,6 +96,13 @@ def _current_index(segments: tuple[Segment, ...], t: float | None) -> int | None
         return None
     pos = bisect_right([s.start for s in segments], t) - 1
     return max(pos, 0)
+
+
+def _duration(ep: Episode, transcript: Transcript | None) -> float:
+    """How long the episode is (the feed's word, else the transcript's), for clamping ``t``."""
+    candidates = [ep.duration_s, transcript.duration_s if transcript else None,
+                  transcript.segments[-1].end if transcript and transcript.segments else None]
+    return next((float(c) for c in candidates if c and c > 0), float(MAX_TIME_S))
 
 
 def _knowledge(site: SiteResources, ep: Episode) -> Any:
@@ -135,6 +156,16 @@ def _load_transcript(site: SiteResources, ep: Episode) -> tuple[Transcript | Non
         return None, str(exc)
 
 
+def _citation(request: Request, site: SiteResources, ep: Episode,
+              transcript: Transcript | None, t: float | None,
+              current: int | None) -> dict[str, Any]:
+    feed = site.catalogue.feed(ep.feed_id)
+    quote = transcript.segments[current].text if transcript and current is not None else None
+    return cite(base_url=str(request.base_url), feed=feed, episode=ep, transcript=transcript,
+                seconds=t or 0, lang=i18n.language_of(request), quote=quote,
+                accessed=today()).to_json()
+
+
 def episode(request: Request) -> Response:
     """``/avsnitt/ID``: the episode with its player and transcript."""
     site = resources(request)
@@ -147,8 +178,8 @@ def episode(request: Request) -> Response:
     feed = site.catalogue.feed(ep.feed_id)
     transcript, problem = _load_transcript(site, ep)
     segments = transcript.segments if transcript else ()
-    t = parse_time(request.query_params.get("t"))
-    lang = i18n.language_of(request)
+    t = parse_time(request.query_params.get("t"), limit=_duration(ep, transcript))
+    current = _current_index(segments, t)
     knowledge = _knowledge(site, ep)
     data = {
         "episode": episode_json(ep, feed_title=feed.title if feed else None,
@@ -156,13 +187,13 @@ def episode(request: Request) -> Response:
         "language": (feed.language if feed and feed.language else "sv")[:2].lower(),
         "transcript": transcript_json(transcript, site.catalogue.transcript_info(ep.id))
         if transcript else None,
-        "transcript_source": transcript_source(transcript, lang),
+        "transcript_source": transcript_source(transcript, i18n.language_of(request)),
         "transcript_problem": problem,
         "segments": segments_json(ep.id, segments),
         "t": t,
-        "current": _current_index(segments, t),
-        "citation": cite(base_url=str(request.base_url), feed=feed, episode=ep,
-                         transcript=transcript, seconds=t or 0, lang=lang).to_json(),
+        "current": current,
+        "find": find_in_episode(ep.id, segments, request.query_params.get("i")),
+        "citation": _citation(request, site, ep, transcript, t, current),
         "knowledge": _knowledge_json(ep.id, knowledge),
         "related": _related(site, ep, knowledge),
         "chapters_url": urls.chapters(ep.id) if transcript else None,
@@ -196,16 +227,21 @@ def transcript_file(request: Request) -> Response:
     from poddarkiv.archive.writers import render_transcript
 
     fmt = request.path_params["fmt"]
-    if fmt not in TRANSCRIPT_FORMATS:
+    if fmt not in _MEDIA_TYPES:
         raise HTTPException(404)
     site = resources(request)
     ep = _episode_or_404(site, request.path_params["episode_id"])
     transcript, _problem = _load_transcript(site, ep)
     if transcript is None:
         raise HTTPException(404)
-    body = render_transcript(transcript, fmt)
+    feed = site.catalogue.feed(ep.feed_id)
+    podcast = (feed.title or feed.url) if feed else ep.feed_id
+    page = str(request.base_url).rstrip("/") + urls.episode(ep.id)
+    note = [f"{podcast}: {ep.title}", page,
+            transcript_source(transcript, i18n.language_of(request))]
+    body = with_source_note(render_transcript(transcript, fmt), fmt, note)
     return Response(body, media_type=_MEDIA_TYPES[fmt], headers={
-        "content-disposition": f'inline; filename="{ep.id}.{fmt}"',
+        "content-disposition": content_disposition(podcast, ep.title, fmt),
         "access-control-allow-origin": "*",  # podcast apps fetch transcripts cross-origin
     })
 

@@ -57,9 +57,16 @@ def _facets(site: SiteResources, req: SearchRequest, page: SearchPage,
             for slug, count in page.theme_counts.items()]
 
 
+def _durations(site: SiteResources, page: SearchPage) -> dict[str, float | None]:
+    """Each hit's episode length (for the result card), from the catalogue."""
+    found = (site.catalogue.episode(hit.episode_id) for hit in page.hits)
+    return {ep.id: ep.duration_s for ep in found if ep is not None}
+
+
 def _results(site: SiteResources, req: SearchRequest, page: SearchPage,
              lang: str) -> dict[str, Any]:
     suggestion = page.suggestion
+    durations = _durations(site, page)
     return {
         "total_episodes": page.total_episodes,
         "page": page.page,
@@ -69,7 +76,7 @@ def _results(site: SiteResources, req: SearchRequest, page: SearchPage,
         "message": page.message,
         "suggestion": suggestion,
         "suggestion_url": _link(req, q=suggestion, page=1) if suggestion else None,
-        "hits": [hit_json(hit) for hit in page.hits],
+        "hits": [hit_json(hit, duration_s=durations.get(hit.episode_id)) for hit in page.hits],
         "theme_counts": _facets(site, req, page, lang),
         "all_themes_url": _link(req, theme=None, page=1) if req.theme else None,
         "prev_url": _link(req, page=page.page - 1) if page.page > 1 else None,
@@ -81,6 +88,14 @@ def _empty() -> dict[str, Any]:
     return {"total_episodes": 0, "page": 1, "pages": 0, "elapsed_ms": 0.0, "fuzzy": False,
             "message": None, "suggestion": None, "suggestion_url": None, "hits": [],
             "theme_counts": [], "all_themes_url": None, "prev_url": None, "next_url": None}
+
+
+def _feed_links(req: SearchRequest) -> dict[str, str] | None:
+    """The saved search as RSS and Atom ("Bevaka sökningen"): filters kept, newest first."""
+    if not req.q.strip():
+        return None
+    params = {k: v for k, v in req.to_params().items() if k not in ("page", "sort", "per_page")}
+    return {"rss": urls.search_feed(params), "atom": urls.search_feed(params, fmt="atom")}
 
 
 def search(request: Request) -> Response:
@@ -103,5 +118,6 @@ def search(request: Request) -> Response:
             except PoddarkivError:
                 status, error = 503, "unavailable"
     data["error"] = error
+    data["feeds"] = _feed_links(req)
     extra = {"json_url": urls.search(req.to_params(), json=True)}
     return respond(request, "search.html", data, extra, status_code=status)

@@ -76,11 +76,12 @@ def episode_json(episode: Episode, *, feed_title: str | None = None,
 
 
 def segments_json(episode_id: str, segments: Iterable[Segment]) -> list[dict[str, Any]]:
-    """Segments with their time link; ``anchor`` is ``t-<whole seconds>``, unique per page."""
+    """Segments with their time link; ``anchor`` is ``t-<start>`` (as the link writes the time),
+    unique per page, so a passage's link (``?t=13.797#t-13.797``) lands on that passage."""
     seen: set[str] = set()
     out = []
     for seg in segments:
-        anchor = f"t-{int(seg.start)}"
+        anchor = f"t-{urls.seconds(seg.start)}"
         out.append({
             "start": round(seg.start, 3),
             "end": round(seg.end, 3),
@@ -108,8 +109,20 @@ def transcript_json(transcript: Transcript, info: TranscriptInfo | None) -> dict
     }
 
 
-def hit_json(hit: Any) -> dict[str, Any]:
-    """One search hit (an ``EpisodeHit``) with its passages, each linked to its moment."""
+def _timeline_x(start: float, duration_s: float | None) -> float | None:
+    """Where ``start`` falls in the episode, in percent (for the result card's timeline)."""
+    if not duration_s or duration_s <= 0:
+        return None
+    return round(min(max(start / duration_s, 0.0), 1.0) * 100, 2)
+
+
+def hit_json(hit: Any, *, duration_s: float | None = None) -> dict[str, Any]:
+    """One search hit (an ``EpisodeHit``) with its passages, each linked to its moment.
+
+    A passage's link names its exact start (``?t=13.797``), so the page opens on that passage;
+    ``segment`` is its position in the transcript. ``duration_s`` (the episode's length, when
+    known) places the passages on the card's timeline (``position``, percent).
+    """
     return {
         "episode_id": hit.episode_id,
         "feed_id": hit.feed_id,
@@ -118,9 +131,14 @@ def hit_json(hit: Any) -> dict[str, Any]:
         "published": _iso(hit.published),
         "score": round(float(hit.score), 4),
         "url": urls.episode(hit.episode_id),
+        "duration_s": duration_s,
+        # The index may count every matching passage; else the ones it returned.
+        "passage_count": int(getattr(hit, "passage_total", None) or len(hit.passages)),
         "matched_metadata": bool(hit.matched_metadata),
         "passages": [
             {
+                "segment": getattr(p, "index", -1),
+                "position": _timeline_x(p.start, duration_s),
                 "start": round(p.start, 3),
                 "end": round(p.end, 3),
                 "text": p.text,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+#: The language of what the archive holds (titles, show notes, transcripts): pages in another
+#: language mark it with ``lang`` so that screen readers switch voice (WCAG 2.1 SC 3.1.2).
+CONTENT_LANGUAGE = "sv"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 _MONTHS = {
@@ -57,7 +60,7 @@ def timecode(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _as_datetime(value: datetime | str | None) -> datetime | None:
+def _as_datetime(value: date | str | None) -> date | None:
     if isinstance(value, str):
         try:
             return datetime.fromisoformat(value)
@@ -66,7 +69,7 @@ def _as_datetime(value: datetime | str | None) -> datetime | None:
     return value
 
 
-def format_date(value: datetime | str | None, lang: str | None = None) -> str:
+def format_date(value: date | str | None, lang: str | None = None) -> str:
     """A date as a reader writes it: ``12 mars 2024`` or ``12 March 2024``."""
     when = _as_datetime(value)
     if when is None:
@@ -75,9 +78,9 @@ def format_date(value: datetime | str | None, lang: str | None = None) -> str:
     return f"{when.day} {months[when.month - 1]} {when.year}"
 
 
-def iso_date(value: datetime | str | None) -> str:
+def iso_date(value: date | str | None) -> str:
     when = _as_datetime(value)
-    return when.date().isoformat() if when else ""
+    return when.isoformat()[:10] if when else ""
 
 
 @cache
@@ -109,7 +112,7 @@ def make_templates(extra_dirs: tuple[Path, ...] = ()) -> Jinja2Templates:
                        snippet=lambda html: Markup(sanitize_html(html, tags=SNIPPET_TAGS)))
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     env.globals.update(urls=urls, static_url=static_url, languages=i18n.LANGUAGES,
-                       version=__version__)
+                       version=__version__, content_lang=CONTENT_LANGUAGE)
     return Jinja2Templates(env=env)
 
 

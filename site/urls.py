@@ -1,8 +1,10 @@
 """The site's one URL builder: every internal link is made here, so routes change in one place.
 
 Paths are Swedish (``/avsnitt``, ``/sok``, ``/poddar``); every page also answers at the same path
-with ``.json`` appended. Time links use whole seconds: ``/avsnitt/ID?t=754#t-754`` stays valid
-when an episode is re-transcribed, because it names a moment in the audio, not a segment.
+with ``.json`` appended. Time links name a moment in the audio to the millisecond, written as
+briefly as it allows: ``/avsnitt/ID?t=13.797#t-13.797``. That is exactly where a segment starts,
+so a link to a passage opens that passage (not the one before it), and it stays valid when an
+episode is re-transcribed, because it names a moment, not a segment.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 __all__ = [
     "about", "admin", "audio", "chapters", "episode", "help", "home", "opml", "podcast",
-    "podcasts", "rss", "search", "static", "transcript", "with_query",
+    "podcasts", "rss", "search", "search_feed", "seconds", "static", "transcript", "with_query",
 ]
 
 
@@ -29,12 +31,22 @@ def search(params: Mapping[str, object] | None = None, *, json: bool = False) ->
     return with_query(base, params or {})
 
 
-def episode(episode_id: str, *, t: float | None = None, json: bool = False) -> str:
-    path = f"/avsnitt/{_seg(episode_id)}" + (".json" if json else "")
-    if t is None:
-        return path
-    seconds = max(0, int(t))
-    return f"{path}?t={seconds}" + ("" if json else f"#t-{seconds}")
+def search_feed(params: Mapping[str, object], *, fmt: str = "rss") -> str:
+    """The saved search as a feed: ``/sok.rss?q=…`` or ``/sok.atom?q=…``."""
+    return with_query(f"/sok.{fmt}", params)
+
+
+def seconds(t: float) -> str:
+    """A time as a link writes it: milliseconds at most, no trailing zeros (``13.797``, ``12``)."""
+    return f"{max(0.0, t):.3f}".rstrip("0").rstrip(".")
+
+
+def episode(episode_id: str, *, t: float | None = None, json: bool = False,
+            query: Mapping[str, object] | None = None) -> str:
+    """An episode's page; ``t`` names the moment to start at (and the passage to mark)."""
+    path = with_query(f"/avsnitt/{_seg(episode_id)}" + (".json" if json else ""),
+                      {**(query or {}), "t": None if t is None else seconds(t)})
+    return path if t is None or json else f"{path}#t-{seconds(t)}"
 
 
 def audio(episode_id: str) -> str:

@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 from poddarkiv.archive.models import Segment, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.sample import SAMPLE_EPISODES
+from poddarkiv.site.episode_views import parse_time
 from tests.site.html_probe import parse
 
 FIRST = SAMPLE_EPISODES[0]  # publisher transcript
@@ -21,8 +22,8 @@ def test_episode_json_has_transcript_segments_with_time_links(client: TestClient
     segments = data["segments"]
     assert len(segments) > 3
     assert segments[0]["anchor"] == "t-0"
-    seconds = int(segments[1]["start"])
-    assert segments[1]["url"] == f"/avsnitt/{FIRST.slug}?t={seconds}#t-{seconds}"
+    start = f'{segments[1]["start"]:.3f}'.rstrip("0").rstrip(".")
+    assert segments[1]["url"] == f"/avsnitt/{FIRST.slug}?t={start}#t-{start}"
     assert data["transcript"]["source"] == "publisher"
     assert set(data["transcript"]["downloads"]) == {"txt", "vtt", "srt", "json"}
 
@@ -43,9 +44,10 @@ def test_every_segment_is_an_anchor_and_a_link(client: TestClient) -> None:
     items = html.find("ol", id="transcript").find_all("li")
     assert len(items) > 3
     for li in items:
-        seconds = int(float(li.attrs["data-start"]))
-        assert li.attrs["id"] == f"t-{seconds}"
-        assert li.find("a", cls="time").attrs["href"].endswith(f"?t={seconds}#t-{seconds}")
+        start = li.attrs["data-start"].rstrip("0").rstrip(".") if "." in li.attrs[
+            "data-start"] else li.attrs["data-start"]
+        assert li.attrs["id"] == f"t-{start}"
+        assert li.find("a", cls="time").attrs["href"].endswith(f"?t={start}#t-{start}")
 
 
 def test_bad_times_are_clamped_never_errors(client: TestClient) -> None:
@@ -53,16 +55,24 @@ def test_bad_times_are_clamped_never_errors(client: TestClient) -> None:
         page = client.get(f"/avsnitt/{FIRST.slug}.json", params={"t": raw})
         assert page.status_code == 200, raw
         t = page.json()["t"]
-        assert t is None or 0 <= t <= 24 * 3600
-    assert client.get(f"/avsnitt/{FIRST.slug}.json", params={"t": "1:02"}).json()["t"] == 62
+        assert t is None or 0 <= t <= 31  # the episode lasts 31 s
+    assert client.get(f"/avsnitt/{FIRST.slug}.json", params={"t": "0:12"}).json()["t"] == 12
+    assert parse_time("1:02") == 62 and parse_time("1e9") == 24 * 3600
+
+
+def test_a_time_past_the_end_is_clamped_to_the_episode(client: TestClient) -> None:
+    data = client.get(f"/avsnitt/{FIRST.slug}.json", params={"t": "99"}).json()
+    assert data["t"] == 31 and data["citation"]["time"] == "0:31"
+    html = parse(client.get(f"/avsnitt/{FIRST.slug}", params={"t": "1e9"}).text)
+    assert "24:00:00" not in html.find("main").text
 
 
 def test_citation_names_podcast_episode_date_time_url_and_source(client: TestClient) -> None:
     cite = client.get(f"/avsnitt/{SECOND.slug}.json", params={"t": "75"}).json()["citation"]
     assert cite["episode"] == SECOND.title
     assert cite["published"] == SECOND.published.date().isoformat()
-    assert cite["time"] == "1:15" and cite["seconds"] == 75
-    assert cite["url"] == f"http://testserver/avsnitt/{SECOND.slug}?t=75"
+    assert cite["time"] == "0:31" and cite["seconds"] == 31
+    assert cite["url"] == f"http://testserver/avsnitt/{SECOND.slug}?t=31"  # clamped to its end
     assert "faster-whisper" in cite["source"] and "base" in cite["source"]
     assert cite["podcast"] in cite["text"] and cite["url"] in cite["text"]
     english = client.get(f"/avsnitt/{FIRST.slug}.json", params={"lang": "en"}).json()

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from poddarkiv.archive.knowledge import apply_themes
 from poddarkiv.archive.themes import load_taxonomy
 from poddarkiv.config import Settings
+from poddarkiv.site import urls
 from poddarkiv.site.app import create_app
 from poddarkiv.site.themes_views import openapi_paths, routes
 from tests.site.site_archive import build_archive
@@ -62,8 +63,8 @@ def test_theme_twin_ranks_episodes_and_links_passages_to_times(themed: TestClien
     assert body["theme"]["name"] == "Rättsfall och rättsosäkerhet"
     assert [e["episode_id"] for e in body["episodes"]] == ["rattsfallet-i-alingsas"]
     passage = body["passages"][1]
-    seconds = int(passage["start_s"])
-    assert passage["url"] == f"/avsnitt/rattsfallet-i-alingsas?t={seconds}#t-{seconds}"
+    start = urls.seconds(passage["start_s"])  # the passage's own start, to the millisecond
+    assert passage["url"] == f"/avsnitt/rattsfallet-i-alingsas?t={start}#t-{start}"
     assert body["passage_total"] == len(body["passages"]) and body["pages"] == 1
 
 
