@@ -27,19 +27,20 @@ from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.models import Episode, Feed, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
-from poddarkiv.errors import PoddarkivError
+from poddarkiv.errors import ClusterError, PoddarkivError
 from poddarkiv.ingest.lock import ingest_lock
 from poddarkiv.ingest.refresh import FeedOutcome, refresh_feed
 
 __all__ = [
     "EpisodeOutcome",
     "IngestReport",
+    "JobQueue",
     "Progress",
     "TranscriberFactory",
     "ingest",
 ]
 
-EpisodeStatus = Literal["publisher", "transcribed", "indexed", "failed"]
+EpisodeStatus = Literal["publisher", "transcribed", "indexed", "queued", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,19 @@ class TranscribeStep(Protocol):
 
 
 TranscriberFactory = Callable[[], TranscribeStep]
+
+
+class JobQueue(Protocol):
+    """Transcription elsewhere (Celery workers: :class:`poddarkiv.ingest.cluster.ClusterQueue`).
+
+    Episodes are submitted instead of transcribed here; once every episode is through, the
+    run collects the transcripts and stores and indexes them itself (the only writer)."""
+
+    def pending(self, episode_id: str) -> bool: ...
+    def submit(self, episode: Episode) -> None: ...
+    def collect(self) -> Iterable[tuple[Episode, Transcript | PoddarkivError]]: ...
+
+
 ThemesStep = Callable[[Episode, Transcript | None], object]
 
 
@@ -125,6 +139,7 @@ class _Run:
     transcriber_factory: TranscriberFactory
     progress: Progress
     themes: ThemesStep | None
+    jobs: JobQueue | None = None
     _transcriber: TranscribeStep | None = field(default=None)
 
     def transcriber(self) -> TranscribeStep:
@@ -146,13 +161,15 @@ def ingest(
     themes: ThemesStep | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     wait_s: float = 0.0,
+    jobs: JobQueue | None = None,
 ) -> IngestReport:
     """Refresh ``urls`` (or every known feed), then transcribe and index what is new.
 
+    With ``jobs``, Whisper runs on the cluster: episodes are queued, then collected.
     Raises :class:`~poddarkiv.errors.BusyError` when another ingest holds the data directory.
     """
     run = _Run(settings, catalogue, index, client, transcriber_factory,
-               progress or _Silent(), themes)
+               progress or _Silent(), themes, jobs=jobs)
     started = clock()
     with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
         feed_outcomes = tuple(_refresh_all(run, urls, clock))
@@ -182,23 +199,47 @@ def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
         has_transcript = run.catalogue.transcript_info(episode.id) is not None
         if has_transcript and episode.id in indexed:
             continue
+        if not has_transcript and run.jobs is not None and run.jobs.pending(episode.id):
+            continue  # on the cluster already: collected below, never sent twice
         outcome = _process_episode(run, feed, episode, transcribe=not has_transcript)
+        run.progress.episode_done(outcome)
+        yield outcome
+    if run.jobs is not None:
+        yield from _collect_jobs(run, feeds)
+
+
+def _collect_jobs(run: _Run, feeds: dict[str, Feed]) -> Iterable[EpisodeOutcome]:
+    """Store and index what the cluster transcribed (see :class:`JobQueue`)."""
+    assert run.jobs is not None
+    for episode, result in run.jobs.collect():
+        feed = feeds.get(episode.feed_id)
+        if isinstance(result, PoddarkivError) or feed is None:
+            outcome = EpisodeOutcome(episode.id, episode.title, "failed", str(result))
+        else:
+            outcome = _process_episode(run, feed, episode, transcribe=False, collected=result)
         run.progress.episode_done(outcome)
         yield outcome
 
 
-def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: bool
-                     ) -> EpisodeOutcome:
-    status: EpisodeStatus = "indexed"
+def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: bool,
+                     collected: Transcript | None = None) -> EpisodeOutcome:
+    status: EpisodeStatus = "indexed" if collected is None else "transcribed"
     try:
         transcript = run.catalogue.transcript(episode.id)
+        fresh = collected
         if transcribe:
-            transcript, status = _transcribe_episode(run, episode)
-            run.catalogue.save_transcript(transcript)
+            fresh, status = _transcribe_episode(run, episode)
+            if fresh is None:
+                return EpisodeOutcome(episode.id, episode.title, "queued")
+        if fresh is not None:
+            transcript = fresh
+            run.catalogue.save_transcript(fresh)
             episode = run.catalogue.episode(episode.id) or episode
             _fetch_chapters(run, episode)
         themes = run.themes(episode, transcript) if run.themes else None
         run.index.index_episode(feed, episode, transcript, themes=themes)  # type: ignore[arg-type]
+    except ClusterError:
+        raise  # the broker is gone: every episode would fail alike; the catalogue keeps the jobs
     except PoddarkivError as exc:
         return EpisodeOutcome(episode.id, episode.title, "failed", str(exc))
     except OSError as exc:  # a full disk, say: this episode fails, the run goes on
@@ -213,7 +254,9 @@ def _os_error_message(exc: OSError) -> str:
     return f"{reason}: {exc.filename}" if exc.filename else reason
 
 
-def _transcribe_episode(run: _Run, episode: Episode) -> tuple[Transcript, EpisodeStatus]:
+def _transcribe_episode(run: _Run, episode: Episode
+                        ) -> tuple[Transcript | None, EpisodeStatus]:
+    """The transcript and how it came; ``None`` when the job went to the cluster."""
     from poddarkiv.ingest.publisher import fetch_publisher_transcript
 
     # The archive keeps the audio even when the publisher's transcript is used, so the
@@ -229,6 +272,10 @@ def _transcribe_episode(run: _Run, episode: Episode) -> tuple[Transcript, Episod
             return published, "publisher"
     if audio_error is not None:
         raise audio_error
+    if run.jobs is not None:
+        run.progress.episode_started(episode, "queue")
+        run.jobs.submit(episode)
+        return None, "queued"
     run.progress.episode_started(episode, "transcribe")
     transcript = run.transcriber()(episode, progress=run.progress.audio_progress)
     return transcript, "transcribed"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from poddarkiv.errors import ConfigError
 
-__all__ = ["DEFAULT_DATA_DIR", "Settings", "settings_from_env"]
+__all__ = ["DEFAULT_DATA_DIR", "Settings", "settings_from_env", "settings_to_env"]
 
 DEFAULT_DATA_DIR = Path("poddarkiv-data")
 
@@ -54,6 +54,18 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     admin_token: str | None = None
+    #: How many processes serve the site (uvicorn workers over one data directory).
+    site_workers: int = 1
+    #: Cluster (optional): Celery's broker and result backend, ``redis://host:6379/0``. Unset,
+    #: ingest transcribes in its own process, as it always has.
+    broker: str | None = None
+    #: On a worker: the archive's data directory, when it is mounted there (read-only will do).
+    shared_data_dir: Path | None = None
+    #: Seconds a taken job may run before Redis hands it to another worker: longer than the
+    #: slowest transcription of the longest episode (``audio_max_duration_s``).
+    job_visibility_timeout_s: float = 12 * 3600.0
+    #: Seconds between ingest's looks at its jobs in the result backend.
+    job_poll_s: float = 2.0
 
     def __post_init__(self) -> None:
         # Strict inside: a bad combination fails here, at the edge, not mid-ingest.
@@ -67,6 +79,12 @@ class Settings:
             raise ConfigError("the voice-activity filter (--vad) needs the faster-whisper engine")
         if self.beam_size < 1 or self.threads < 0:
             raise ConfigError("beam size must be at least 1 and threads at least 0")
+        if self.broker is not None and not self.broker.startswith(("redis://", "rediss://")):
+            raise ConfigError(
+                f"the broker must be a redis:// or rediss:// URL, not {self.broker!r}")
+        if self.site_workers < 1 or self.job_visibility_timeout_s <= 0 or self.job_poll_s <= 0:
+            raise ConfigError("site workers, the job visibility timeout and the poll interval "
+                              "must be positive")
 
     @property
     def models_dir(self) -> Path:
@@ -107,6 +125,22 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         return Settings(**values)
     except TypeError as exc:
         raise ConfigError(str(exc)) from exc
+
+
+def settings_to_env(settings: Settings) -> dict[str, str]:
+    """``PODDARKIV_*`` variables that :func:`settings_from_env` reads back as ``settings``.
+
+    How settings reach processes started by another program (uvicorn's site workers).
+    """
+    out: dict[str, str] = {}
+    for f in dataclasses.fields(Settings):
+        value = getattr(settings, f.name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        out[_ENV_PREFIX + f.name.upper()] = str(value)
+    return out
 
 
 def _coerce(name: str, type_name: str, raw: str) -> Any:

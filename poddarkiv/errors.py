@@ -14,7 +14,8 @@ clear message without catching ``Exception``::
     ├── CatalogueError         the catalogue cannot be read or written
     ├── IndexError_            the search index cannot be opened, written or searched
     ├── QueryError             a search query cannot be understood (message is user-facing)
-    └── BusyError              another ingest holds the lock
+    ├── BusyError              another ingest holds the lock
+    └── ClusterError           the Celery broker or result backend is unreachable
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "AudioError",
     "BusyError",
     "CatalogueError",
+    "ClusterError",
     "ConfigError",
     "FeedError",
     "FetchError",
@@ -88,3 +90,10 @@ class QueryError(PoddarkivError):
 
 class BusyError(PoddarkivError):
     """Another ingest is running on the same data directory."""
+
+
+class ClusterError(PoddarkivError):
+    """The Celery broker or result backend (Redis) cannot be reached, or a job is lost.
+
+    Jobs already recorded in the catalogue stay there and are collected on the next run.
+    """
