@@ -21,10 +21,12 @@ __all__ = [
     "Chapter",
     "Enclosure",
     "Episode",
+    "EpisodeFailure",
     "EpisodeThemes",
     "Feed",
     "Person",
     "Segment",
+    "SkippedItem",
     "Transcript",
     "TranscriptLink",
     "TranscriptSource",
@@ -74,11 +76,26 @@ class Chapter:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedItem:
+    """An item of a feed that did not become an episode, and why (nothing is dropped silently).
+
+    ``count`` is more than one for an entry that stands for many items (past a cap)."""
+
+    title: str
+    guid: str
+    reason: str
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
     """A podcast feed as the catalogue knows it.
 
     ``id`` is our own stable identifier (derived from the first URL we saw); ``url`` is where the
-    feed lives now and changes when the publisher moves it permanently.
+    feed lives now and changes when the publisher moves it permanently; ``previous_urls`` are
+    where it lived before, oldest first. ``problems`` are what the last parse noticed (the
+    parser's complaints, ignored values, moves refused), ``skipped`` the items that did not
+    become episodes, and ``item_count`` how many items the feed held.
     """
 
     id: str
@@ -96,6 +113,10 @@ class Feed:
     last_error: str | None = None
     last_fetched: datetime | None = None
     next_fetch_after: datetime | None = None
+    previous_urls: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    skipped: tuple[SkippedItem, ...] = ()
+    item_count: int = 0
 
     def replace(self, **changes: Any) -> Feed:
         """A copy with ``changes`` applied (records are immutable)."""
@@ -109,6 +130,7 @@ class Episode:
     ``id`` is our own identifier, derived from the episode's identity (guid, else the normalised
     enclosure URL, else the link, else title and date) so that re-ingesting never duplicates it.
     ``audio_path`` is relative to the data directory once the audio has been downloaded.
+    ``chapters`` are the chapters the feed carries inline (Podlove Simple Chapters).
     """
 
     id: str
@@ -128,10 +150,28 @@ class Episode:
     persons: tuple[Person, ...] = ()
     audio_path: str | None = None
     audio_sha256: str | None = None
+    chapters: tuple[Chapter, ...] = ()
 
     def replace(self, **changes: Any) -> Episode:
         """A copy with ``changes`` applied (records are immutable)."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeFailure:
+    """Why an episode's last attempt failed, and when to try again.
+
+    ``retry_at`` is ``None`` for a failure that trying again cannot fix (the audio is over a
+    limit, or is not audio): the episode waits until its enclosure changes (``enclosure_url``
+    is the one that failed).
+    """
+
+    episode_id: str
+    error: str
+    count: int
+    failed_at: datetime
+    retry_at: datetime | None
+    enclosure_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

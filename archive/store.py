@@ -27,7 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from poddarkiv.archive.codec import dt_from_iso, dt_to_iso, transcript_from_dict, transcript_to_dict
-from poddarkiv.archive.models import Enclosure, Episode, Feed, Person, Transcript, TranscriptLink
+from poddarkiv.archive.models import (
+    Chapter,
+    Enclosure,
+    Episode,
+    EpisodeFailure,
+    Feed,
+    Person,
+    SkippedItem,
+    Transcript,
+    TranscriptLink,
+)
 from poddarkiv.errors import CatalogueError
 
 __all__ = ["Catalogue", "DataDir", "TranscriptInfo", "atomic_write_bytes", "open_catalogue"]
@@ -76,7 +86,20 @@ CREATE TABLE IF NOT EXISTS ingest_reports (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started TEXT NOT NULL, finished TEXT, report_json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS episode_failures (
+    episode_id TEXT PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+    error TEXT NOT NULL, count INTEGER NOT NULL, failed_at TEXT NOT NULL,
+    retry_at TEXT, enclosure_url TEXT
+);
 """
+#: Columns added after the first release: an older catalogue gains them when it is opened.
+_ADDED_COLUMNS = (
+    ("feeds", "previous_urls_json", "TEXT NOT NULL DEFAULT '[]'"),
+    ("feeds", "problems_json", "TEXT NOT NULL DEFAULT '[]'"),
+    ("feeds", "skipped_json", "TEXT NOT NULL DEFAULT '[]'"),
+    ("feeds", "item_count", "INTEGER NOT NULL DEFAULT 0"),
+    ("episodes", "chapters_json", "TEXT NOT NULL DEFAULT '[]'"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +191,7 @@ class Catalogue:
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            _add_columns(self._conn)
         except sqlite3.DatabaseError as exc:
             raise CatalogueError(f"cannot open catalogue {data.catalogue}: {exc}") from exc
 
@@ -337,6 +361,31 @@ class Catalogue:
     def _transcript_info(self, row_id: int) -> TranscriptInfo:
         return _transcript_info(self.query("SELECT * FROM transcripts WHERE id = ?", (row_id,))[0])
 
+    # -- episode failures -----------------------------------------------------------------
+
+    def save_episode_failure(self, failure: EpisodeFailure) -> None:
+        """Record (or replace) why an episode failed and when to try it again."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO episode_failures (episode_id, error, count, failed_at, "
+                "retry_at, enclosure_url) VALUES (?, ?, ?, ?, ?, ?)",
+                (failure.episode_id, failure.error, failure.count, dt_to_iso(failure.failed_at),
+                 dt_to_iso(failure.retry_at), failure.enclosure_url))
+
+    def clear_episode_failure(self, episode_id: str) -> None:
+        """Forget an episode's failure (it succeeded)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM episode_failures WHERE episode_id = ?", (episode_id,))
+
+    def episode_failures(self, *, feed_id: str | None = None) -> dict[str, EpisodeFailure]:
+        """Every recorded episode failure (of one feed), by episode id."""
+        sql = "SELECT f.* FROM episode_failures f"
+        params: tuple[str, ...] = ()
+        if feed_id:
+            sql += " JOIN episodes e ON e.id = f.episode_id WHERE e.feed_id = ?"
+            params = (feed_id,)
+        return {row["episode_id"]: _failure(row) for row in self.query(sql, params)}
+
     # -- ingest reports -------------------------------------------------------------------
 
     def save_report(self, started: datetime, finished: datetime, report: dict[str, Any]) -> None:
@@ -356,6 +405,19 @@ class Catalogue:
         return report
 
 
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Bring an older catalogue's tables up to date (ADD COLUMN keeps every row)."""
+    for table, column, declaration in _ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column in present:
+            continue
+        try:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):  # another process was first: fine
+                raise
+
+
 def open_catalogue(data_dir: Path) -> Catalogue:
     """Open (creating if needed) the catalogue in ``data_dir``."""
     return Catalogue(DataDir(Path(data_dir)))
@@ -372,6 +434,11 @@ def _feed_row(feed: Feed) -> dict[str, Any]:
         "error_count": feed.error_count, "last_error": feed.last_error,
         "last_fetched": dt_to_iso(feed.last_fetched),
         "next_fetch_after": dt_to_iso(feed.next_fetch_after),
+        "previous_urls_json": json.dumps(list(feed.previous_urls), ensure_ascii=False),
+        "problems_json": json.dumps(list(feed.problems), ensure_ascii=False),
+        "skipped_json": json.dumps([[s.title, s.guid, s.reason, s.count] for s in feed.skipped],
+                                   ensure_ascii=False),
+        "item_count": feed.item_count,
     }
 
 
@@ -383,6 +450,10 @@ def _feed(row: sqlite3.Row) -> Feed:
         error_count=row["error_count"], last_error=row["last_error"],
         last_fetched=dt_from_iso(row["last_fetched"]),
         next_fetch_after=dt_from_iso(row["next_fetch_after"]),
+        previous_urls=tuple(json.loads(row["previous_urls_json"])),
+        problems=tuple(json.loads(row["problems_json"])),
+        skipped=tuple(SkippedItem(*s) for s in json.loads(row["skipped_json"])),
+        item_count=row["item_count"],
     )
 
 
@@ -400,6 +471,8 @@ def _episode_row(ep: Episode) -> dict[str, Any]:
         "persons_json": json.dumps(
             [[p.name, p.role, p.group, p.href, p.img] for p in ep.persons], ensure_ascii=False),
         "audio_path": ep.audio_path, "audio_sha256": ep.audio_sha256,
+        "chapters_json": json.dumps([[c.start, c.title, c.url] for c in ep.chapters],
+                                    ensure_ascii=False),
     }
 
 
@@ -417,7 +490,15 @@ def _episode(row: sqlite3.Row) -> Episode:
         chapters_url=row["chapters_url"],
         persons=tuple(Person(*p) for p in json.loads(row["persons_json"])),
         audio_path=row["audio_path"], audio_sha256=row["audio_sha256"],
+        chapters=tuple(Chapter(*c) for c in json.loads(row["chapters_json"])),
     )
+
+
+def _failure(row: sqlite3.Row) -> EpisodeFailure:
+    return EpisodeFailure(
+        episode_id=row["episode_id"], error=row["error"], count=row["count"],
+        failed_at=dt_from_iso(row["failed_at"]) or datetime.min.replace(tzinfo=UTC),
+        retry_at=dt_from_iso(row["retry_at"]), enclosure_url=row["enclosure_url"])
 
 
 def _transcript_info(row: sqlite3.Row) -> TranscriptInfo:

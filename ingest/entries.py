@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from poddarkiv.archive.models import Enclosure, Episode, Person, TranscriptLink
+from poddarkiv.archive.models import (
+    Chapter,
+    Enclosure,
+    Episode,
+    Person,
+    SkippedItem,
+    TranscriptLink,
+)
+from poddarkiv.ingest.dates import parse_feed_date
 from poddarkiv.ingest.identity import episode_id_for, episode_identity
 from poddarkiv.ingest.podcastns import RawElement, RawItem
 from poddarkiv.ingest.text import clean_line, clean_url, html_to_text
@@ -33,6 +41,8 @@ MAX_ENCLOSURE_BYTES = 20 * 1024**3
 #: A week of audio; a longer itunes:duration is nonsense.
 MAX_DURATION_S = 7 * 24 * 3600.0
 _MAX_SEASON_OR_NUMBER = 1_000_000
+_MAX_CHAPTERS = 500
+_FALLBACK_TITLE_CHARS = 80
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
 _MEDIA_PREFIXES = ("audio/", "video/")
 
@@ -45,6 +55,7 @@ class EntryContext:
     base: str
     problems: list[str] = field(default_factory=list)
     persons: tuple[RawElement, ...] = ()
+    skipped: list[SkippedItem] = field(default_factory=list)
 
 
 def language_tag(value: object) -> str | None:
@@ -53,8 +64,8 @@ def language_tag(value: object) -> str | None:
     return tag if _LANGUAGE.match(tag) else None
 
 
-def parse_duration(value: object) -> float | None:
-    """Seconds from ``itunes:duration``: ``H:MM:SS``, ``MM:SS`` or seconds, maybe fractional."""
+def _clock_seconds(value: object) -> float | None:
+    """``H:MM:SS``, ``MM:SS`` or seconds, maybe fractional, as seconds (0 allowed)."""
     text = clean_line(value, max_chars=40)
     if not text:
         return None
@@ -64,7 +75,13 @@ def parse_duration(value: object) -> float | None:
     seconds = 0.0
     for part in parts:
         seconds = seconds * 60 + float(part)
-    return seconds if 0 < seconds <= MAX_DURATION_S else None
+    return seconds if seconds <= MAX_DURATION_S else None
+
+
+def parse_duration(value: object) -> float | None:
+    """Seconds from ``itunes:duration``: ``H:MM:SS``, ``MM:SS`` or seconds, maybe fractional."""
+    seconds = _clock_seconds(value)
+    return seconds if seconds else None
 
 
 def _small_int(value: object) -> int | None:
@@ -73,6 +90,9 @@ def _small_int(value: object) -> int | None:
 
 
 def _published(entry: Mapping[str, Any]) -> datetime | None:
+    # Swedish names and CET/CEST first: feedparser gives no date, or one an hour off, for them.
+    if (ours := parse_feed_date(entry.get("published") or entry.get("updated"))) is not None:
+        return ours
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if not parsed:
         return None
@@ -137,37 +157,83 @@ def _persons(elements: tuple[RawElement, ...], ctx: EntryContext) -> tuple[Perso
     return tuple(persons)
 
 
-def _image(value: object, ctx: EntryContext) -> str | None:
-    return clean_url(value.get("href"), base=ctx.base) if isinstance(value, Mapping) else None
+def _image(entry: Mapping[str, Any], ctx: EntryContext) -> str | None:
+    """itunes:image (or Atom/RSS image), else the first media:thumbnail or media:content image."""
+    candidates: list[Any] = [entry.get("image")]
+    candidates += list(entry.get("media_thumbnail") or [])
+    candidates += [m for m in entry.get("media_content") or []
+                   if isinstance(m, Mapping) and str(m.get("medium") or m.get("type") or "")
+                   .startswith("image")]
+    for value in candidates:
+        if isinstance(value, Mapping) and (
+                url := clean_url(value.get("href") or value.get("url"), base=ctx.base)):
+            return url
+    return None
 
 
 def _description(entry: Mapping[str, Any]) -> str:
-    # RSS <description> and <itunes:summary> both land in "summary"; content:encoded is the
-    # fuller show notes; itunes:subtitle is the last resort.
-    for value in (entry.get("summary"), *[c.get("value") for c in entry.get("content") or []],
-                  entry.get("subtitle")):
-        if text := html_to_text(value or ""):
-            return text
-    return ""
+    """The fullest show notes: content:encoded when it says more than <description>.
+
+    RSS <description> and <itunes:summary> both land in "summary"; content:encoded (Atom
+    <content>) is usually the full show notes; itunes:subtitle is the last resort.
+    """
+    summary = html_to_text(entry.get("summary") or "")
+    contents = [html_to_text(c.get("value") or "") for c in entry.get("content") or []
+                if isinstance(c, Mapping)]
+    fullest = max(contents, key=len, default="")
+    if len(fullest) > len(summary):
+        return fullest
+    return summary or html_to_text(entry.get("subtitle") or "")
+
+
+def _chapters(entry: Mapping[str, Any], ctx: EntryContext) -> tuple[Chapter, ...]:
+    """Podlove Simple Chapters (``psc:chapters``, which feedparser reads), in time order."""
+    psc = entry.get("psc_chapters")
+    raw = psc.get("chapters") if isinstance(psc, Mapping) else None
+    chapters: list[Chapter] = []
+    for item in list(raw or [])[:_MAX_CHAPTERS]:
+        if not isinstance(item, Mapping):
+            continue
+        start = _clock_seconds(item.get("start"))
+        if start is None:
+            ctx.problems.append(f"ignored chapter start {clean_line(item.get('start'))[:30]!r}")
+            continue
+        chapters.append(Chapter(start, clean_line(item.get("title")),
+                                clean_url(item.get("href"), base=ctx.base)))
+    return tuple(sorted(chapters, key=lambda c: c.start))
+
+
+def _fallback_title(entry: Mapping[str, Any], enclosure: Enclosure | None,
+                    published: datetime | None) -> str:
+    """A heading for an item without a title: its show notes' start, its file, or its date."""
+    if first := _description(entry)[:_FALLBACK_TITLE_CHARS * 2].split("\n", 1)[0].strip():
+        short = clean_line(first, max_chars=_FALLBACK_TITLE_CHARS)
+        return short if len(short) == len(first) else short.rstrip(" .,;:") + "…"
+    if enclosure is not None:
+        name = enclosure.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if "." in name and (name := clean_line(name, max_chars=_FALLBACK_TITLE_CHARS)):
+            return name
+    return f"Avsnitt {published.date().isoformat()}" if published else "Avsnitt utan titel"
 
 
 def episode_from_entry(entry: Mapping[str, Any], item: RawItem | None,
                        ctx: EntryContext) -> Episode | None:
-    """The episode an entry describes, or ``None`` (recorded) when it has no audio or text."""
-    title = clean_line(entry.get("title"))
+    """The episode an entry describes, or ``None`` when it has no audio or text (the item is
+    then listed in ``ctx.skipped`` with the reason)."""
     enclosure = _enclosure(entry, ctx)
     transcripts = _transcripts(item, ctx)
-    if enclosure is None and not transcripts:
-        ctx.problems.append(clean_line(f"item without audio skipped: {title[:80]!r}"))
-        return None
+    published = _published(entry)
+    title = clean_line(entry.get("title")) or _fallback_title(entry, enclosure, published)
     # The guid as written: feedparser resolves a permalink guid against the feed's URL, which
     # would change every episode's identity when the feed moves.
     guid = clean_line((item.guid if item and item.guid else None) or entry.get("id"),
                       max_chars=2000)
+    if enclosure is None and not transcripts:
+        ctx.skipped.append(SkippedItem(title, guid, "no audio enclosure and no transcript"))
+        return None
     link = clean_url(entry.get("link"), base=ctx.base)
     if guid and clean_url(guid) is None and link == clean_url(guid, base=ctx.base):
         link = None  # feedparser made a "link" out of a guid like "42" resolved against the feed
-    published = _published(entry)
     identity = episode_identity(guid=guid, enclosure_url=enclosure.url if enclosure else None,
                                 link=link, title=title, published=published)
     chapters = item.chapters if item else ()
@@ -177,8 +243,9 @@ def episode_from_entry(entry: Mapping[str, Any], item: RawItem | None,
         published=published, duration_s=parse_duration(entry.get("itunes_duration")),
         season=_small_int(entry.get("itunes_season")),
         number=_small_int(entry.get("itunes_episode")),
-        image=_image(entry.get("image"), ctx),
+        image=_image(entry, ctx),
         enclosure=enclosure, transcripts=transcripts,
         chapters_url=clean_url(chapters[0].attrs.get("url"), base=ctx.base) if chapters else None,
         persons=_persons((item.persons if item else ()) or ctx.persons, ctx),
+        chapters=_chapters(entry, ctx),
     )

@@ -7,6 +7,13 @@ ENTITY declaration is removed (:mod:`poddarkiv.ingest.xmlsafe`). feedparser's ow
 caught. Like feedparser, we tolerate broken feeds and record why (``problems``); only a body
 with nothing usable in it (an HTML page, not XML at all) raises :class:`FeedError`.
 
+Nothing is dropped silently: every item becomes an episode or a :class:`SkippedItem` with its
+reason (no audio and no transcript; an exact duplicate; past the :data:`MAX_EPISODES` cap;
+any exception while reading it, which fails that item alone). Items that share a guid but
+differ (another enclosure, title or date) are all kept: the first keeps the plain identity,
+the others get one disambiguated by their enclosure, else their title and date, so their ids
+are the same on every run.
+
 Everything that leaves this module is normalised text (:mod:`poddarkiv.ingest.text`) and
 ``http``/``https`` URLs; iTunes and Podcasting 2.0 tags come from
 :mod:`poddarkiv.ingest.podcastns` where feedparser loses them.
@@ -22,19 +29,22 @@ from typing import Any
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
-from poddarkiv.archive.models import Episode, Feed
+from poddarkiv.archive.models import Episode, Feed, SkippedItem
 from poddarkiv.errors import FeedError
 from poddarkiv.ingest.entries import EntryContext, episode_from_entry, language_tag
-from poddarkiv.ingest.identity import feed_id_for
+from poddarkiv.ingest.identity import episode_id_for, feed_id_for, normalise_media_url
 from poddarkiv.ingest.podcastns import RawFeed, RawItem, scan_feed
 from poddarkiv.ingest.text import clean_line, clean_url, html_to_text
 from poddarkiv.ingest.xmlsafe import replace_bad_char_refs, strip_doctype
 
-__all__ = ["MAX_EPISODES", "MAX_PROBLEMS", "ParsedFeed", "parse_feed"]
+__all__ = ["MAX_EPISODES", "MAX_PROBLEMS", "MAX_SKIPPED_LISTED", "ParsedFeed", "parse_feed"]
 
-#: A feed with more items than this is cut (the newest come first in almost every feed).
+#: A feed with more items than this is cut (the newest come first in almost every feed); the
+#: rest are reported as one skipped entry.
 MAX_EPISODES = 10_000
 MAX_PROBLEMS = 50
+#: Skipped items listed one by one; past this, one entry counts the rest.
+MAX_SKIPPED_LISTED = 200
 _MAX_PROBLEM_CHARS = 300
 _DEFAULT_MEDIA_TYPE = "application/xml"
 
@@ -57,6 +67,13 @@ class ParsedFeed:
     problems: tuple[str, ...]
     encoding: str = ""
     version: str = ""
+    skipped: tuple[SkippedItem, ...] = ()
+    item_count: int = 0
+
+    @property
+    def skipped_count(self) -> int:
+        """How many items did not become episodes (each listed in ``skipped``, or counted)."""
+        return sum(item.count for item in self.skipped)
 
     def apply_to(self, feed: Feed) -> Feed:
         """``feed`` with this parse's metadata (empty values keep what ``feed`` had)."""
@@ -119,28 +136,78 @@ def _raw_items(raw: RawFeed, entries: list[Any]) -> list[RawItem | None]:
     return [by_guid.get(str(entry.get("id") or "").strip()) for entry in entries]
 
 
-def _image(value: Any, base: str) -> str | None:
-    if isinstance(value, Mapping):
-        return clean_url(value.get("href") or value.get("url"), base=base)
-    return None
+def _image(meta: Mapping[str, Any], base: str) -> str | None:
+    """The channel's image (itunes:image, RSS <image>), else Atom's <logo> or <icon>."""
+    value = meta.get("image")
+    if isinstance(value, Mapping) and (
+            url := clean_url(value.get("href") or value.get("url"), base=base)):
+        return url
+    return clean_url(meta.get("logo"), base=base) or clean_url(meta.get("icon"), base=base)
+
+
+def _read_entry(entry: Any, item: RawItem | None, ctx: EntryContext) -> Episode | None:
+    """One item, contained: whatever goes wrong in it skips it alone, with the reason."""
+    try:
+        return episode_from_entry(entry, item, ctx)
+    except Exception as exc:  # one bad item must never stop the feed
+        title = clean_line(entry.get("title") if isinstance(entry, Mapping) else "")
+        guid = clean_line(item.guid if item else "", max_chars=300)
+        ctx.skipped.append(SkippedItem(title, guid or "", _problem(
+            f"could not be read: {type(exc).__name__}: {exc}")))
+        return None
+
+
+def _variants(episode: Episode, feed_id: str) -> list[str]:
+    """Ids for an item whose guid an earlier item already has: by enclosure, then title."""
+    when = episode.published.isoformat() if episode.published else ""
+    keys = [f"title:{episode.title}|{when}"]
+    if episode.enclosure is not None:
+        media = normalise_media_url(episode.enclosure.url)
+        keys = [f"enclosure:{media}", *keys, f"enclosure:{media}|title:{episode.title}|{when}"]
+    return [episode_id_for(feed_id, f"{episode.id}#{key}") for key in keys]
+
+
+def _add(episodes: dict[str, Episode], episode: Episode, ctx: EntryContext) -> None:
+    if episode.id not in episodes:
+        episodes[episode.id] = episode
+        return
+    variants = _variants(episode, ctx.feed_id)
+    same = [episodes[i] for i in (episode.id, *variants) if i in episodes]
+    free = [i for i in variants if i not in episodes]
+    if not free or any(other == episode.replace(id=other.id) for other in same):
+        ctx.skipped.append(SkippedItem(episode.title, episode.guid,
+                                       "duplicate of an earlier item (same guid, audio and title)"))
+        return
+    episodes[free[0]] = episode.replace(id=free[0])
+
+
+def _cap(entries: list[Any], ctx: EntryContext) -> list[Any]:
+    if len(entries) <= MAX_EPISODES:
+        return entries
+    extra = len(entries) - MAX_EPISODES
+    ctx.problems.append(f"only the first {MAX_EPISODES} of {len(entries)} items were read")
+    ctx.skipped.append(SkippedItem(f"the last {extra} items", "",
+                                   f"past the {MAX_EPISODES}-item cap: not read", count=extra))
+    return entries[:MAX_EPISODES]
 
 
 def _episodes(result: Any, raw: RawFeed, ctx: EntryContext) -> tuple[Episode, ...]:
-    entries = list(result.get("entries") or [])
-    if len(entries) > MAX_EPISODES:
-        ctx.problems.append(f"only the first {MAX_EPISODES} of {len(entries)} items were read")
-        entries = entries[:MAX_EPISODES]
+    entries = _cap(list(result.get("entries") or []), ctx)
     episodes: dict[str, Episode] = {}
     for entry, item in zip(entries, _raw_items(raw, entries), strict=True):
-        episode = episode_from_entry(entry, item, ctx)
-        if episode is None:
-            continue
-        if episode.id in episodes:
-            ctx.problems.append(_problem(f"duplicate item {episode.guid or episode.title!r} "
-                                         "skipped"))
-            continue
-        episodes[episode.id] = episode
+        episode = _read_entry(entry, item, ctx)
+        if episode is not None:
+            _add(episodes, episode, ctx)
     return tuple(episodes.values())
+
+
+def _listed(skipped: list[SkippedItem]) -> tuple[SkippedItem, ...]:
+    """The skipped items, the first :data:`MAX_SKIPPED_LISTED` one by one, the rest counted."""
+    if len(skipped) <= MAX_SKIPPED_LISTED:
+        return tuple(skipped)
+    head, rest = skipped[:MAX_SKIPPED_LISTED - 1], skipped[MAX_SKIPPED_LISTED - 1:]
+    return (*head, SkippedItem(f"{sum(s.count for s in rest)} more items", "",
+                               "not listed one by one", count=sum(s.count for s in rest)))
 
 
 def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
@@ -172,7 +239,7 @@ def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
         description=html_to_text(meta.get("subtitle") or meta.get("summary") or ""),
         link=clean_url(meta.get("link"), base=url),
         language=language_tag(meta.get("language")),
-        image=_image(meta.get("image"), url),
+        image=_image(meta, url),
         author=clean_line(meta.get("author") or meta.get("publisher") or "") or None,
         new_feed_url=new_url if new_url and new_url != url else None,
         podcast_guid=clean_line(raw.podcast_guid) or None,
@@ -180,4 +247,6 @@ def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
         problems=tuple(problems[:MAX_PROBLEMS]),
         encoding=str(result.get("encoding") or ""),
         version=str(result.get("version") or ""),
+        skipped=_listed(ctx.skipped),
+        item_count=len(result.get("entries") or []),
     )

@@ -12,6 +12,10 @@ and a new transcription). An episode is identified by, in order of preference:
 3. its link;
 4. a hash of its title and publication date.
 
+None of this ever raises: a guid or URL that is not a valid URL (``http://example.c[o.test/``,
+an unreplaced template such as ``http://[domain]/episode/12``) is used as written, trimmed and
+lowercased up to its path, so one malformed item can never stop a feed.
+
 Our own ids are short hashes: the first :data:`ID_HEX_CHARS` hex digits of a SHA-256, so they
 are safe as file names and stable across runs. A feed's id comes from the first URL we saw
 for it and does not change when the feed moves.
@@ -75,7 +79,13 @@ def _digest(*parts: str) -> str:
 
 def _split(url: str) -> tuple[str, str, str, str]:
     """Scheme, lowercase host with any non-default port, path and query of ``url``."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "Invalid IPv6 URL" and friends: keep the text, minus the scheme
+        scheme, _sep, rest = url.strip().partition("://")
+        host, slash, tail = rest.partition("/")
+        path, _q, query = (slash + tail).partition("?")
+        return scheme.lower(), host.lower(), path or "/", query.partition("#")[0]
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     try:
@@ -93,7 +103,14 @@ def normalise_feed_url(url: str) -> str:
     The query string stays: ``?show=1`` and ``?show=2`` are different feeds.
     """
     scheme, host, path, query = _split(url)
-    return urlunsplit((scheme, host, path, query, ""))
+    return _join(scheme, host, path, query)
+
+
+def _join(scheme: str, host: str, path: str, query: str) -> str:
+    try:
+        return urlunsplit((scheme, host, path, query, ""))
+    except ValueError:
+        return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
 
 
 def normalise_media_url(url: str) -> str:
@@ -114,7 +131,7 @@ def normalise_media_url(url: str) -> str:
         kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
                 if not _VOLATILE_PARAMS.match(k)]
         query = urlencode(sorted(kept))
-    return urlunsplit((scheme, host, path, query, ""))
+    return _join(scheme, host, path, query)
 
 
 def feed_id_for(url: str) -> str:

@@ -3,7 +3,10 @@
 feedparser keeps only the *last* ``<podcast:transcript>`` of an item (a feed offering VTT and SRT
 and JSON loses two of them), knows nothing of ``itunes:new-feed-url``, and recognises the
 podcast namespace only under the prefix ``podcast``. This module scans the (DOCTYPE-free) feed
-text itself: it finds which prefixes are bound to the namespace URIs, cuts the text into items,
+text itself: it finds which prefixes are bound to the namespace URIs (compared the way real
+feeds spell them: any case, with or without a trailing slash, ``DTDs/Podcast``; and the
+conventional ``podcast:``/``itunes:`` prefixes even when a feed forgets to declare them), cuts
+the text into items,
 and collects every transcript, chapters, person, guid and new-feed-url element per item or for
 the channel. It is a scanner, not an XML parser, so it also reads the broken feeds that
 feedparser's loose parser accepts, and every pattern is linear in the size of the text.
@@ -24,14 +27,18 @@ __all__ = [
     "scan_feed",
 ]
 
+#: Namespace URIs as compared: lowercase, without a trailing slash (see :func:`_ns_key`).
 PODCAST_NAMESPACES = frozenset({
     "https://podcastindex.org/namespace/1.0",
     "http://podcastindex.org/namespace/1.0",
-    "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md",
+    "https://github.com/podcastindex-org/podcast-namespace/blob/main/docs/1.0.md",
+    "http://github.com/podcastindex-org/podcast-namespace/blob/main/docs/1.0.md",
 })
 ITUNES_NAMESPACES = frozenset({
     "http://www.itunes.com/dtds/podcast-1.0.dtd",
     "https://www.itunes.com/dtds/podcast-1.0.dtd",
+    "http://itunes.com/dtds/podcast-1.0.dtd",
+    "https://itunes.com/dtds/podcast-1.0.dtd",
 })
 #: More of one element per item than this is junk, not data.
 MAX_PER_ITEM = 50
@@ -43,6 +50,10 @@ _ITEM_START = re.compile(r"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
 _ITEM_END = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 _GUID = re.compile(r"<(?:guid|id)(?:\s[^<>]*)?>([^<]*)</(?:guid|id)\s*>")
 _ENCLOSURE = re.compile(r"<enclosure(\s[^<>]*)?/?>")
+# An Atom <source> (or RSS <source>) describes where an entry came from; its <id> is not ours.
+# (Not the self-closing <podcast:source uri="…"/> of an alternate enclosure.)
+_SOURCE_START = re.compile(r"<(?:[\w.-]+:)?source(?:\s[^<>]*)?(?<!/)>")
+_SOURCE_END = re.compile(r"</(?:[\w.-]+:)?source\s*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +106,17 @@ def _unwrap_cdata(text: str) -> str:
     return "".join(out)
 
 
-def _prefixes(text: str, uris: frozenset[str]) -> list[str]:
-    found = {m.group(1) for m in _NS_DECLARATION.finditer(text)
-             if (m.group(2) if m.group(2) is not None else m.group(3)).strip() in uris}
+def _ns_key(uri: str) -> str:
+    return uri.strip().lower().rstrip("/")
+
+
+def _prefixes(text: str, uris: frozenset[str], conventional: str) -> list[str]:
+    """Prefixes bound to any of ``uris``, plus ``conventional`` unless bound to something else."""
+    bound = {m.group(1): _ns_key(m.group(2) if m.group(2) is not None else m.group(3))
+             for m in _NS_DECLARATION.finditer(text)}
+    found = {prefix for prefix, uri in bound.items() if uri in uris}
+    if conventional not in bound:
+        found.add(conventional)  # undeclared: what else could "podcast:transcript" mean?
     return sorted(found)
 
 
@@ -140,9 +159,23 @@ def _collect(pattern: re.Pattern[str] | None, text: str) -> dict[str, list[RawEl
     return found
 
 
+def _without_sources(text: str) -> str:
+    """``text`` with every ``<source>…</source>`` cut out (linear: each end is searched once)."""
+    out: list[str] = []
+    pos = 0
+    while (start := _SOURCE_START.search(text, pos)) is not None:
+        end = _SOURCE_END.search(text, start.end())
+        if end is None:
+            break
+        out.append(text[pos:start.start()])
+        pos = end.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def _item(text: str, pattern: re.Pattern[str] | None) -> RawItem:
     found = _collect(pattern, text)
-    guid = _GUID.search(text)
+    guid = _GUID.search(_without_sources(text))
     enclosure = _ENCLOSURE.search(text)
     return RawItem(
         guid=html.unescape(guid.group(1)).strip() if guid else None,
@@ -161,8 +194,8 @@ def _first_text(found: dict[str, list[RawElement]], name: str) -> str | None:
 def scan_feed(text: str) -> RawFeed:
     """Scan a feed's text (already decoded, DOCTYPE removed) for the tags listed above."""
     text = _unwrap_cdata(text)
-    podcast = _element_pattern(_prefixes(text, PODCAST_NAMESPACES), _PODCAST_TAGS)
-    itunes = _element_pattern(_prefixes(text, ITUNES_NAMESPACES), ("new-feed-url",))
+    podcast = _element_pattern(_prefixes(text, PODCAST_NAMESPACES, "podcast"), _PODCAST_TAGS)
+    itunes = _element_pattern(_prefixes(text, ITUNES_NAMESPACES, "itunes"), ("new-feed-url",))
     spans = _item_spans(text)
     items = tuple(_item(text[a:b], podcast) for a, b in spans)
     channel_text = text[:spans[0][0]] + text[spans[-1][1]:] if spans else text

@@ -8,7 +8,8 @@ Each fixture starts with a header (in an XML comment, or as plain lines for non-
     Raises: FeedError                           (instead of Expect)
 
 ``Expect`` is a Python expression over the fields of the ParsedFeed (``title``, ``episodes``,
-``problems``, …), ``problem_text`` (all problems, one per line) and ``len``. It is evaluated by a
+``problems``, ``skipped``, …), ``problem_text`` (all problems, one per line),
+``skipped_count`` and ``len``. It is evaluated by a
 small interpreter that allows only comparisons, boolean logic, attribute access, indexing,
 literals, list comprehensions' simple cousin ``[x.attr for x in seq]`` and ``len``, so a
 fixture file can never run code. A new regression test is one new file.
@@ -88,6 +89,7 @@ def _evaluate(node: ast.AST, names: dict[str, Any]) -> Any:
 def _names(parsed: ParsedFeed) -> dict[str, Any]:
     names = {f.name: getattr(parsed, f.name) for f in fields(parsed)}
     names["problem_text"] = "\n".join(parsed.problems)
+    names["skipped_count"] = parsed.skipped_count
     return names
 
 
