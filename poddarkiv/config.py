@@ -54,6 +54,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     admin_token: str | None = None
+    #: Where readers report accessibility problems (an e-mail address or a URL), shown in the
+    #: accessibility statement, as the Swedish DOS law (2018:1937) requires.
+    contact: str | None = None
     #: How many processes serve the site (uvicorn workers over one data directory).
     site_workers: int = 1
     #: Cluster (optional): Celery's broker and result backend, ``redis://host:6379/0``. Unset,
