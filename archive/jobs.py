@@ -35,6 +35,7 @@ __all__ = [
     "job_for",
     "job_summary",
     "open_jobs",
+    "recent_jobs",
     "save_job",
 ]
 
@@ -129,6 +130,14 @@ def open_jobs(catalogue: Catalogue) -> list[TranscriptionJob]:
     _ensure_table(catalogue)
     rows = catalogue.query("SELECT * FROM transcription_jobs WHERE state IN "
                            "('queued', 'running') ORDER BY queued, episode_id")
+    return [_job(r) for r in rows]
+
+
+def recent_jobs(catalogue: Catalogue, *, limit: int = 50) -> list[TranscriptionJob]:
+    """The latest jobs, most recently changed first (for the admin page)."""
+    _ensure_table(catalogue)
+    rows = catalogue.query("SELECT * FROM transcription_jobs ORDER BY updated DESC, episode_id "
+                           "LIMIT ?", (limit,))
     return [_job(r) for r in rows]
 
 

@@ -104,7 +104,6 @@ def make_celery(settings: Settings) -> Celery:
         result_backend_transport_options={"retry_policy": {"max_retries": 2}},
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2,
                                    "interval_step": 0.5, "interval_max": 1.0},
-        worker_hijack_root_logger=False,
     )
     return app
 

@@ -95,6 +95,8 @@ def whisper_options(func: F) -> F:
 @click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
               help="Seconds to wait if another ingest is running.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final report.")
+@click.option("--broker", help="Transcribe on Celery workers through this Redis, "
+              "redis://HOST:6379/0 (env PODDARKIV_BROKER; default: in this process).")
 @click.pass_context
 @_fail_cleanly
 def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: bool,
@@ -168,13 +170,36 @@ def _clock(seconds: float) -> str:
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8000).")
 @click.option("--admin-token",
               help="Enable the admin page with this token (env PODDARKIV_ADMIN_TOKEN).")
+@click.option("--workers", "site_workers", type=click.IntRange(1, 64),
+              help="Processes serving the site (default 1).")
 @click.pass_context
 @_fail_cleanly
-def serve(ctx: click.Context, host: str | None, port: int | None, admin_token: str | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, admin_token: str | None,
+          site_workers: int | None) -> None:
     """Serve the site."""
     from poddarkiv.runner import serve_site
 
-    serve_site(_settings(ctx, host=host, port=port, admin_token=admin_token), echo=_echo_err)
+    serve_site(_settings(ctx, host=host, port=port, admin_token=admin_token,
+                         site_workers=site_workers), echo=_echo_err)
+
+
+@cli.command()
+@whisper_options
+@click.option("--broker", help="Redis to take jobs from, redis://HOST:6379/0 "
+              "(env PODDARKIV_BROKER).")
+@click.option("--shared-data", "shared_data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The archive's data directory, when mounted here: audio is read from it "
+              "instead of fetched.")
+@click.pass_context
+@_fail_cleanly
+def worker(ctx: click.Context, /, **flags: Any) -> None:
+    """Transcribe jobs from the cluster's queue for --model until stopped (Celery worker).
+
+    Loads the model once; takes one job at a time. Start one per GPU.
+    """
+    from poddarkiv.ingest.jobs import run_worker
+
+    run_worker(_settings(ctx, **flags))
 
 
 @cli.command()

@@ -20,6 +20,7 @@ __all__ = [
     "run_demo",
     "run_ingest",
     "serve_site",
+    "site_app",
     "upgrade_index",
 ]
 
@@ -38,11 +39,26 @@ def run_ingest(settings: Settings, urls: Sequence[str] = (), *, progress: Progre
     """
     upgrade_index(settings, echo=echo)
     with open_archive(settings) as archive, http_client(settings) as client:
-        return ingest(
-            settings, urls, catalogue=archive.catalogue, index=archive.index, client=client,
-            transcriber_factory=whisper_step(settings, archive.catalogue.data),
-            themes=themes_step(archive.catalogue), progress=progress, wait_s=wait_s,
-        )
+        jobs = _cluster_queue(settings, archive.catalogue, echo)
+        try:
+            return ingest(
+                settings, urls, catalogue=archive.catalogue, index=archive.index, client=client,
+                transcriber_factory=whisper_step(settings, archive.catalogue.data),
+                themes=themes_step(archive.catalogue), progress=progress, wait_s=wait_s,
+                jobs=jobs,
+            )
+        finally:
+            if jobs is not None:
+                jobs.close()
+
+
+def _cluster_queue(settings: Settings, catalogue: Any, echo: Echo) -> Any:
+    """With a broker, transcription goes to Celery workers (:mod:`poddarkiv.ingest.cluster`)."""
+    if not settings.broker:
+        return None
+    from poddarkiv.ingest.cluster import ClusterQueue, format_summary
+
+    return ClusterQueue(settings, catalogue, report=lambda summary: echo(format_summary(summary)))
 
 
 def rebuild_index(settings: Settings) -> tuple[int, int]:
@@ -87,16 +103,46 @@ def export_transcript(settings: Settings, episode_id: str, fmt: str) -> str:
 
 
 def serve_site(settings: Settings, *, echo: Echo = _quiet, **app_kwargs: Any) -> None:
-    """Serve the site with uvicorn until interrupted (after :func:`upgrade_index`)."""
+    """Serve the site with uvicorn until interrupted (after :func:`upgrade_index`).
+
+    With ``settings.site_workers`` above one, uvicorn starts that many processes, each with its
+    own catalogue connection and index reader over the same data directory.
+    """
     import uvicorn
 
     from poddarkiv.site.app import create_app
 
     upgrade_index(settings, echo=echo)
+    if settings.site_workers > 1:
+        _serve_processes(settings)
+        return
     # The admin page (when a token is set) starts ingests of the known feeds in this process.
     app_kwargs.setdefault("ingest_runner", lambda urls: run_ingest(settings, tuple(urls)))
     app = create_app(settings, **app_kwargs)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def _serve_processes(settings: Settings) -> None:
+    import os
+
+    import uvicorn
+
+    from poddarkiv.config import settings_to_env
+
+    # uvicorn's worker processes import the app by name; the settings go with them in the
+    # environment, where site_app() reads them back.
+    os.environ.update(settings_to_env(settings))
+    uvicorn.run("poddarkiv.runner:site_app", factory=True, workers=settings.site_workers,
+                host=settings.host, port=settings.port, log_level="warning")
+
+
+def site_app() -> Any:
+    """The site for one of ``serve --workers N``'s processes, from ``PODDARKIV_*`` variables."""
+    from poddarkiv.config import settings_from_env
+    from poddarkiv.site.app import create_app
+
+    settings = settings_from_env()
+    return create_app(settings, ingest_runner=lambda urls: run_ingest(settings, tuple(urls)))
 
 
 def run_demo(settings: Settings, *, feed_port: int, serve: bool,

@@ -1,0 +1,162 @@
+"""Ingest on Celery workers: enqueue, transcribe elsewhere, collect; and what survives a crash.
+
+Real Redis, real Celery workers as subprocesses, real downloads through the address guard. The
+fast tests give the workers a fake engine that records every job it runs (so "never twice" is
+counted, not assumed); the ``slow`` ones run the bundled Whisper model on the committed clip.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from poddarkiv.archive.jobs import job_summary
+from poddarkiv.archive.store import Catalogue, DataDir
+from poddarkiv.errors import ClusterError
+from poddarkiv.ingest.guards import normalise
+from tests.cluster.conftest import ROOT, Cluster, wait_for
+
+#: Seconds a whole ingest may take here (two clips; workers on a small, shared CPU).
+INGEST_TIMEOUT_S = 240.0
+
+
+def transcripts(cluster: Cluster) -> dict[str, list[str]]:
+    """Every stored transcript (current or not) per episode title: their texts, oldest first."""
+    with Catalogue(DataDir(cluster.root / "archive")) as catalogue:
+        out: dict[str, list[str]] = {}
+        for episode in catalogue.episodes():
+            history = reversed(catalogue.transcript_history(episode.id))
+            out[episode.title] = [catalogue.load_transcript(info).text for info in history]
+        return out
+
+
+def queued(cluster: Cluster, n: int) -> bool:
+    jobs = cluster.jobs()
+    return len(jobs) == n and all(j.sent for j in jobs)
+
+
+def test_ingest_queues_workers_transcribe_and_ingest_collects(cluster: Cluster) -> None:
+    cluster.start_worker("w1")
+    report = cluster.ingest()
+
+    assert report.counts() == {"feed:new": 1, "episode:queued": 2, "episode:transcribed": 2}
+    assert sorted(transcripts(cluster).values()) == [
+        [f"falsk transkription {j.episode_id}"] for j in sorted(cluster.jobs(),
+                                                                key=lambda j: j.episode_id)]
+    assert {(j.state, j.worker) for j in cluster.jobs()} == {("done", "w1")}
+    assert len(cluster.calls()) == 2
+    # The worker fetched each clip itself, through the guard; ingest fetched its own copy.
+    assert cluster.feed.count("/audio/1.mp3") == 2
+
+
+def test_a_worker_on_the_shared_data_directory_reads_the_audio_there(cluster: Cluster) -> None:
+    cluster.start_worker("w1", shared=True)
+    report = cluster.ingest()
+
+    assert not report.failed
+    assert cluster.feed.count("/audio/1.mp3") == cluster.feed.count("/audio/2.mp3") == 1
+
+
+def test_a_second_run_sends_nothing_and_stores_nothing_again(cluster: Cluster) -> None:
+    cluster.start_worker("w1")
+    cluster.ingest()
+    again = cluster.ingest()
+
+    assert again.episodes == ()
+    assert len(cluster.calls()) == 2
+    assert all(len(texts) == 1 for texts in transcripts(cluster).values())
+
+
+def test_a_worker_with_another_model_does_not_take_the_jobs(cluster: Cluster) -> None:
+    cluster.start_worker("other", model="kb-whisper-large")
+    thread, out = cluster.ingest_in_thread()
+    wait_for(lambda: queued(cluster, 2), timeout_s=60, what="two queued jobs")
+    time.sleep(2.0)  # time enough for the wrong worker to take one, if it could
+    assert cluster.calls() == []
+    assert {j.state for j in cluster.jobs()} == {"queued"}
+
+    cluster.start_worker("right")
+    thread.join(INGEST_TIMEOUT_S)
+    assert not out.get("error") and not out["report"].failed
+    assert {line.split()[0] for line in cluster.calls()} == {"right"}
+
+
+def test_a_killed_ingest_collects_on_its_next_run_without_sending_again(
+        cluster: Cluster) -> None:
+    settings = cluster.settings()
+    coordinator = subprocess.Popen(
+        [sys.executable, "-m", "poddarkiv", "--data-dir", str(settings.data_dir), "ingest",
+         "--broker", cluster.redis.url, "--prefer", "whisper", "--allow-private",
+         cluster.feed_url], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: queued(cluster, 2), timeout_s=120, what="two queued jobs")
+    finally:
+        coordinator.send_signal(signal.SIGKILL)
+        coordinator.wait(timeout=10)
+    sent = {j.episode_id: j.job_id for j in cluster.jobs()}
+
+    cluster.start_worker("w1")
+    report = cluster.ingest()
+
+    assert report.counts() == {"feed:not_modified": 1, "episode:transcribed": 2} or (
+        report.counts().get("episode:transcribed") == 2), report.counts()
+    assert {j.episode_id: j.job_id for j in cluster.jobs()} == sent  # the same jobs, collected
+    assert len(cluster.calls()) == 2  # each ran once
+    assert all(len(texts) == 1 for texts in transcripts(cluster).values())
+
+
+def test_redis_stopping_mid_run_is_a_clear_error_and_loses_nothing(cluster: Cluster) -> None:
+    thread, out = cluster.ingest_in_thread()
+    wait_for(lambda: queued(cluster, 2), timeout_s=60, what="two queued jobs")
+    cluster.redis.stop()
+    thread.join(INGEST_TIMEOUT_S)
+
+    error = out.get("error")
+    assert isinstance(error, ClusterError), error
+    assert "cannot reach the broker at redis://127.0.0.1" in str(error)
+    assert "run ingest again" in str(error)
+    assert {j.state for j in cluster.jobs()} == {"queued"}
+
+    cluster.redis.start()  # same port, same append-only file: the queued jobs are still there
+    cluster.start_worker("w1")
+    report = cluster.ingest()
+    assert report.counts().get("episode:transcribed") == 2, report.counts()
+    assert len(cluster.calls()) == 2
+    assert all(len(texts) == 1 for texts in transcripts(cluster).values())
+
+
+@pytest.mark.parametrize("fake", [True, pytest.param(False, marks=pytest.mark.slow)],
+                         ids=["fake-engine", "bundled-model"])
+def test_a_worker_killed_mid_job_hands_it_to_another_and_one_transcript_is_kept(
+        cluster: Cluster, fake: bool) -> None:
+    cluster.start_worker("doomed", delay_s=600.0, fake=fake)
+    thread, out = cluster.ingest_in_thread()
+    wait_for(lambda: any(c.startswith("doomed") for c in cluster.calls()), timeout_s=60,
+             what="the doomed worker to start a job")
+    cluster.start_worker("survivor", fake=fake)
+    cluster.kill("doomed")
+    thread.join(INGEST_TIMEOUT_S)
+
+    assert not out.get("error") and not out["report"].failed, out
+    victim = cluster.calls()[0].split()[1]
+    assert sorted(c for c in cluster.calls() if c.endswith(victim)) == [
+        f"doomed {victim}", f"survivor {victim}"]
+    assert all(len(texts) == 1 for texts in transcripts(cluster).values())
+    with Catalogue(DataDir(cluster.root / "archive")) as catalogue:
+        assert job_summary(catalogue).to_dict()["workers"] == [
+            {"worker": "survivor", "queued": 0, "running": 0, "done": 2, "failed": 0}]
+
+
+@pytest.mark.slow
+def test_the_bundled_model_transcribes_the_clip_on_a_worker(cluster: Cluster) -> None:
+    cluster.start_worker("whisper", fake=False)
+    report = cluster.ingest()
+
+    assert report.counts().get("episode:transcribed") == 2, report.to_dict()
+    for texts in transcripts(cluster).values():
+        assert len(texts) == 1
+        assert {"partnerskap", "upphandling"} <= set(normalise(texts[0]).split()), texts
