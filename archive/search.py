@@ -3,8 +3,10 @@
 :class:`SearchRequest` is built from untrusted parameters with :meth:`SearchRequest.from_params`,
 which clamps and tolerates anything (``page=abc``, ``-1``, ``1e3``, 5,000 digits) and never
 raises. :class:`SearchPage` is what :meth:`ArchiveIndex.search
-<poddarkiv.archive.index.ArchiveIndex.search>` returns: episodes, each with its best passages,
-plus a friendly ``message`` when the query had a problem (never an exception).
+<poddarkiv.archive.index.ArchiveIndex.search>` returns: episodes, each with its best passages and
+the tier it matched in, plus :class:`Note` codes when the query had a problem (never an
+exception). Notes are codes with parameters, not text: the site and the CLI say them in the
+reader's language (``poddarkiv.site.notes``).
 """
 
 from __future__ import annotations
@@ -24,13 +26,31 @@ __all__ = [
     "MAX_PAGE",
     "MAX_PER_PAGE",
     "EpisodeHit",
+    "MatchTier",
+    "Note",
+    "NoteCode",
     "PassageHit",
+    "PassageKind",
     "SearchPage",
     "SearchRequest",
     "Sort",
 ]
 
 Sort = Literal["relevance", "newest", "oldest"]
+#: How an episode matched, best first: every word in one passage; within a short stretch of
+#: speech; in the title, description or podcast title; somewhere in the episode.
+MatchTier = Literal["passage", "near", "metadata", "episode", "fuzzy"]
+#: Where a passage's text comes from.
+PassageKind = Literal["transcript", "description", "title"]
+NoteCode = Literal[
+    "query_truncated",      # max_chars
+    "too_many_words",       # max_words
+    "prefix_too_short",     # prefix, min_chars
+    "only_excluded",
+    "no_words",
+    "timed_out",
+    "no_episode_has_all_words",
+]
 
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 50
@@ -127,8 +147,26 @@ class SearchRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """Something to tell the reader about the query: a code and its parameters."""
+
+    code: NoteCode
+    params: tuple[tuple[str, str | int], ...] = ()
+
+    def get(self, name: str) -> str | int | None:
+        """The parameter ``name``, or ``None``."""
+        return dict(self.params).get(name)
+
+
+@dataclass(frozen=True, slots=True)
 class PassageHit:
-    """One matching segment: its time, text and highlighted snippet (escaped HTML)."""
+    """One matching passage: its time, text and highlighted snippet (escaped HTML).
+
+    A ``transcript`` passage is one segment, or for a ``near`` match the stretch of segments
+    from the first matched word to the last; ``start`` is the exact start of its first segment
+    and ``index`` that segment's position in the transcript. A ``description`` or ``title``
+    passage is an excerpt of the episode's metadata (``start`` 0, ``index`` -1).
+    """
 
     start: float
     end: float
@@ -137,6 +175,9 @@ class PassageHit:
     score: float
     #: The segment's position in its transcript.
     index: int = -1
+    kind: PassageKind = "transcript"
+    #: The words were found in neighbouring segments, not in one.
+    near: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +193,7 @@ class EpisodeHit:
     passages: tuple[PassageHit, ...]
     #: The title, description or podcast title matched (not only the transcript).
     matched_metadata: bool
+    tier: MatchTier = "passage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +207,10 @@ class SearchPage:
     pages: int = 0
     #: "Menade du …?": the query with likely misrecognised words replaced.
     suggestion: str | None = None
-    #: A friendly description of a problem with the query, in Swedish.
-    message: str | None = None
     #: Matching episodes per theme slug.
     theme_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     elapsed_ms: float = 0.0
     #: Words were also matched approximately, because exact matching found little.
     fuzzy: bool = False
+    #: What to tell the reader about the query (codes; the site translates them).
+    notes: tuple[Note, ...] = ()

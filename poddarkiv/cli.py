@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,6 +20,9 @@ from poddarkiv import __version__
 from poddarkiv.config import Settings, settings_from_env
 from poddarkiv.errors import PoddarkivError
 from poddarkiv.progress import ConsoleProgress, print_report
+
+if TYPE_CHECKING:
+    from poddarkiv.archive.search import SearchPage
 
 __all__ = ["main"]
 
@@ -136,19 +139,29 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     _print_page(page)
 
 
-def _page_dict(page: Any) -> dict[str, Any]:
+def _page_dict(page: SearchPage) -> dict[str, Any]:
+    from poddarkiv.site.notes import describe_all
+
     return {
         "query": page.request.q, "total_episodes": page.total_episodes,
-        "suggestion": page.suggestion, "message": page.message,
+        "suggestion": page.suggestion, "message": describe_all(page.notes),
+        "notes": [{"code": n.code, **dict(n.params)} for n in page.notes],
+        "fuzzy": page.fuzzy,
         "hits": [{"episode_id": h.episode_id, "title": h.title, "podcast": h.feed_title,
-                  "passages": [{"start": p.start, "end": p.end, "text": p.text}
-                               for p in h.passages]} for h in page.hits],
+                  "score": round(h.score, 4), "tier": h.tier,
+                  "matched_metadata": h.matched_metadata,
+                  "passages": [{"start": p.start, "end": p.end, "index": p.index,
+                                "kind": p.kind, "near": p.near, "score": round(p.score, 4),
+                                "text": p.text} for p in h.passages]} for h in page.hits],
     }
 
 
-def _print_page(page: Any) -> None:
-    if page.message:
-        click.echo(page.message)
+def _print_page(page: SearchPage) -> None:
+    from poddarkiv.site.notes import describe_all
+
+    message = describe_all(page.notes)
+    if message:
+        click.echo(message)
     if page.suggestion:
         click.echo(f"Menade du: {page.suggestion}?")
     click.echo(f"{page.total_episodes} episode(s)")

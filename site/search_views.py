@@ -17,6 +17,7 @@ from starlette.responses import Response
 from poddarkiv.archive.search import SearchPage, SearchRequest
 from poddarkiv.errors import PoddarkivError, QueryError
 from poddarkiv.site import i18n, urls
+from poddarkiv.site.notes import describe_all
 from poddarkiv.site.resources import SiteResources, resources
 from poddarkiv.site.serialize import hit_json
 from poddarkiv.site.templating import respond
@@ -73,7 +74,8 @@ def _results(site: SiteResources, req: SearchRequest, page: SearchPage,
         "pages": page.pages,
         "elapsed_ms": round(float(page.elapsed_ms), 1),
         "fuzzy": bool(page.fuzzy),
-        "message": page.message,
+        "message": describe_all(page.notes, lang),
+        "notes": [{"code": n.code, **dict(n.params)} for n in page.notes],
         "suggestion": suggestion,
         "suggestion_url": _link(req, q=suggestion, page=1) if suggestion else None,
         "hits": [hit_json(hit, duration_s=durations.get(hit.episode_id)) for hit in page.hits],
@@ -86,7 +88,7 @@ def _results(site: SiteResources, req: SearchRequest, page: SearchPage,
 
 def _empty() -> dict[str, Any]:
     return {"total_episodes": 0, "page": 1, "pages": 0, "elapsed_ms": 0.0, "fuzzy": False,
-            "message": None, "suggestion": None, "suggestion_url": None, "hits": [],
+            "message": None, "notes": [], "suggestion": None, "suggestion_url": None, "hits": [],
             "theme_counts": [], "all_themes_url": None, "prev_url": None, "next_url": None}
 
 

@@ -50,15 +50,16 @@ def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
     if slugs:
         common["ep_themes"] = ",".join(slugs)
     texts = [s.text for s in transcript.segments] if transcript else []
+    description = plain_text(episode.description or "")[:MAX_DESCRIPTION_CHARS]
     yield {
         **common, "doc_id": episode_doc_id(episode.id), "kind": EPISODE, "is_ep": 1,
         "spelling": " ".join(sorted(spelling_words(texts))),
         "title": episode.title or "",
-        "description": plain_text(episode.description or "")[:MAX_DESCRIPTION_CHARS],
+        "description": description,
         "podcast": feed.title or "",
         "meta": {"feed_id": episode.feed_id, "title": episode.title or "",
                  "feed_title": feed.title or "", "published": episode.published,
-                 "themes": slugs},
+                 "themes": slugs, "description": description},
     }
     if transcript is None:
         return

@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: Bumped when documents change shape; an index of another version needs ``reindex``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 EPISODE = "ep"
 SEGMENT = "seg"
 #: The field of unstemmed transcript words, once per episode (its document frequency counts

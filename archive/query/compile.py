@@ -1,34 +1,42 @@
-"""Turn a :class:`~poddarkiv.archive.query.ParsedQuery` into a Whoosh query.
+"""Turn a :class:`~poddarkiv.archive.query.parse.ParsedQuery` into a tree of stems to match.
 
-Each word is looked for in the segment text and in the episode's title, description and podcast
-title. A compound also matches when its parts occur together (``upphandlingsregler`` →
-``upphandling`` and ``regler``), synonyms from ``synonyms.txt`` are alternatives, a prefix
-expands to at most :data:`MAX_PREFIX_TERMS` indexed words, and with ``fuzzy`` rare words also
-match words one or two edits away. Stop words are dropped from word lists but kept in phrases;
-a query of stop words only is searched as a phrase.
+The tree knows no fields and no index library: :mod:`~poddarkiv.archive.index.matching` matches
+it against the segment text and the episode's title, description and podcast title. What the
+compiler needs to know of the index it asks a :class:`Lexicon`.
+
+Each word matches its stem, the stems of its likely inflections and derivations that the index
+holds (``regel`` → ``regler``, ``upphandling`` → ``upphandlande``), its compound parts together
+(``upphandlingsregler`` → ``upphandling`` and ``regler``), and synonyms from ``synonyms.txt``. A
+prefix expands to at most :data:`MAX_PREFIX_TERMS` indexed stems; with ``fuzzy``, rare words also
+match words one or two edits away (a typo in any letter). Stop words are dropped from word lists
+but kept in phrases; a query of stop words only is searched as a phrase.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from whoosh import query as wq
-from whoosh.reading import IndexReader
-
-from poddarkiv.archive.analysis import analyze_word, inflection_stems, stem
+from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, inflection_stems, stem
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.query.fuzzy import near_words
 from poddarkiv.archive.query.parse import Clause, ParsedQuery
 from poddarkiv.archive.query.synonyms import Synonyms
 
-__all__ = ["FIELDS", "MAX_PREFIX_TERMS", "CompiledQuery", "compile_query"]
+__all__ = [
+    "MAX_PREFIX_TERMS",
+    "AllOf",
+    "AnyOf",
+    "CompiledQuery",
+    "Lexicon",
+    "Node",
+    "Phrase",
+    "Term",
+    "compile_query",
+]
 
-#: Where words are looked for: segment text, then the episode document's fields.
-FIELDS = ("text", "title", "description", "podcast")
-TEXT_FIELDS = ("text",)
-META_FIELDS = ("title", "description", "podcast")
-#: A prefix expands to at most this many indexed words per field.
+#: A prefix expands to at most this many indexed stems per field.
 MAX_PREFIX_TERMS = 64
 #: Fuzzy matching: two edits from this word length on, else one.
 FUZZY_LONG_WORD_CHARS = 8
@@ -36,11 +44,62 @@ FUZZY_LONG_WORD_CHARS = 8
 MAX_FUZZY_TERMS = 16
 
 
+class Lexicon(Protocol):
+    """What the compiler asks of the index."""
+
+    def doc_frequency(self, stem: str) -> int:
+        """In how many documents ``stem`` occurs (0: not indexed)."""
+
+    def expand_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Indexed stems that start with ``prefix``."""
+
+    def vocabulary(self) -> Sequence[str]:
+        """The transcripts' distinct unstemmed words."""
+
+    def spelling_frequency(self, word: str) -> int:
+        """In how many episodes ``word`` is spoken."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One stem."""
+
+    stem: str
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """Stems at consecutive positions."""
+
+    stems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Every item in the same document (a compound's parts)."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Any of the items (alternatives: variants, synonyms, prefix expansions)."""
+
+    items: tuple[Node, ...]
+
+
+Node = Term | Phrase | AllOf | AnyOf
+NOTHING = AnyOf(())
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
-    """The Whoosh query, and what the highlighter and the suggester need to know."""
+    """What to match, and what the highlighter and the suggester need to know."""
 
-    query: wq.Query | None
+    #: Each group must match (somewhere); empty when there is nothing to search for.
+    groups: tuple[Node, ...]
+    #: Passages (and episode metadata) matching this are left out.
+    excluded: Node | None
     #: Stems to mark in snippets (words, compound parts, synonyms, phrase words).
     stems: frozenset[str]
     #: Folded prefixes to mark.
@@ -48,77 +107,61 @@ class CompiledQuery:
     #: Plain query words (folded) with their stems, for fuzzy matching and suggestions.
     words: tuple[tuple[str, str], ...]
 
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
 
 class _Builder:
-    def __init__(self, reader: IndexReader, splitter: CompoundSplitter, synonyms: Synonyms,
+    def __init__(self, lexicon: Lexicon, splitter: CompoundSplitter, synonyms: Synonyms,
                  fuzzy: frozenset[str]) -> None:
-        self.reader = reader
+        self.lexicon = lexicon
         self.splitter = splitter
         self.synonyms = synonyms
         self.fuzzy = fuzzy
-        self.fields: tuple[str, ...] = TEXT_FIELDS
         self.stems: set[str] = set()
         self.prefixes: list[str] = []
         self.words: list[tuple[str, str]] = []
 
-    def any_field(self, stems: Sequence[str]) -> wq.Query:
+    def stems_node(self, stems: Sequence[str]) -> Node:
         self.stems.update(stems)
-        if len(stems) == 1:
-            return _or([wq.Term(f, stems[0]) for f in self.fields])
-        return _or([wq.Phrase(f, list(stems)) for f in self.fields])
+        return Term(stems[0]) if len(stems) == 1 else Phrase(tuple(stems))
 
-    def word(self, word: str) -> wq.Query:
+    def word(self, word: str) -> Node:
         info = analyze_word(word, splitter=self.splitter)
-        if self.fields == TEXT_FIELDS:
-            self.words.append((info.word, info.stem))
-        alts = [self.any_field([info.stem])]
+        self.words.append((info.word, info.stem))
+        alts: list[Node] = [self.stems_node([info.stem])]
         for variant in sorted(inflection_stems(info.word) - {info.stem}):
-            if self.indexed(variant):
-                alts.append(self.any_field([variant]))
+            if self.lexicon.doc_frequency(variant):
+                alts.append(self.stems_node([variant]))
         if info.parts:
             self.stems.update(info.parts)
-            alts += [wq.And([wq.Term(f, p) for p in info.parts]) for f in self.fields]
-        if info.word in self.fuzzy and self.fields == TEXT_FIELDS:
+            alts.append(AllOf(tuple(Term(p) for p in info.parts)))
+        if info.word in self.fuzzy:
             alts += self.near(info.word)
-        return wq.Or(alts) if len(alts) > 1 else alts[0]
+        return _any(alts)
 
-    def indexed(self, stem: str) -> bool:
-        return any(self.reader.doc_frequency(f, stem) for f in self.fields)
-
-    def near(self, word: str) -> list[wq.Query]:
-        """Terms for indexed words a few edits from ``word``.
-
-        They are looked up among the unstemmed spelling words (``FuzzyTerm`` would compare the
-        word with stems and find little) and stemmed here.
-        """
+    def near(self, word: str) -> list[Node]:
+        """Stems of indexed words a few edits from ``word`` (first letters included)."""
         dist = 2 if len(word) >= FUZZY_LONG_WORD_CHARS else 1
-        near = near_words(self.reader, word, dist)[:MAX_FUZZY_TERMS]
+        near = near_words(self.lexicon.vocabulary(), word, dist)[:MAX_FUZZY_TERMS]
         stems = {stem(w) for _, w in near} - {stem(word)}
         self.stems.update(stems)
-        return [wq.Term("text", s) for s in sorted(stems)]
+        return [Term(s) for s in sorted(stems)]
 
-    def prefix(self, prefix: str) -> wq.Query:
+    def prefix(self, prefix: str) -> Node:
         self.prefixes.append(prefix)
-        terms: list[wq.Query] = []
-        for f in self.fields:
-            for i, btext in enumerate(self.reader.expand_prefix(f, prefix)):
-                if i >= MAX_PREFIX_TERMS:
-                    break
-                terms.append(wq.Term(f, btext.decode("utf-8")))
-        return wq.Or(terms) if terms else wq.NullQuery
+        return _any([Term(s) for s in self.lexicon.expand_prefix(prefix, MAX_PREFIX_TERMS)])
 
-    def synonym_group(self, alternatives: Iterable[tuple[str, ...]]) -> wq.Query:
-        return wq.Or([self.any_field(list(alt)) for alt in alternatives])
-
-    def clause(self, clause: Clause) -> wq.Query:
+    def clause(self, clause: Clause) -> Node:
         if clause.kind == "prefix":
             return self.prefix(clause.words[0])
         stems = tuple(stem(w) for w in clause.words)
         alts = self.synonyms.expand(stems)
         if alts:
-            return self.synonym_group(alts)
+            return _any([self.stems_node(list(alt)) for alt in alts])
         if clause.kind == "phrase":
-            return self.any_field(list(stems))
+            return self.stems_node(list(stems))
         return self.word(clause.words[0])
 
 
@@ -144,7 +187,6 @@ def _merge_synonym_runs(groups: list[list[Clause]], synonyms: Synonyms) -> list[
 
 def _drop_stop_words(groups: list[list[Clause]]) -> list[list[Clause]]:
     """Stop words are dropped from word lists; a query of stop words only becomes a phrase."""
-    from poddarkiv.archive.analysis import STOP_WORDS
 
     def is_stop(c: Clause) -> bool:
         return c.kind == "word" and c.words[0] in STOP_WORDS
@@ -158,29 +200,21 @@ def _drop_stop_words(groups: list[list[Clause]]) -> list[list[Clause]]:
     return groups
 
 
-def compile_query(parsed: ParsedQuery, reader: IndexReader, *, splitter: CompoundSplitter,
+def compile_query(parsed: ParsedQuery, lexicon: Lexicon, *, splitter: CompoundSplitter,
                   synonyms: Synonyms, fuzzy: Iterable[str] = ()) -> CompiledQuery:
-    """The Whoosh query for ``parsed``; ``fuzzy`` names (folded) words to match approximately."""
-    b = _Builder(reader, splitter, synonyms, frozenset(fuzzy))
+    """The tree for ``parsed``; ``fuzzy`` names (folded) words to match approximately."""
+    b = _Builder(lexicon, splitter, synonyms, frozenset(fuzzy))
     groups = _drop_stop_words(_merge_synonym_runs([list(g) for g in parsed.groups], synonyms))
     if not groups:
-        return CompiledQuery(None, frozenset(), (), ())
-    # Segments and episode documents are matched by separate conjunctions: one Or over four
-    # fields per word made every intersection step walk four posting lists (cProfile: most of
-    # a two-word search went to skip_to).
-    per_kind = []
-    for fields in (TEXT_FIELDS, META_FIELDS):
-        b.fields = fields
-        musts = [_or([b.clause(c) for c in g]) for g in groups]
-        per_kind.append(wq.And(musts) if len(musts) > 1 else musts[0])
-    query: wq.Query = wq.Or(per_kind)
+        return CompiledQuery((), None, frozenset(), (), ())
+    nodes = tuple(_any([b.clause(c) for c in g]) for g in groups)
+    excluded = None
     if parsed.excluded:
-        not_b = _Builder(reader, splitter, synonyms, frozenset())
-        not_b.fields = FIELDS
-        query = wq.AndNot(query, _or([not_b.clause(c) for c in parsed.excluded]))
-    return CompiledQuery(query, frozenset(b.stems), tuple(dict.fromkeys(b.prefixes)),
-                         tuple(b.words))
+        not_b = _Builder(lexicon, splitter, synonyms, frozenset())
+        excluded = _any([not_b.clause(c) for c in parsed.excluded])
+    return CompiledQuery(nodes, excluded, frozenset(b.stems), tuple(dict.fromkeys(b.prefixes)),
+                         tuple(dict.fromkeys(b.words)))
 
 
-def _or(queries: list[wq.Query]) -> wq.Query:
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+def _any(nodes: list[Node]) -> Node:
+    return nodes[0] if len(nodes) == 1 else AnyOf(tuple(nodes))

@@ -10,8 +10,8 @@ What a user can write::
 
 Everything else is text: ``title:x``, ``[a TO b]``, ``?``, a bare ``*`` and parentheses are not
 syntax, so Whoosh's field, range and wildcard queries (which can take minutes) cannot be asked
-for. Problems become :attr:`ParsedQuery.notes` (Swedish, shown to the user), never exceptions;
-:func:`parse_strict` raises :class:`~poddarkiv.errors.QueryError` for callers who want that.
+for. Problems become :attr:`ParsedQuery.notes` (:class:`~poddarkiv.archive.search.Note` codes that
+the site and the CLI put into words), never exceptions.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from poddarkiv.archive.analysis import tokenize
-from poddarkiv.errors import QueryError
+from poddarkiv.archive.search import Note
 
 __all__ = [
     "MAX_CLAUSES",
@@ -31,7 +31,6 @@ __all__ = [
     "Clause",
     "ParsedQuery",
     "parse_query",
-    "parse_strict",
 ]
 
 #: Longer queries are cut here (characters).
@@ -67,8 +66,8 @@ class ParsedQuery:
 
     groups: tuple[tuple[Clause, ...], ...] = ()
     excluded: tuple[Clause, ...] = ()
-    #: Friendly problem descriptions, in Swedish.
-    notes: tuple[str, ...] = ()
+    #: Problems with the query, as codes.
+    notes: tuple[Note, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -79,18 +78,18 @@ class ParsedQuery:
         return tuple(c for group in self.groups for c in group)
 
 
-def _clean(q: str) -> tuple[str, list[str]]:
-    notes: list[str] = []
+def _clean(q: str) -> tuple[str, list[Note]]:
+    notes: list[Note] = []
     q = unicodedata.normalize("NFC", q)
     q = "".join(ch if ch.isprintable() else " " for ch in q).replace("\u201c", '"')
     q = q.replace("\u201d", '"').replace("\u201e", '"')
     if len(q) > MAX_QUERY_CHARS:
         q = q[:MAX_QUERY_CHARS]
-        notes.append(f"Sökningen var för lång och kortades till {MAX_QUERY_CHARS} tecken.")
+        notes.append(Note("query_truncated", (("max_chars", MAX_QUERY_CHARS),)))
     return q.strip(), notes
 
 
-def _word_clauses(raw: str, negated: bool, notes: list[str]) -> list[Clause]:
+def _word_clauses(raw: str, negated: bool, notes: list[Note]) -> list[Clause]:
     """Clauses from one bare token: punctuation splits it; a final ``*`` makes a prefix."""
     prefix = raw.endswith("*")
     words = [w for w, _, _ in tokenize(raw.replace("_", " "))]
@@ -102,12 +101,12 @@ def _word_clauses(raw: str, negated: bool, notes: list[str]) -> list[Clause]:
         if len(last) >= MIN_PREFIX_CHARS:
             out[-1] = Clause("prefix", (last,), negated)
         else:
-            notes.append(f"”{last}*” är för kort för att söka på början av ord "
-                         f"(minst {MIN_PREFIX_CHARS} bokstäver); sökte på ”{last}”.")
+            notes.append(Note("prefix_too_short",
+                              (("prefix", last), ("min_chars", MIN_PREFIX_CHARS))))
     return out
 
 
-def _lex(q: str, notes: list[str]) -> list[Clause | Literal["OR"]]:
+def _lex(q: str, notes: list[Note]) -> list[Clause | Literal["OR"]]:
     items: list[Clause | Literal["OR"]] = []
     for m in _LEX.finditer(q):
         neg_phrase, phrase, bare = m.group(1), m.group(2), m.group(3)
@@ -138,7 +137,7 @@ def parse_query(q: str) -> ParsedQuery:
             pending_or = bool(groups)
             continue
         if count >= MAX_CLAUSES:
-            notes.append(f"Bara de {MAX_CLAUSES} första orden användes.")
+            notes.append(Note("too_many_words", (("max_words", MAX_CLAUSES),)))
             break
         count += 1
         if item.negated:
@@ -150,16 +149,8 @@ def parse_query(q: str) -> ParsedQuery:
         pending_or = False
     if not groups:
         if excluded:
-            notes.append("Sökningen behöver minst ett ord som inte är uteslutet med minus.")
+            notes.append(Note("only_excluded"))
         elif q:
-            notes.append("Sökningen innehöll inga ord att söka på.")
+            notes.append(Note("no_words"))
     return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded),
                        tuple(dict.fromkeys(notes)))
-
-
-def parse_strict(q: str) -> ParsedQuery:
-    """Parse ``q``; raise :class:`QueryError` with the first problem instead of noting it."""
-    parsed = parse_query(q)
-    if parsed.notes:
-        raise QueryError(parsed.notes[0])
-    return parsed

@@ -11,13 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poddarkiv.archive.index import ArchiveIndex
-from poddarkiv.archive.index import searching as query_run
-from poddarkiv.archive.index.searching import MAX_COLLECT, MAX_PASSAGES
+from poddarkiv.archive.index import ArchiveIndex, matching
+from poddarkiv.archive.index.matching import MAX_PASSAGES
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
-from poddarkiv.archive.query.parse import MAX_CLAUSES, MAX_QUERY_CHARS, parse_query, parse_strict
+from poddarkiv.archive.query.fuzzy import near_words
+from poddarkiv.archive.query.parse import MAX_CLAUSES, MAX_QUERY_CHARS, parse_query
 from poddarkiv.archive.search import MAX_PAGE, MAX_PER_PAGE, SearchPage, SearchRequest
-from poddarkiv.errors import QueryError
 from tests.data.relevance.corpus import load_corpus
 from tests.data.relevance.synthetic import synthetic_corpus
 
@@ -100,20 +99,21 @@ def test_short_prefixes_and_bare_wildcards_are_refused_kindly() -> None:
     assert parse_query("*").empty and parse_query("*").notes
     short = parse_query("pa*")
     assert short.clauses[0].kind == "word"
-    assert "minst 3" in short.notes[0]
-    with pytest.raises(QueryError):
-        parse_strict("pa*")
+    assert short.notes[0].code == "prefix_too_short"
+    assert (short.notes[0].get("prefix"), short.notes[0].get("min_chars")) == ("pa", 3)
 
 
 def test_long_queries_and_many_words_are_cut_with_a_note() -> None:
     long = parse_query("partnerskap " * 100)
     assert len(long.clauses) == MAX_CLAUSES
-    assert any(str(MAX_QUERY_CHARS) in n for n in long.notes)
+    assert {(n.code, n.params) for n in long.notes} == {
+        ("query_truncated", (("max_chars", MAX_QUERY_CHARS),)),
+        ("too_many_words", (("max_words", MAX_CLAUSES),))}
 
 
 def test_only_exclusions_is_a_friendly_message(index: ArchiveIndex) -> None:
     page = search(index, "-partnerskap")
-    assert page.hits == () and page.message and "minus" in page.message
+    assert page.hits == () and [n.code for n in page.notes] == ["only_excluded"]
 
 
 # -- matching ---------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def test_hits_are_grouped_per_episode_with_best_passages_first(index: ArchiveInd
     page = search(index, "partnerskap")
     assert len(set(ids(page))) == len(page.hits)
     for hit in page.hits:
-        scores = [p.score for p in hit.passages]
+        scores = [p.score for p in hit.passages if p.kind == "transcript"]
         assert scores == sorted(scores, reverse=True)
         assert 1 <= len(hit.passages) <= 3
 
@@ -186,10 +186,10 @@ def test_hits_are_grouped_per_episode_with_best_passages_first(index: ArchiveInd
 @pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
 def test_every_episode_is_found_when_its_passages_alone_would_fill_the_collection(
         tmp_path: Path, sort: str) -> None:
-    """At most MAX_PASSAGES + 1 documents per episode are collected, so one episode's
-    segments do not crowd the others out of the MAX_COLLECT documents."""
+    """Whoosh's collectors kept at most 1,000 documents, so one episode's segments could crowd
+    others out; matching now sees every document, and shows MAX_PASSAGES per episode."""
     per_episode = 40
-    count = MAX_COLLECT // per_episode + 5
+    count = 1_000 // per_episode + 5
     feed = Feed(id="f", url="http://example.invalid/f.xml", title="Samma ord")
     items = []
     for n in range(count):
@@ -210,9 +210,9 @@ def test_every_episode_is_found_when_its_passages_alone_would_fill_the_collectio
 
 def test_a_search_past_its_time_limit_answers_with_a_note(
         index: ArchiveIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(query_run, "SEARCH_TIME_LIMIT_S", -1.0)  # out of time at once
+    monkeypatch.setattr(matching, "TIME_LIMIT_S", -1.0)  # out of time at once
     page = search(index, "partnerskap")
-    assert page.message and query_run.TIMED_OUT_MESSAGE in page.message
+    assert "timed_out" in [n.code for n in page.notes]
     assert page.hits == ()
 
 
@@ -310,12 +310,11 @@ def test_requests_built_in_code_are_clamped_too(index: ArchiveIndex) -> None:
     assert page.page == 1 and len(page.hits) == 1
 
 
-@given(st.text(alphabet="abcå", max_size=8), st.text(alphabet="abcå", max_size=8),
-       st.integers(min_value=0, max_value=3))
-@settings(max_examples=300, deadline=None)
-def test_bounded_distance_is_levenshtein_capped_at_the_limit(a: str, b: str, limit: int) -> None:
-    from whoosh.support.levenshtein import levenshtein
-
-    from poddarkiv.archive.query.fuzzy import bounded_distance
-
-    assert bounded_distance(a, b, limit) == min(levenshtein(a, b), limit + 1)
+def test_near_words_finds_typos_in_any_letter() -> None:
+    vocabulary = ["partnerskap", "partnerskapet", "upphandling", "konkurrensverket", "stöd"]
+    assert near_words(vocabulary, "patnerskap", 1) == [(1, "partnerskap")]
+    assert near_words(vocabulary, "bartnerskap", 1) == [(1, "partnerskap")]  # the first letter
+    assert near_words(vocabulary, "uphpandling", 1) == [(1, "upphandling")]  # two swapped
+    assert near_words(vocabulary, "konkurensverket", 2)[0] == (1, "konkurrensverket")
+    assert near_words(vocabulary, "stöd", 1) == []  # the word itself is not "near"
+    assert near_words(vocabulary, "xyz", 2) == []  # too short to guess

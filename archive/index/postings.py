@@ -1,0 +1,266 @@
+"""Whoosh's postings decoded into arrays, once per term and index segment.
+
+Whoosh stays the index on disk and the source of truth; this module reads it in bulk. Searching
+through Whoosh's matchers costs Python work per posting (``next``/``skip_to``, a BM25 call that
+reads the document's field length, a sort key, block decoding): at 1,000 hours of speech a
+two-word search took 130 ms at the median and a frequent word ran into the time limit. Here a
+term's postings are decoded block by block into a NumPy array of document numbers and one of
+term frequencies, and the per-document columns the search needs (episode key, kind, field
+lengths) into arrays, so that intersecting, scoring and grouping are array operations
+(:mod:`~poddarkiv.archive.index.matching`).
+
+A Whoosh segment never changes once written (only its deletions do), so what is decoded is kept
+per segment (:class:`LeafData`) and survives commits: after a new episode is indexed only the
+new segment's terms are decoded. Decoded terms are held in a cache bounded by
+:data:`CACHE_BYTES`; positions (for phrases) are decoded on demand and cached the same way.
+
+The reading touches Whoosh 2.7.4's block format (``W3LeafMatcher``'s ``_data``), which is why
+the package pins that version and :mod:`~poddarkiv.archive.index.patches` checks it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pickle import loads
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh.codec import whoosh3
+from whoosh.matching import wrappers
+from whoosh.util.numeric import byte_to_length
+
+__all__ = ["CACHE_BYTES", "LeafData", "Positions", "TermPostings"]
+
+#: Decoded postings and positions kept per process (bytes), across all segments. At 1,000 hours
+#: (650,000 segments) every term of a day's searching fits well within this.
+CACHE_BYTES = 384 * 2**20
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0, dtype=np.float32)
+#: Whoosh stores a field length as one byte; this table turns the byte back into a length.
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class TermPostings:
+    """One term's postings in one field: sorted document numbers and term frequencies."""
+
+    ids: IntArray
+    tf: FloatArray
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.tf.nbytes)
+
+
+EMPTY_POSTINGS = TermPostings(_EMPTY_I, _EMPTY_F)
+
+
+@dataclass(frozen=True, slots=True)
+class Positions:
+    """One term's positions: document ``ids[i]`` has ``flat[offsets[i]:offsets[i + 1]]``."""
+
+    ids: IntArray
+    offsets: IntArray
+    flat: IntArray
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.offsets.nbytes + self.flat.nbytes)
+
+
+EMPTY_POSITIONS = Positions(_EMPTY_I, np.zeros(1, dtype=np.int64), _EMPTY_I)
+
+
+class _Cache:
+    """A least-recently-used cache bounded by the bytes of what it holds; thread-safe."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._items: OrderedDict[Any, TermPostings | Positions] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> TermPostings | Positions | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Any, value: TermPostings | Positions) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self.used += value.nbytes
+            while self.used > self.limit and len(self._items) > 1:
+                _, old = self._items.popitem(last=False)
+                self.used -= old.nbytes
+
+    def drop(self, keep: set[str]) -> None:
+        """Forget every entry whose segment (the key's first item) is not in ``keep``."""
+        with self._lock:
+            for key in [k for k in self._items if k[0] not in keep]:
+                self.used -= self._items.pop(key).nbytes
+
+
+#: One cache for the process: segments are identified by their id, unique per index.
+_CACHE = _Cache(CACHE_BYTES)
+
+
+def cache_bytes() -> int:
+    """Bytes of decoded postings and positions held now."""
+    return _CACHE.used
+
+
+def forget_segments(keep: set[str]) -> None:
+    """Drop what was decoded for segments other than ``keep`` (after a merge or a rebuild)."""
+    _CACHE.drop(keep)
+
+
+def _raw_matcher(leaf: Any, field: str, btext: bytes) -> Any:
+    matcher = leaf.postings(field, btext)
+    # Deleted documents are masked by the caller, per searcher; decode the raw postings.
+    while isinstance(matcher, wrappers.FilterMatcher):
+        matcher = matcher.child
+    return matcher
+
+
+def _blocks(matcher: Any) -> Any:
+    """Each block's ``(ids, weights, values)`` as Whoosh stored it (ids delta-encoded)."""
+    if not isinstance(matcher, whoosh3.W3LeafMatcher):
+        # Inlined postings (a term in one document) come as a plain list matcher.
+        ids, weights, values = [], [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            values.append(matcher.value())
+            matcher.next()
+        yield np.diff(np.asarray(ids, dtype=np.int64), prepend=0), weights, values
+        return
+    while True:
+        matcher._read_data()
+        yield matcher._data
+        if matcher._lastblock:
+            return
+        matcher._next_block()
+
+
+def _weights(raw: Any, count: int) -> FloatArray:
+    if raw is None:
+        return np.ones(count, dtype=np.float32)
+    if isinstance(raw, float | int):
+        return np.full(count, raw, dtype=np.float32)
+    return np.asarray(raw, dtype=np.float32)
+
+
+def _decode_positions(value: bytes) -> list[int]:
+    # whoosh.formats.Positions: a 4-byte count, then the pickled deltas without pickle's STOP.
+    deltas: list[int] = loads(value[4:] + b".")
+    return deltas
+
+
+class LeafData:
+    """What is decoded of one Whoosh segment: per-document arrays, and terms on demand."""
+
+    def __init__(self, leaf: Any, segment_id: str) -> None:
+        self.segment_id = segment_id
+        self.doc_count = int(leaf.doc_count_all())
+        self._leaf = leaf
+        self.ep_key = self._column(leaf, "ep_key", ">i8", np.int64)
+        self.is_ep = self._column(leaf, "is_ep", ">u1", np.int64).astype(bool)
+        self._lengths: dict[str, FloatArray] = {}
+
+    def rebind(self, leaf: Any) -> None:
+        """Read later terms through ``leaf`` (the same segment, opened by a newer searcher)."""
+        self._leaf = leaf
+
+    def _column(self, leaf: Any, name: str, dtype: str, as_type: Any) -> IntArray:
+        out = np.zeros(self.doc_count, dtype=as_type)
+        if not leaf.has_column(name):
+            return out
+        reader = leaf.column_reader(name, translate=False)
+        raw = reader._dbfile.get(reader._basepos, reader._count * reader._fixedlen)
+        values = np.frombuffer(raw, dtype=dtype)
+        out[:len(values)] = values
+        return out
+
+    def lengths(self, field: str) -> FloatArray:
+        """Each document's length of ``field`` in tokens (as Whoosh rounds it into one byte)."""
+        hit = self._lengths.get(field)
+        if hit is None:
+            perdoc = self._leaf._perdoc
+            reader = perdoc._cached_reader(f"_{field}_len", whoosh3.LENGTHS_COLUMN)
+            codes = np.zeros(self.doc_count, dtype=np.uint8)
+            if reader is not None:
+                raw = reader._dbfile.get(reader._basepos, reader._count)
+                codes[:len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+            hit = self._lengths[field] = _LENGTHS[codes]
+        return hit
+
+    def postings(self, field: str, term: str) -> TermPostings:
+        """The term's postings in this segment (deleted documents included)."""
+        key = (self.segment_id, "p", field, term)
+        hit = _CACHE.get(key)
+        if isinstance(hit, TermPostings):
+            return hit
+        found = self._decode(field, term)
+        _CACHE.put(key, found)
+        return found
+
+    def _decode(self, field: str, term: str) -> TermPostings:
+        btext = term.encode("utf-8")
+        if not self._has(field, btext):
+            return EMPTY_POSTINGS
+        ids, tfs = [], []
+        for deltas, weights, _ in _blocks(_raw_matcher(self._leaf, field, btext)):
+            block = np.cumsum(np.asarray(deltas, dtype=np.int64))
+            ids.append(block)
+            tfs.append(_weights(weights, len(block)))
+        if not ids:
+            return EMPTY_POSTINGS
+        return TermPostings(np.concatenate(ids), np.concatenate(tfs))
+
+    def _has(self, field: str, btext: bytes) -> bool:
+        return bool((field, btext) in self._leaf)
+
+    def positions(self, field: str, term: str) -> Positions:
+        """The term's positions in each document of this segment that holds it."""
+        key = (self.segment_id, "x", field, term)
+        hit = _CACHE.get(key)
+        if isinstance(hit, Positions):
+            return hit
+        found = self._decode_all_positions(field, term)
+        _CACHE.put(key, found)
+        return found
+
+    def _decode_all_positions(self, field: str, term: str) -> Positions:
+        btext = term.encode("utf-8")
+        if not self._has(field, btext):
+            return EMPTY_POSITIONS
+        ids: list[IntArray] = []
+        counts: list[int] = []
+        flat: list[int] = []
+        for deltas, _, values in _blocks(_raw_matcher(self._leaf, field, btext)):
+            ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+            for value in values:
+                steps = _decode_positions(value)
+                counts.append(len(steps))
+                flat.extend(steps)
+        if not ids:
+            return EMPTY_POSITIONS
+        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        deltas_flat = np.asarray(flat, dtype=np.int64)
+        # Positions are delta-encoded within each document: a cumulative sum that restarts.
+        cum = np.cumsum(deltas_flat)
+        starts = offsets[:-1]
+        base = np.repeat(np.concatenate(([0], cum))[starts], np.diff(offsets))
+        return Positions(np.concatenate(ids), offsets, cum - base)

@@ -1,0 +1,193 @@
+"""The index as one searcher sees it, decoded: global document numbers, deletions masked.
+
+A :class:`SearchView` is built once per Whoosh searcher (that is, once per commit) from the
+per-segment :class:`~poddarkiv.archive.index.postings.LeafData`, which outlive it. It answers the
+questions the matcher asks (a term's postings, positions, field lengths and statistics, which
+episode a document belongs to) and the ones the query compiler asks through
+:class:`~poddarkiv.archive.query.compile.Lexicon` (is a stem indexed, prefix expansion, the
+spelling vocabulary).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh.searching import Searcher
+
+from poddarkiv.archive.index.postings import (
+    FloatArray,
+    IntArray,
+    LeafData,
+    Positions,
+    TermPostings,
+)
+from poddarkiv.archive.index.schema import SPELL_FIELD
+
+__all__ = ["META_FIELDS", "TEXT_FIELD", "SearchView"]
+
+TEXT_FIELD = "text"
+#: The episode document's searchable fields.
+META_FIELDS = ("title", "description", "podcast")
+#: Global postings kept per view (the per-segment cache holds the rest).
+_VIEW_TERMS = 256
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+class SearchView:
+    """Decoded arrays over every live document of one searcher; thread-safe."""
+
+    def __init__(self, searcher: Searcher, leaf_data: Callable[[Any], LeafData]) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        parts = []
+        for leaf, offset in self.reader.leaf_readers():
+            if not leaf.doc_count_all():
+                continue
+            data = leaf_data(leaf)
+            alive = np.ones(data.doc_count, dtype=bool)
+            if leaf.has_deletions():
+                alive[np.fromiter(leaf._perdoc.deleted_docs(), dtype=np.int64)] = False
+            parts.append((data, int(offset), alive))
+        self._parts = parts
+        self.doc_count = sum(d.doc_count for d, _, _ in parts) if parts else 0
+        self.ep_key = _concat([d.ep_key for d, _, _ in parts], np.int64)
+        self.is_ep = _concat([d.is_ep for d, _, _ in parts], np.bool_)
+        self.alive = _concat([a for _, _, a in parts], np.bool_)
+        self._offsets = [o for _, o, _ in parts]
+        self.ep_first, self.ep_last = _episode_bounds(self.ep_key)
+        self._terms: dict[tuple[str, str], TermPostings] = {}
+        self._lengths: dict[str, FloatArray] = {}
+        self._stats: dict[str, tuple[int, float]] = {}
+        self._vocabulary: list[str] | None = None
+        self._lock = threading.Lock()
+
+    # -- postings ------------------------------------------------------------------------
+
+    def postings(self, field: str, term: str) -> TermPostings:
+        """The term's live postings with global document numbers."""
+        key = (field, term)
+        hit = self._terms.get(key)
+        if hit is not None:
+            return hit
+        ids, tfs = [], []
+        for (data, offset, alive) in self._parts:
+            p = data.postings(field, term)
+            if len(p.ids):
+                keep = alive[p.ids]
+                ids.append(p.ids[keep] + offset)
+                tfs.append(p.tf[keep])
+        found = TermPostings(_concat(ids, np.int64), _concat(tfs, np.float32))
+        with self._lock:
+            if len(self._terms) >= _VIEW_TERMS:
+                self._terms.clear()
+            self._terms[key] = found
+        return found
+
+    def positions(self, field: str, term: str, among: IntArray) -> tuple[IntArray, IntArray]:
+        """``(doc, position)`` pairs of the term in the documents ``among`` (sorted, global)."""
+        docs, poss = [], []
+        for (data, offset, _) in self._parts:
+            lo, hi = np.searchsorted(among, [offset, offset + data.doc_count])
+            if lo == hi:
+                continue
+            d, p = _gather(data.positions(field, term), among[lo:hi] - offset)
+            docs.append(d + offset)
+            poss.append(p)
+        return _concat(docs, np.int64), _concat(poss, np.int64)
+
+    # -- statistics ----------------------------------------------------------------------
+
+    def lengths(self, field: str) -> FloatArray:
+        """Every document's length of ``field`` (tokens)."""
+        hit = self._lengths.get(field)
+        if hit is None:
+            hit = _concat([d.lengths(field) for d, _, _ in self._parts], np.float32)
+            self._lengths[field] = hit
+        return hit
+
+    def stats(self, field: str) -> tuple[int, float]:
+        """``(documents that can hold the field, their average length)``, live ones only."""
+        hit = self._stats.get(field)
+        if hit is None:
+            kind = self.is_ep if field in META_FIELDS else ~self.is_ep
+            docs = self.alive & kind
+            n = int(docs.sum())
+            avg = float(self.lengths(field)[docs].mean()) if n else 1.0
+            hit = self._stats[field] = (n, max(avg, 1.0))
+        return hit
+
+    def episode_docs(self) -> IntArray:
+        """Document numbers of the live episode documents."""
+        found: IntArray = np.flatnonzero(self.alive & self.is_ep)
+        return found
+
+    # -- the query compiler's lexicon ------------------------------------------------------
+
+    def doc_frequency(self, stem: str) -> int:
+        """In how many documents (any searchable field) ``stem`` occurs, deleted ones counted."""
+        return sum(int(self.reader.doc_frequency(f, stem)) for f in (TEXT_FIELD, *META_FIELDS))
+
+    def expand_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Indexed stems starting with ``prefix``, at most ``limit`` per field."""
+        out: dict[str, None] = {}
+        for field in (TEXT_FIELD, *META_FIELDS):
+            for i, btext in enumerate(self.reader.expand_prefix(field, prefix)):
+                if i >= limit:
+                    break
+                out[btext.decode("utf-8")] = None
+        return list(out)
+
+    def vocabulary(self) -> Sequence[str]:
+        """The transcripts' distinct unstemmed words (what "Menade du …?" may suggest)."""
+        if self._vocabulary is None:
+            words: list[str] = []
+            if SPELL_FIELD in self.reader.schema:
+                words = [b.decode("utf-8") for b in self.reader.lexicon(SPELL_FIELD)]
+            self._vocabulary = words
+        return self._vocabulary
+
+    def spelling_frequency(self, word: str) -> int:
+        """In how many episodes' transcripts ``word`` occurs."""
+        if SPELL_FIELD not in self.reader.schema:
+            return 0
+        return int(self.reader.doc_frequency(SPELL_FIELD, word))
+
+
+def _concat(arrays: list[Any], dtype: Any) -> Any:
+    if not arrays:
+        return np.zeros(0, dtype=dtype)
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _episode_bounds(ep_key: IntArray) -> tuple[IntArray, IntArray]:
+    """For each document, the first and last document number of its run of ``ep_key``.
+
+    An episode's documents are written together in one commit, in transcript order, and removed
+    together, so within the index they form one run (segments never split it).
+    """
+    n = len(ep_key)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    change = np.flatnonzero(ep_key[1:] != ep_key[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change - 1, [n - 1]))
+    lengths = ends - starts + 1
+    return np.repeat(starts, lengths), np.repeat(ends, lengths)
+
+
+def _gather(pos: Positions, local: IntArray) -> tuple[IntArray, IntArray]:
+    """``(doc, position)`` pairs of ``pos`` for the local documents ``local``."""
+    idx = np.searchsorted(pos.ids, local[np.isin(local, pos.ids, assume_unique=True)])
+    starts = pos.offsets[idx]
+    counts = pos.offsets[idx + 1] - starts
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    run_starts = np.repeat(np.cumsum(counts) - counts, counts)
+    flat_idx = np.repeat(starts, counts) + (np.arange(total) - run_starts)
+    return np.repeat(pos.ids[idx], counts), pos.flat[flat_idx]

@@ -1,0 +1,45 @@
+"""What a search's notes say, in the reader's language.
+
+The archive returns :class:`~poddarkiv.archive.search.Note` codes with parameters; this module is
+the one place that puts them into words. The Swedish sentences are the message ids of the
+site's gettext catalogue (``locale/en`` translates them), and the CLI uses the same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from poddarkiv.archive.search import Note, NoteCode
+from poddarkiv.site.i18n import gettext_for
+
+__all__ = ["MESSAGES", "describe", "describe_all"]
+
+#: Each note's sentence; ``{name}`` is filled from the note's parameters.
+MESSAGES: dict[NoteCode, str] = {
+    "query_truncated": "Sökningen var för lång och kortades till {max_chars} tecken.",
+    "too_many_words": "Bara de {max_words} första orden användes.",
+    "prefix_too_short": ("”{prefix}*” är för kort för att söka på början av ord "
+                         "(minst {min_chars} bokstäver); sökte på ”{prefix}”."),
+    "only_excluded": "Sökningen behöver minst ett ord som inte är uteslutet med minus.",
+    "no_words": "Sökningen innehöll inga ord att söka på.",
+    "timed_out": ("Sökningen tog för lång tid och avbröts. "
+                  "Pröva färre ord eller färre ord med asterisk."),
+    "no_episode_has_all_words": ("Inget avsnitt innehåller alla orden. Pröva färre ord, "
+                                 "OR mellan orden, eller kontrollera stavningen."),
+}
+
+
+def describe(note: Note, gettext: Callable[[str], str]) -> str:
+    """The note as a sentence, translated by ``gettext``."""
+    template = gettext(MESSAGES[note.code])
+    try:
+        return template.format(**dict(note.params))
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def describe_all(notes: Iterable[Note], lang: str = "sv") -> str | None:
+    """All notes as one paragraph in ``lang``, or ``None`` when there are none."""
+    gettext = gettext_for(lang)
+    text = " ".join(describe(n, gettext) for n in notes)
+    return text or None
