@@ -27,6 +27,7 @@ from tests.cluster.conftest import ROOT, _free_port, wait_for
 from tests.site.site_archive import FEED_ID, build_archive, sample_feed
 
 WRITES = 10
+READERS = 3
 NEW_WORD = "kvarnstensbryggeri"
 
 
@@ -89,12 +90,21 @@ def _write(site: Site) -> None:
 def test_searches_stay_correct_while_ingest_commits_generations(site: Site) -> None:
     status, baseline = _total(site.url, "upphandling")
     assert status == 200 and baseline > 0
-    writer = threading.Thread(target=_write, args=(site,))
-    writer.start()
-    while writer.is_alive():
-        site.answers.append(_total(site.url, "upphandling"))
-        time.sleep(0.02)
-    writer.join()
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            site.answers.append(_total(site.url, "upphandling"))
+
+    readers = [threading.Thread(target=read) for _ in range(READERS)]
+    for reader in readers:
+        reader.start()
+    try:
+        _write(site)
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
 
     assert len(site.answers) >= 10, "too few searches ran while the index changed"
     assert set(site.answers) == {(200, baseline)}
