@@ -160,8 +160,11 @@ def _mentioned(row: Any, **extra: Any) -> Mentioned:
 
 # -- themes ---------------------------------------------------------------------------------
 
+# An episode "has" a theme when it passed the episode threshold or has a passage of the theme;
+# counting only the first gave "0 avsnitt · 1 stycke".
 _THEMES_SQL = """SELECT t.*,
-  (SELECT count(*) FROM episode_themes e WHERE e.theme = t.slug) AS episode_count,
+  (SELECT count(*) FROM (SELECT episode_id FROM episode_themes WHERE theme = t.slug
+     UNION SELECT episode_id FROM passage_themes WHERE theme = t.slug)) AS episode_count,
   (SELECT count(*) FROM passage_themes p WHERE p.theme = t.slug) AS passage_count
 FROM themes t {where} ORDER BY t.position"""
 
@@ -190,11 +193,14 @@ def theme_page(catalogue: Catalogue, slug: str, *, page: int = 1,
         return None
     episodes = [ThemeEpisode(r["id"], r["title"], r["published"], r["feed_id"], r["score"],
                              r["passages"]) for r in _q(catalogue, """
-        SELECT e.id, e.title, e.published, e.feed_id, et.score,
+        SELECT e.id, e.title, e.published, e.feed_id, coalesce(et.score, 0.0) AS score,
           (SELECT count(*) FROM passage_themes p WHERE p.episode_id = e.id AND p.theme = ?)
             AS passages
-        FROM episode_themes et JOIN episodes e ON e.id = et.episode_id WHERE et.theme = ?
-        ORDER BY et.score DESC, e.published DESC LIMIT ?""", (slug, slug, THEME_EPISODES_LIMIT))]
+        FROM episodes e LEFT JOIN episode_themes et ON et.episode_id = e.id AND et.theme = ?
+        WHERE et.episode_id IS NOT NULL OR e.id IN (
+          SELECT episode_id FROM passage_themes WHERE theme = ?)
+        ORDER BY score DESC, passages DESC, e.published DESC LIMIT ?""",
+        (slug, slug, slug, THEME_EPISODES_LIMIT))]
     passages = [_mentioned(r, score=r["score"]) for r in _q(catalogue, """
         SELECT p.*, e.title, e.published FROM passage_themes p JOIN episodes e
           ON e.id = p.episode_id WHERE p.theme = ?

@@ -104,11 +104,19 @@ async def admin_login(request: Request) -> Response:
     """``POST /admin/logga-in``: check the token, set the session cookie."""
     site = resources(request)
     token = _enabled(site)
+    client = request.client.host if request.client else "unknown"
+    wait_s = site.login_throttle.retry_after(client)
+    if wait_s:
+        # RFC 6585 §4: 429 with Retry-After; the key is not even compared.
+        raise HTTPException(429, "Too many wrong keys; try again later",
+                            headers={"retry-after": str(wait_s)})
     form = await _form(request)
     if "token" not in form:
         raise HTTPException(400, "The form has no token field")
     if not hmac.compare_digest(form["token"], token):
+        site.login_throttle.failed(client)
         return RedirectResponse(urls.admin() + "?fel=1", status_code=303)
+    site.login_throttle.succeeded(client)
     response = RedirectResponse(urls.admin(), status_code=303)
     response.set_cookie(ADMIN_COOKIE, _session_value(site, token), path=_COOKIE_PATH,
                         httponly=True, samesite="strict",

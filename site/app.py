@@ -23,13 +23,21 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from poddarkiv.archive.store import Catalogue, open_catalogue
 from poddarkiv.config import Settings
 from poddarkiv.errors import PoddarkivError
-from poddarkiv.site import admin, episode_views, search_views, syndication, views
+from poddarkiv.site import (
+    admin,
+    episode_views,
+    search_feed,
+    search_views,
+    syndication,
+    views,
+)
 from poddarkiv.site.i18n import LanguageCookieMiddleware
 from poddarkiv.site.openapi import describe, openapi
 from poddarkiv.site.resources import IngestJob, IngestRunner, SearchIndex, SiteResources
@@ -40,12 +48,17 @@ from poddarkiv.site.security import (
 )
 from poddarkiv.site.templating import STATIC_DIR, make_templates
 
-__all__ = ["STATIC_MAX_AGE_S", "create_app"]
+__all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "STATIC_MAX_AGE_S", "create_app"]
 
 log = logging.getLogger(__name__)
 
 #: Static URLs carry a content hash (``?v=``), so browsers may keep them for a year.
 STATIC_MAX_AGE_S = 365 * 24 * 3600
+#: Responses smaller than this (bytes) are not worth compressing; audio never is (Starlette
+#: excludes ``audio/*``, which keeps Range requests byte-exact).
+GZIP_MIN_BYTES = 1024
+#: zlib level 6: most of level 9's saving at a fraction of its time per page.
+GZIP_LEVEL = 6
 _OPTIONAL_PAGES = ("poddarkiv.site.themes_views",)
 
 
@@ -67,6 +80,8 @@ def _pair(path: str, endpoint: Any, name: str) -> list[Route]:
 def _routes(optional: list[ModuleType]) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         *_pair("/", views.home, "home"),
+        Route("/sok.rss", search_feed.rss, name="search_rss"),
+        Route("/sok.atom", search_feed.atom, name="search_atom"),
         *_pair("/sok", search_views.search, "search"),
         *_pair("/avsnitt/{episode_id}", episode_views.episode, "episode"),
         Route("/avsnitt/{episode_id}/ljud", episode_views.audio, name="audio"),
@@ -84,6 +99,7 @@ def _routes(optional: list[ModuleType]) -> list[BaseRoute]:
         Route("/admin/logga-ut", admin.admin_logout, methods=["POST"], name="admin_logout"),
         Route("/admin/ingest", admin.admin_ingest, methods=["POST"], name="admin_ingest"),
         Route("/openapi.json", openapi, name="openapi"),
+        Route("/favicon.ico", views.favicon, name="favicon"),
         Mount("/static", _CachedStatic(directory=STATIC_DIR), name="static"),
     ]
     for module in optional:
@@ -141,7 +157,9 @@ def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
 
     app = Starlette(
         routes=_routes(optional),
-        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(BodySizeLimitMiddleware),
+        middleware=[Middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES,
+                               compresslevel=GZIP_LEVEL),
+                    Middleware(SecurityHeadersMiddleware), Middleware(BodySizeLimitMiddleware),
                     Middleware(LanguageCookieMiddleware)],
         exception_handlers={HTTPException: views.error_page, Exception: views.error_page},
         lifespan=lifespan,

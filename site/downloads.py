@@ -1,7 +1,7 @@
 """Transcript downloads a person can keep: named by podcast and title, saying where they came from.
 
 A saved file must still say what it is weeks later, so its name holds the podcast and episode
-title (``Konkurrenten – IOP och upphandling.vtt``) and, where the format has room for a comment
+title (``Konkurrenten \u2013 IOP och upphandling.vtt``) and, where the format has room for a comment
 (WebVTT ``NOTE``, plain text's first lines), it names the episode, its address and the
 transcript's source. SubRip has no comments, and our JSON already carries its source.
 """
@@ -24,7 +24,7 @@ def content_disposition(podcast: str, title: str, fmt: str) -> str:
     RFC 6266 §4.3: ``filename*`` (RFC 8187, UTF-8) is preferred by every current browser;
     ``filename`` is the ASCII fallback for the rest.
     """
-    name = " – ".join(p for p in (podcast.strip(), title.strip()) if p)[:MAX_NAME_CHARS]
+    name = " \u2013 ".join(p for p in (podcast.strip(), title.strip()) if p)[:MAX_NAME_CHARS]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '\\/:*?"<>|') or "avsnitt"
     fallback = slugify(name)[:MAX_NAME_CHARS] or "avsnitt"
     return (f'attachment; filename="{fallback}.{fmt}"; '

@@ -102,6 +102,14 @@ def install(env: object) -> None:
     )
 
 
+#: Paths whose answers are the same in every language (no ``Vary``, so caches share them).
+_SAME_IN_EVERY_LANGUAGE = ("/static/", "/favicon.")
+
+
+def _varies_by_language(path: str) -> bool:
+    return not (path.startswith(_SAME_IN_EVERY_LANGUAGE) or path.endswith("/ljud"))
+
+
 class LanguageCookieMiddleware:
     """Remember the visible switch: a valid ``?lang=`` sets the ``lang`` cookie."""
 
@@ -120,9 +128,10 @@ class LanguageCookieMiddleware:
                 if chosen in LANGUAGES:
                     headers.append("set-cookie", f"{LANG_COOKIE}={chosen}; Path=/; "
                                    f"Max-Age={LANG_COOKIE_MAX_AGE_S}; SameSite=Lax")
-                # RFC 9110 §12.5.5: the page differs by these request headers.
-                headers.add_vary_header("Accept-Language")
-                headers.add_vary_header("Cookie")
+                if _varies_by_language(scope["path"]):
+                    # RFC 9110 §12.5.5: the page differs by these request headers.
+                    headers.add_vary_header("Accept-Language")
+                    headers.add_vary_header("Cookie")
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

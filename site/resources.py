@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
 from poddarkiv.errors import BusyError, PoddarkivError
+from poddarkiv.site.security import LoginThrottle
 
 if TYPE_CHECKING:
     from poddarkiv.archive.search import SearchPage, SearchRequest
@@ -105,6 +106,8 @@ class SiteResources:
     ingest: IngestJob | None = None
     #: Extra context for the home page from optional page modules (the themes overview).
     home_context: tuple[Callable[[Request], dict[str, Any]], ...] = ()
+    #: Wrong admin keys per client (sign-in throttling).
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def resources(request: Request) -> SiteResources:

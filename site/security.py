@@ -10,6 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -21,6 +25,7 @@ __all__ = [
     "CSP",
     "MAX_BODY_BYTES",
     "BodySizeLimitMiddleware",
+    "LoginThrottle",
     "SecurityHeadersMiddleware",
     "csrf_token",
     "new_secret",
@@ -125,3 +130,50 @@ def csrf_token(secret: bytes, session: str) -> str:
 def verify_csrf(secret: bytes, session: str, token: str | None) -> bool:
     """Whether ``token`` is the CSRF token for ``session``, compared in constant time."""
     return bool(token) and hmac.compare_digest(csrf_token(secret, session), token or "")
+
+
+class LoginThrottle:
+    """Wrong admin keys, counted per client: after ``max_failures`` within ``window_s`` seconds,
+    sign-in is refused (429) until the oldest failure leaves the window.
+
+    Guessing the key online is then hopeless, and a right key after a lockout still waits, so
+    the lockout cannot be used to test guesses. ``clock`` is a seam for tests.
+    """
+
+    def __init__(self, *, max_failures: int = 5, window_s: float = 15 * 60,
+                 clock: Callable[[], float] = time.monotonic, max_clients: int = 10_000) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.clock = clock
+        self.max_clients = max_clients
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        found = self._failures.get(client, deque())
+        while found and now - found[0] >= self.window_s:
+            found.popleft()
+        return found
+
+    def retry_after(self, client: str) -> int:
+        """Seconds until ``client`` may try again (0: now)."""
+        with self._lock:
+            now = self.clock()
+            found = self._recent(client, now)
+            if len(found) < self.max_failures:
+                return 0
+            return max(1, int(found[0] + self.window_s - now) + 1)
+
+    def failed(self, client: str) -> None:
+        """Record a wrong key from ``client``."""
+        with self._lock:
+            if len(self._failures) >= self.max_clients and client not in self._failures:
+                self._failures.pop(next(iter(self._failures)))  # forget the oldest client
+            found = self._recent(client, self.clock())
+            found.append(self.clock())
+            self._failures[client] = found
+
+    def succeeded(self, client: str) -> None:
+        """Forget ``client``'s failures after a right key."""
+        with self._lock:
+            self._failures.pop(client, None)

@@ -171,6 +171,7 @@ def opml(request: Request) -> Response:
         # Subscribers get our re-published feed: the same episodes, with transcripts.
         attrs = {"type": "rss", "text": feed.title or feed.url, "title": feed.title or feed.url,
                  "xmlUrl": base + urls.rss(feed.id), "htmlUrl": base + urls.podcast(feed.id)}
-        _sub(body, "outline", **attrs)
+        # Not _sub(**attrs): its ``text`` parameter would swallow OPML's required text attribute.
+        ET.SubElement(body, "outline", attrs)
     return Response(document(root), media_type="text/x-opml; charset=utf-8", headers={
         "content-disposition": 'attachment; filename="poddarkiv.opml"'})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from poddarkiv import __version__
+from poddarkiv.archive.normalise import plain_text
 from poddarkiv.site import i18n, urls
 from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
 
@@ -31,6 +32,7 @@ __all__ = [
     "STATIC_DIR",
     "TEMPLATE_DIR",
     "format_date",
+    "format_moment",
     "is_json",
     "make_templates",
     "render",
@@ -78,6 +80,20 @@ def format_date(value: date | str | None, lang: str | None = None) -> str:
     return f"{when.day} {months[when.month - 1]} {when.year}"
 
 
+def format_moment(value: date | str | None, lang: str | None = None) -> str:
+    """A date and time as a reader writes it: ``12 mars 2024 kl. 14:05 UTC``."""
+    when = _as_datetime(value)
+    if when is None:
+        return ""
+    if not isinstance(when, datetime):
+        return format_date(when, lang)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    lang = lang or i18n.current_language()
+    clock = f"{when.hour:02d}:{when.minute:02d}" + (" UTC" if when.tzinfo else "")
+    return f"{format_date(when, lang)}{' kl.' if lang == 'sv' else ','} {clock}"
+
+
 def iso_date(value: date | str | None) -> str:
     when = _as_datetime(value)
     return when.isoformat()[:10] if when else ""
@@ -109,7 +125,8 @@ def make_templates(extra_dirs: tuple[Path, ...] = ()) -> Jinja2Templates:
     i18n.install(env)
     env.filters.update(timecode=timecode, date=format_date, iso_date=iso_date,
                        safe_url=safe_url, sanitize=lambda html: Markup(sanitize_html(html)),
-                       snippet=lambda html: Markup(sanitize_html(html, tags=SNIPPET_TAGS)))
+                       snippet=lambda html: Markup(sanitize_html(html, tags=SNIPPET_TAGS)),
+                       plain=plain_text, moment=format_moment)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     env.globals.update(urls=urls, static_url=static_url, languages=i18n.LANGUAGES,
                        version=__version__, content_lang=CONTENT_LANGUAGE)
@@ -126,7 +143,8 @@ def render(request: Request, name: str, context: Mapping[str, Any], *,
     """Render template ``name`` in the request's language."""
     templates: Jinja2Templates = request.state.site.templates
     lang = i18n.language_of(request)
-    ctx = {"lang": lang, "switch": _switch_links(request, lang), **context}
+    ctx = {"lang": lang, "switch": _switch_links(request, lang),
+           "page_meta": page_links(request, lang), **context}
     with i18n.using_language(lang):
         return templates.TemplateResponse(request, name, ctx, status_code=status_code,
                                           headers=headers)
@@ -140,6 +158,27 @@ def respond(request: Request, name: str, data: Mapping[str, Any],
         return JSONResponse(dict(data), status_code=status_code, headers=headers)
     return render(request, name, {**data, **(extra or {})}, status_code=status_code,
                   headers=headers)
+
+
+#: Open Graph locales (``og:locale``) of the site's languages.
+_OG_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
+
+
+def page_links(request: Request, lang: str) -> dict[str, Any]:
+    """This page's absolute addresses: canonical (no ``lang``), shareable, one per language.
+
+    The canonical URL keeps the query (a search, a page number, ``?t=``), so a shared link to a
+    moment previews that moment (Open Graph ``og:url``); ``hreflang`` names each language's copy
+    and ``x-default`` the one chosen from the reader's browser.
+    """
+    base = str(request.base_url).rstrip("/")
+    params = {k: v for k, v in request.query_params.items() if k != "lang"}
+    canonical = base + urls.with_query(request.url.path, params)
+    alternates = [{"hreflang": code, "href": base + urls.with_query(
+        request.url.path, {**params, "lang": code})} for code in i18n.LANGUAGES]
+    alternates.append({"hreflang": "x-default", "href": canonical})
+    return {"canonical": canonical, "share": canonical, "alternates": alternates,
+            "locale": _OG_LOCALES.get(lang, lang)}
 
 
 def _switch_links(request: Request, lang: str) -> list[dict[str, str]]:

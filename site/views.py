@@ -11,19 +11,21 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from poddarkiv import __version__
 from poddarkiv.site import urls
 from poddarkiv.site.resources import resources
+from poddarkiv.site.sanitize import safe_url
 from poddarkiv.site.serialize import episode_json, feed_json
-from poddarkiv.site.templating import is_json, render, respond
+from poddarkiv.site.templating import is_json, render, respond, static_url
 
 __all__ = [
     "HOME_EPISODES",
     "PODCAST_PAGE_SIZE",
     "about",
     "error_page",
+    "favicon",
     "help_page",
     "home",
     "int_param",
@@ -31,6 +33,9 @@ __all__ = [
     "podcasts",
 ]
 
+#: DIGG's form for reporting a site that is not accessible (the statement must link to it).
+DIGG_COMPLAINTS_URL = ("https://www.digg.se/analys-och-uppfoljning/lagen-om-tillganglighet-till-"
+                       "digital-offentlig-service-dos-lagen/anmal-bristande-tillganglighet")
 HOME_EPISODES = 10
 PODCAST_PAGE_SIZE = 20
 MAX_PAGE = 10_000
@@ -100,9 +105,33 @@ def help_page(request: Request) -> Response:
     return respond(request, "help.html", {"page": "help"})
 
 
+#: When the accessibility statement was last reviewed (DIGG asks for the date and the method).
+STATEMENT_DATE = "2026-11-29"
+
+
+def _contact(value: str | None) -> dict[str, str] | None:
+    """The contact channel as a link: an e-mail address or an http(s) URL."""
+    if not value:
+        return None
+    if "@" in value and not value.startswith(("http://", "https://")):
+        return {"href": "mailto:" + value.removeprefix("mailto:"), "text": value.removeprefix(
+            "mailto:")}
+    href = safe_url(value)
+    return {"href": href, "text": value} if href else None
+
+
 def about(request: Request) -> Response:
-    """What the archive is, and its accessibility statement."""
-    return respond(request, "about.html", {"page": "about", "version": __version__})
+    """What the archive is, and its accessibility statement (what DIGG's model asks for)."""
+    return respond(request, "about.html", {
+        "page": "about", "version": __version__, "statement_date": STATEMENT_DATE,
+        "contact": _contact(resources(request).settings.contact),
+        "complaints_url": DIGG_COMPLAINTS_URL})
+
+
+def favicon(request: Request) -> Response:
+    """``/favicon.ico``: clients that ask by the old name get the SVG icon (pages link it)."""
+    return RedirectResponse(static_url("favicon.svg"), status_code=301,
+                            headers={"cache-control": "public, max-age=86400"})
 
 
 _ERROR_TEMPLATES = {404: "404.html", 400: "400.html"}

@@ -114,3 +114,40 @@ def test_a_failing_runner_is_reported_not_swallowed(catalogue: Catalogue) -> Non
         client.post("/admin/ingest", data={"csrf": csrf})
         _wait_for_ingest(client)
         assert "nätet är nere" in client.get("/admin.json").json()["ingest"]["error"]
+
+
+def test_admin_shows_times_as_people_write_them(client: TestClient,
+                                                catalogue: Catalogue) -> None:
+    started = datetime(2025, 6, 1, 14, 5, tzinfo=UTC)
+    catalogue.save_report(started, started, {"transcribed": 3, "errors": ["a", "b"]})
+    _sign_in(client)
+    page = parse(client.get("/admin").text)
+    fields = page.find("dl", cls="report-fields").text
+    assert "1 juni 2025 kl. 14:05 UTC" in fields and "2 poster" in fields
+    assert "T14:05" not in fields  # no raw ISO timestamps
+
+
+def test_wrong_keys_are_throttled(client: TestClient) -> None:
+    for _ in range(5):
+        wrong = client.post("/admin/logga-in", data={"token": "fel"}, follow_redirects=False)
+        assert wrong.status_code == 303
+    locked = client.post("/admin/logga-in", data={"token": "fel"}, follow_redirects=False)
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    # The right key waits too, so a lockout cannot be used to test guesses.
+    right = client.post("/admin/logga-in", data={"token": ADMIN_TOKEN}, follow_redirects=False)
+    assert right.status_code == 429
+
+
+def test_the_throttle_forgets_after_its_window() -> None:
+    from poddarkiv.site.security import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(max_failures=2, window_s=60, clock=lambda: now[0])
+    throttle.failed("a")
+    throttle.failed("a")
+    assert throttle.retry_after("a") == 61 and throttle.retry_after("b") == 0
+    now[0] = 61
+    assert throttle.retry_after("a") == 0
+    throttle.failed("a")
+    throttle.succeeded("a")
+    assert throttle.retry_after("a") == 0

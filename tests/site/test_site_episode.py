@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+import pytest
 from starlette.testclient import TestClient
 
 from poddarkiv.archive.models import Segment, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.sample import SAMPLE_EPISODES
+from poddarkiv.site import urls
 from poddarkiv.site.episode_views import parse_time
 from tests.site.html_probe import parse
 
@@ -140,3 +142,84 @@ def test_time_links_survive_re_transcription(client: TestClient, catalogue: Cata
     assert current["text"] == "ny del 4" != old
     assert current["start"] <= 13 < current["end"] + 0.2
     assert "openai-whisper" in after["citation"]["source"]
+
+
+def test_a_passage_link_opens_that_passage_not_the_one_before(client: TestClient) -> None:
+    """Issue 15 #2: ``?t=13`` marked the passage before one starting at 13.797 s."""
+    segments = client.get(f"/avsnitt/{SECOND.slug}.json").json()["segments"]
+    target = next(i for i, s in enumerate(segments) if s["start"] != int(s["start"]))
+    url = segments[target]["url"]
+    data = client.get(url.split("#")[0].replace(f"/avsnitt/{SECOND.slug}",
+                                                f"/avsnitt/{SECOND.slug}.json")).json()
+    assert data["current"] == target and data["t"] == segments[target]["start"]
+    html = parse(client.get(url.split("#")[0]).text)
+    marked = html.find("li", cls="current")
+    assert marked.attrs["id"] == url.split("#")[1]
+
+
+def test_citation_quotes_the_words_and_says_when_it_was_read(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from poddarkiv.site import episode_views
+
+    monkeypatch.setattr(episode_views, "today", lambda: date(2026, 3, 4))
+    data = client.get(f"/avsnitt/{FIRST.slug}.json", params={"t": "12"}).json()
+    cite = data["citation"]
+    said = data["segments"][data["current"]]["text"]
+    assert cite["quote"] == said and f"”{said}”" in cite["text"]
+    assert cite["accessed"] == "2026-03-04" and "Hämtad 4 mars 2026." in cite["text"]
+    # The publisher's transcript is named as such; its raw file URL is not a source to cite.
+    assert cite["source"] == "Utgivarens transkription" and "iop.vtt" not in cite["text"]
+    html = parse(client.get(f"/avsnitt/{FIRST.slug}", params={"t": "12"}).text)
+    assert html.find("dd", id="cite-quote").text == said
+
+
+def test_search_inside_the_episode_works_without_javascript(client: TestClient) -> None:
+    data = client.get(f"/avsnitt/{SECOND.slug}.json", params={"i": "kommun"}).json()
+    find = data["find"]
+    assert find["q"] == "kommun" and find["total"] >= 1
+    first = find["passages"][0]
+    assert "kommun" in first["text"].lower() and "<mark>" in first["text_html"]
+    assert f"?i=kommun&t={urls.seconds(first['start'])}#t-" in first["url"]
+    html = parse(client.get(f"/avsnitt/{SECOND.slug}", params={"i": "kommun"}).text)
+    form = html.find("form", id="sok-i-avsnittet")
+    assert form.attrs["method"] == "get" and form.find("input", name="i").attrs["value"] == "kommun"
+    assert html.find("ol", cls="find-passages").find_all("mark")
+    none = client.get(f"/avsnitt/{SECOND.slug}.json", params={"i": "zzzxq"}).json()["find"]
+    assert none["total"] == 0
+    assert client.get(f"/avsnitt/{SECOND.slug}.json").json()["find"] is None
+
+
+def test_description_and_chapters_come_before_the_transcript(client: TestClient) -> None:
+    text = client.get(f"/avsnitt/{SECOND.slug}").text
+    assert text.index('id="notes-h"') < text.index('id="transcript-h"')
+    assert text.index('id="player-h"') < text.index('id="notes-h"')
+
+
+def test_player_controls_are_there_for_the_script_to_show(client: TestClient) -> None:
+    html = parse(client.get(f"/avsnitt/{SECOND.slug}").text)
+    controls = html.find("div", id="player-controls")
+    assert "hidden" in controls.attrs  # shown by player.js; without it they would do nothing
+    assert [b.attrs["data-skip"] for b in controls.find_all("button")] == ["-15", "15"]
+    assert html.find("select", id="speed")
+    assert html.find("button", id="follow-resume").text == "Tillbaka till uppspelningen"
+
+
+def test_downloads_are_named_by_title_and_say_where_they_came_from(client: TestClient) -> None:
+    vtt = client.get(f"/avsnitt/{SECOND.slug}/transkript.vtt")
+    disposition = vtt.headers["content-disposition"]
+    assert disposition.startswith("attachment; filename=\"konkurrenten")
+    assert "filename*=UTF-8''" in disposition and SECOND.slug not in disposition
+    assert vtt.text.startswith("WEBVTT\n\nNOTE\n")
+    assert f"http://testserver/avsnitt/{SECOND.slug}" in vtt.text
+    assert "faster-whisper" in vtt.text.split("\n\n")[1]
+    assert SECOND.title in client.get(f"/avsnitt/{SECOND.slug}/transkript.txt").text
+
+
+def test_a_shared_moment_has_a_preview(client: TestClient) -> None:
+    html = parse(client.get(f"/avsnitt/{FIRST.slug}", params={"t": "12"}).text)
+    og = {m.attrs["property"]: m.attrs["content"] for m in html.find_all("meta")
+          if "property" in m.attrs}
+    assert og["og:type"] == "article" and og["og:title"] == FIRST.title
+    assert og["og:url"] == f"http://testserver/avsnitt/{FIRST.slug}?t=12"
+    assert og["og:description"].startswith("0:12: ”")
+    assert html.find("link", rel="canonical").attrs["href"] == og["og:url"]

@@ -6,7 +6,9 @@ import xml.etree.ElementTree as ET
 
 from starlette.testclient import TestClient
 
-from poddarkiv.site.syndication import PODCAST_NS
+from poddarkiv.archive.store import Catalogue
+from poddarkiv.ingest.captions import parse_json_transcript
+from poddarkiv.site.syndication import ATOM_NS, PODCAST_NS
 from tests.site.site_archive import FEED_ID
 
 P = f"{{{PODCAST_NS}}}"
@@ -26,6 +28,7 @@ def test_rss_adds_podcast_transcript_and_chapters_to_each_transcribed_item(
         "http://testserver/avsnitt/iop-och-upphandling/transkript.vtt"
     assert set(transcripts) == {"text/vtt", "application/x-subrip", "application/json",
                                 "text/plain"}
+    assert transcripts["application/json"].endswith("/transkript.podcast.json")
     chapters = item.find(f"{P}chapters")
     assert chapters is not None and chapters.get("type") == "application/json+chapters"
     # The publisher's enclosure is kept, so their statistics stay right.
@@ -54,3 +57,53 @@ def test_opml_lists_every_podcast_with_its_republished_feed(client: TestClient) 
 
 def test_unknown_podcast_feed_is_404(client: TestClient) -> None:
     assert client.get("/poddar/okand/rss.xml").status_code == 404
+
+
+def test_the_json_transcript_in_the_feed_is_podcasting_2_and_reads_back(
+        client: TestClient) -> None:
+    """Apps read ``application/json`` as Podcasting 2.0 JSON; so does our own reader."""
+    channel = ET.fromstring(client.get(f"/poddar/{FEED_ID}/rss.xml").content).find("channel")
+    assert channel is not None
+    item = next(i for i in channel.findall("item") if i.find(f"{P}transcript") is not None)
+    url = next(t.get("url") for t in item.findall(f"{P}transcript")
+               if t.get("type") == "application/json")
+    body = client.get(str(url).removeprefix("http://testserver"))
+    assert body.headers["content-type"].startswith("application/json")
+    data = body.json()
+    assert data["version"] and {"startTime", "endTime", "body"} <= set(data["segments"][0])
+    episode_id = str(url).split("/")[-2]
+    ours = client.get(f"/avsnitt/{episode_id}.json").json()["segments"]
+    segments = parse_json_transcript(body.text)
+    assert [round(s.start, 3) for s in segments] == [s["start"] for s in ours]
+    assert [s.text for s in segments] == [s["text"] for s in ours]
+
+
+def test_rss_names_itself_its_build_date_and_image_and_answers_304(client: TestClient) -> None:
+    response = client.get(f"/poddar/{FEED_ID}/rss.xml")
+    channel = ET.fromstring(response.content).find("channel")
+    assert channel is not None
+    self_link = channel.find(f"{{{ATOM_NS}}}link")
+    assert self_link is not None and self_link.get("rel") == "self"
+    assert self_link.get("href") == f"http://testserver/poddar/{FEED_ID}/rss.xml"
+    assert channel.findtext("lastBuildDate")
+    assert response.headers["last-modified"].endswith("GMT")
+    etag = response.headers["etag"]
+    again = client.get(f"/poddar/{FEED_ID}/rss.xml", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    since = client.get(f"/poddar/{FEED_ID}/rss.xml",
+                       headers={"if-modified-since": response.headers["last-modified"]})
+    assert since.status_code == 304
+
+
+def test_rss_carries_the_podcast_image(client: TestClient, catalogue: Catalogue) -> None:
+    feed = catalogue.feed(FEED_ID)
+    assert feed is not None
+    catalogue.save_feed(feed.replace(image="https://example.org/omslag.jpg"))
+    channel = ET.fromstring(client.get(f"/poddar/{FEED_ID}/rss.xml").content).find("channel")
+    assert channel is not None
+    assert channel.findtext("image/url") == "https://example.org/omslag.jpg"
+
+
+def test_opml_outlines_have_the_required_text_attribute(client: TestClient) -> None:
+    outline = ET.fromstring(client.get("/poddar.opml").content).find("body/outline")
+    assert outline is not None and outline.get("text")  # OPML 2.0: text is required

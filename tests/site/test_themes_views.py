@@ -16,6 +16,7 @@ from poddarkiv.config import Settings
 from poddarkiv.site import urls
 from poddarkiv.site.app import create_app
 from poddarkiv.site.themes_views import openapi_paths, routes
+from tests.site.html_probe import parse
 from tests.site.site_archive import build_archive
 
 
@@ -140,3 +141,23 @@ def test_every_route_has_a_json_twin_described_in_openapi() -> None:
     pages = [p for p in paths if not p.endswith(".json")]
     assert all(f"{p}.json" in paths for p in pages)
     assert all(f"{p}.json" in openapi_paths for p in pages)
+
+
+def test_theme_counts_agree_and_no_internal_score_is_shown(themed: TestClient) -> None:
+    """Issue 15 #11: "0 avsnitt · 1 stycke" and "poäng 4.0" are gone."""
+    for theme in themed.get("/teman.json").json()["themes"]:
+        if theme["passage_count"]:
+            assert theme["episode_count"] >= 1, theme["slug"]
+        page = themed.get(f"/tema/{theme['slug']}.json").json()
+        with_passages = {p["episode_id"] for p in page["passages"]}
+        assert with_passages <= {e["episode_id"] for e in page["episodes"]}, theme["slug"]
+    html = themed.get("/tema/iop").text
+    assert "poäng" not in html and "score" not in themed.get("/tema/iop?lang=en").text
+
+
+def test_passage_lists_flow_as_text_and_mark_swedish_content(themed: TestClient) -> None:
+    page = parse(themed.get("/tema/rattsfall", params={"lang": "en"}).text)
+    quote = page.find("ul", cls="passages").find("blockquote")
+    assert quote.attrs["lang"] == "sv"
+    css = themed.get("/static/site.css").text
+    assert ".passages li { margin" in css and ".hits .passages li" in css
