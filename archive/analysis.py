@@ -36,6 +36,7 @@ __all__ = [
     "WordInfo",
     "analyze_word",
     "default_splitter",
+    "derived_stems",
     "fold",
     "inflection_stems",
     "new_splitter",
@@ -97,13 +98,50 @@ def _definite_off(snowball: str) -> str:
 
 #: Endings tried on a query word, because Snowball stems some forms of a word differently
 #: (``entreprenad`` → ``entrepren`` but ``entreprenader`` → ``entreprenad``).
-_INFLECTIONS = ("", "er", "ar", "or", "en", "et", "s", "a", "e", "n", "na")
+_INFLECTIONS = ("", "er", "ar", "or", "en", "et", "s", "a", "e", "n", "na", "erna", "arna")
+_CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
+#: Derivations of one verb or noun that a reader treats as the same topic: ``upphandla``,
+#: ``upphandling``, ``upphandlande``, ``upphandlad``, ``upphandlare``.
+_DERIVATIONS = ("", "a", "ing", "ingar", "ning", "ande", "ad", "ade", "at", "are")
+#: Endings that make a noun of a verb (``upphandl|ing``, ``organis|ation`` from ``organisera``).
+_NOUN_ENDINGS = (("ning", ""), ("ing", ""), ("ation", "er"))
+#: Roots shorter than this are not derived from (``handl`` would bridge handla and handling).
+_MIN_DERIVATION_ROOT = 6
+
+
+def _e_forms(word: str) -> set[str]:
+    """The word with the unstressed e of -el/-er/-en dropped or restored.
+
+    Swedish drops it before an ending (``regel`` → ``regler``, ``nyckel`` → ``nycklar``), and
+    Snowball leaves the two forms with different stems (``regel``, ``regl``).
+    """
+    out = {word}
+    if len(word) >= 5 and word[-2] == "e" and word[-1] in "lrn" and word[-3] in _CONSONANTS:
+        out.add(word[:-2] + word[-1])
+    if len(word) >= 4 and word[-1] in "lrn" and word[-2] in _CONSONANTS \
+            and word[-3] not in _CONSONANTS:
+        out.add(word[:-1] + "e" + word[-1])
+    return out
 
 
 def inflection_stems(word: str) -> frozenset[str]:
     """Stems of a folded word's likely inflected forms, its own stem included."""
     base = stem(word)
-    return frozenset(stem(x + ending) for x in {word, base} for ending in _INFLECTIONS)
+    forms = _e_forms(word) | _e_forms(base)
+    return frozenset(stem(x + ending) for x in forms for ending in _INFLECTIONS)
+
+
+def derived_stems(word: str) -> frozenset[str]:
+    """Stems of the word's derivational family (``upphandling`` → ``upphandl``, the stem of
+    ``upphandla``/``upphandlande``/``upphandlad``), its inflections excluded."""
+    base = stem(word)
+    roots = {base}
+    for ending, replacement in _NOUN_ENDINGS:
+        if base.endswith(ending):
+            roots.add(base[:-len(ending)] + replacement)
+    roots = {r for r in roots if len(r) >= _MIN_DERIVATION_ROOT}
+    found = {stem(r + ending) for r in roots for ending in _DERIVATIONS}
+    return frozenset(found - inflection_stems(word))
 
 
 def _word(raw: str) -> str:

@@ -48,6 +48,8 @@ MAX_WORD_CHARS = 40
 CACHE_SIZE = 200_000
 
 _WORDLIST = "swedish-stems.txt.gz"
+#: Endings of inflected forms that Snowball leaves on short words (``kapet``, ``terna``).
+_INFLECTED_ENDINGS = ("et", "en", "na", "ar", "er", "or", "an", "de", "te")
 
 #: Endings that are suffixes or inflections, not words of their own, though some are in the list.
 NEVER_PARTS = frozenset({
@@ -130,11 +132,26 @@ class CompoundSplitter:
         strict = len(whole) < MIN_KNOWN_SPLIT_CHARS and self._known_stem(whole)
         parts = self._best_cover(word, linking=not strict,
                                  min_tail=STRICT_TAIL_STEM_CHARS if strict else MIN_PART_CHARS)
+        if strict and not parts:
+            parts = self._linked_pair(word)
         with self._lock:
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.clear()
             self._cache[word] = parts
         return parts
+
+    def _linked_pair(self, word: str) -> tuple[str, ...]:
+        """A known word that is two known words joined by a linking s, the second one in its
+        base form: ``stat|s|stöd``, ``rätt|s|fall`` (but not ``tjän|s|terna``: ``terna`` is
+        inflected). Short known words split only this way."""
+        for i in range(MIN_PART_CHARS, len(word) - MIN_PART_CHARS):
+            head, link, tail = word[:i], word[i], word[i + 1:]
+            if link != "s" or head.endswith("s") or tail != self._stem(tail) \
+                    or tail.endswith(_INFLECTED_ENDINGS):
+                continue
+            if self.knows(head) and self.knows(tail):
+                return (head, tail)
+        return ()
 
     def _best_cover(self, word: str, *, linking: bool, min_tail: int) -> tuple[str, ...]:
         memo: dict[str, tuple[str, ...] | None] = {}

@@ -377,6 +377,13 @@ class Catalogue:
         with self.transaction() as conn:
             conn.execute("DELETE FROM episode_failures WHERE episode_id = ?", (episode_id,))
 
+    def release_episode_failures(self) -> int:
+        """Make every waiting episode due now (their failure counts stay); return how many."""
+        with self.transaction() as conn:
+            cur = conn.execute("UPDATE episode_failures SET retry_at = failed_at, "
+                               "enclosure_url = NULL")
+            return cur.rowcount
+
     def episode_failures(self, *, feed_id: str | None = None) -> dict[str, EpisodeFailure]:
         """Every recorded episode failure (of one feed), by episode id."""
         sql = "SELECT f.* FROM episode_failures f"

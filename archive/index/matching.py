@@ -125,7 +125,10 @@ class _Matcher:
     def node(self, node: Node, field: str) -> _Docs:
         self.check_time()
         if isinstance(node, Term):
-            return self.term(node.stem, field)
+            found = self.term(node.stem, field)
+            if node.weight == 1.0:
+                return found
+            return _Docs(found.ids, (found.scores * node.weight).astype(np.float32))
         if isinstance(node, Phrase):
             return self.phrase(node.stems, field)
         if isinstance(node, AllOf):

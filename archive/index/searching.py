@@ -204,7 +204,7 @@ def _suggest(view: SearchView, request: SearchRequest, compiled: CompiledQuery) 
     q = request.q
     changed = False
     for word, stem in compiled.words:
-        if word in STOP_WORDS or len(word) < SUGGEST_MIN_CHARS or view.doc_frequency(stem):
+        if word in STOP_WORDS or len(word) < SUGGEST_MIN_CHARS or view.indexed(stem):
             continue
         best = _closest(view, view.vocabulary(), word)
         if best:

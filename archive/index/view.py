@@ -128,6 +128,11 @@ class SearchView:
 
     # -- the query compiler's lexicon ------------------------------------------------------
 
+    def indexed(self, stem: str) -> bool:
+        """Whether ``stem`` occurs in any searchable field of any live segment."""
+        return any(stem in data.terms(f) for data, _, _ in self._parts
+                   for f in (TEXT_FIELD, *META_FIELDS))
+
     def doc_frequency(self, stem: str) -> int:
         """In how many documents (any searchable field) ``stem`` occurs, deleted ones counted."""
         return sum(int(self.reader.doc_frequency(f, stem)) for f in (TEXT_FIELD, *META_FIELDS))

@@ -18,7 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, inflection_stems, stem
+from poddarkiv.archive.analysis import (
+    STOP_WORDS,
+    analyze_word,
+    derived_stems,
+    inflection_stems,
+    stem,
+)
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.query.fuzzy import near_words
 from poddarkiv.archive.query.parse import Clause, ParsedQuery
@@ -42,13 +48,17 @@ MAX_PREFIX_TERMS = 64
 FUZZY_LONG_WORD_CHARS = 8
 #: A fuzzy word expands to at most this many indexed words.
 MAX_FUZZY_TERMS = 16
+#: A match through a derived form (``upphandlande`` for ``upphandling``) counts this much of
+#: an exact one, and one through a near spelling this much.
+DERIVED_WEIGHT = 0.7
+FUZZY_WEIGHT = 0.5
 
 
 class Lexicon(Protocol):
     """What the compiler asks of the index."""
 
-    def doc_frequency(self, stem: str) -> int:
-        """In how many documents ``stem`` occurs (0: not indexed)."""
+    def indexed(self, stem: str) -> bool:
+        """Whether ``stem`` occurs in the index."""
 
     def expand_prefix(self, prefix: str, limit: int) -> list[str]:
         """Indexed stems that start with ``prefix``."""
@@ -62,9 +72,10 @@ class Lexicon(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One stem."""
+    """One stem; ``weight`` scales its score (derived forms and near spellings count less)."""
 
     stem: str
+    weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +142,27 @@ class _Builder:
         info = analyze_word(word, splitter=self.splitter)
         self.words.append((info.word, info.stem))
         alts: list[Node] = [self.stems_node([info.stem])]
-        for variant in sorted(inflection_stems(info.word) - {info.stem}):
-            if self.lexicon.doc_frequency(variant):
-                alts.append(self.stems_node([variant]))
+        alts += self.variants(info.word, {info.stem})
         if info.parts:
             self.stems.update(info.parts)
-            alts.append(AllOf(tuple(Term(p) for p in info.parts)))
+            alts.append(AllOf(tuple(_any([Term(p), *self.variants(p, {p}, derived=False)])
+                                    for p in info.parts)))
         if info.word in self.fuzzy:
             alts += self.near(info.word)
         return _any(alts)
+
+    def variants(self, word: str, known: set[str], *, derived: bool = True) -> list[Node]:
+        """Indexed stems of the word's inflections (and derivations, which weigh less)."""
+        out: list[Node] = []
+        for variant in sorted(inflection_stems(word) - known):
+            if self.lexicon.indexed(variant):
+                self.stems.add(variant)
+                out.append(Term(variant))
+        for variant in sorted(derived_stems(word) - known) if derived else ():
+            if self.lexicon.indexed(variant):
+                self.stems.add(variant)
+                out.append(Term(variant, DERIVED_WEIGHT))
+        return out
 
     def near(self, word: str) -> list[Node]:
         """Stems of indexed words a few edits from ``word`` (first letters included)."""
@@ -147,7 +170,7 @@ class _Builder:
         near = near_words(self.lexicon.vocabulary(), word, dist)[:MAX_FUZZY_TERMS]
         stems = {stem(w) for _, w in near} - {stem(word)}
         self.stems.update(stems)
-        return [Term(s) for s in sorted(stems)]
+        return [Term(s, FUZZY_WEIGHT) for s in sorted(stems)]
 
     def prefix(self, prefix: str) -> Node:
         self.prefixes.append(prefix)
