@@ -1,0 +1,201 @@
+"""The ingest side of the cluster against a stand-in Celery app: what is sent, stored, forgotten.
+
+The real thing (Redis, Celery workers) is tested in ``tests/cluster``; these pin the rules that
+keep the archive free of duplicates when a run is killed at an awkward moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from poddarkiv.archive.codec import transcript_to_dict
+from poddarkiv.archive.jobs import JobSummary, job_for, save_job
+from poddarkiv.archive.models import Enclosure, Episode, Feed, Segment, Transcript
+from poddarkiv.archive.store import Catalogue, DataDir
+from poddarkiv.config import Settings
+from poddarkiv.errors import ClusterError, TranscriptionError
+from poddarkiv.ingest.cluster import ClusterQueue, format_summary
+from poddarkiv.ingest.jobs import TASK_NAME, JobRequest, queue_for
+
+CREATED = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class Backend:
+    """Celery's result backend, in memory."""
+
+    meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forgotten: list[str] = field(default_factory=list)
+    down: bool = False
+
+    def get_task_meta(self, task_id: str) -> dict[str, Any]:
+        if self.down:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return self.meta.get(task_id, {"status": "PENDING", "result": None})
+
+    def forget(self, task_id: str) -> None:
+        self.forgotten.append(task_id)
+        self.meta.pop(task_id, None)
+
+
+@dataclass
+class App:
+    """Just enough of a Celery app: it records what is sent."""
+
+    backend: Backend = field(default_factory=Backend)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send_task(self, name: str, *, args: list[Any], task_id: str, queue: str) -> None:
+        self.sent.append({"name": name, "payload": args[0], "task_id": task_id, "queue": queue})
+
+    def finish(self, worker: str = "gpu1@box") -> None:
+        for sent in self.sent:
+            episode_id = sent["payload"]["episode_id"]
+            self.backend.meta[sent["task_id"]] = {"status": "SUCCESS", "result": {
+                "worker": worker, "transcript": transcript_to_dict(transcript(episode_id))}}
+
+    def close(self) -> None:
+        pass
+
+
+def transcript(episode_id: str) -> Transcript:
+    return Transcript(episode_id=episode_id, source="whisper", language="sv",
+                      segments=(Segment(0.0, 2.0, "Idéburet partnerskap."),), engine="fake",
+                      model="base", created=CREATED)
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path) -> Iterator[Catalogue]:
+    """A catalogue with one feed and episode ``ep``."""
+    with Catalogue(DataDir(tmp_path / "data")) as catalogue:
+        catalogue.save_feed(Feed(id="f", url="https://example.org/feed.xml", title="F"))
+        catalogue.save_episode(episode())
+        yield catalogue
+
+
+def episode() -> Episode:
+    return Episode(id="ep", feed_id="f", guid="ep", title="Avsnittet", audio_path="audio/ep.mp3",
+                   enclosure=Enclosure("https://example.org/ep.mp3", "audio/mpeg", 1000))
+
+
+def queue(catalogue: Catalogue, app: App, **settings: Any) -> ClusterQueue:
+    return ClusterQueue(Settings(broker="redis://127.0.0.1:1/0", **settings), catalogue,
+                        app=app, sleep=lambda _: app.finish(),
+                        clock=lambda: CREATED)
+
+
+def store(catalogue: Catalogue, collected: Iterator[tuple[Episode, Any]]) -> list[Any]:
+    """What the pipeline does with each collected transcript: store it."""
+    out = []
+    for _episode, result in collected:
+        if isinstance(result, Transcript):
+            catalogue.save_transcript(result)
+        out.append(result)
+    return out
+
+
+def test_a_job_names_the_episode_its_enclosure_and_the_model_queue(catalogue: Catalogue
+                                                                    ) -> None:
+    app = App()
+    queue(catalogue, app, model="KBLab/kb-whisper-small").submit(episode())
+
+    [sent] = app.sent
+    assert sent["name"] == TASK_NAME
+    assert sent["queue"] == "poddarkiv.transcribe.KBLab_kb-whisper-small"
+    assert JobRequest.from_dict(sent["payload"]) == JobRequest(
+        "ep", "KBLab/kb-whisper-small", "https://example.org/ep.mp3", "audio/mpeg", 1000,
+        "audio/ep.mp3")
+    job = job_for(catalogue, "ep")
+    assert job is not None and job.sent and job.state == "queued"
+    assert job.job_id == sent["task_id"]
+
+
+def test_collect_yields_each_transcript_once_then_marks_done_and_forgets(catalogue: Catalogue
+                                                                         ) -> None:
+    app = App()
+    jobs = queue(catalogue, app)
+    jobs.submit(episode())
+
+    assert store(catalogue, jobs.collect()) == [transcript("ep")]
+    job = job_for(catalogue, "ep")
+    assert job is not None and (job.state, job.worker) == ("done", "gpu1@box")
+    assert app.backend.forgotten == [job.job_id]
+    assert jobs.pending("ep") is False
+
+
+def test_a_transcript_stored_before_a_crash_is_not_stored_again(catalogue: Catalogue) -> None:
+    app = App()
+    queue(catalogue, app).submit(episode())
+    app.finish()
+    catalogue.save_transcript(transcript("ep"))  # stored; then the run died before "done"
+
+    assert store(catalogue, queue(catalogue, app).collect()) == []
+    assert len(catalogue.transcript_history("ep")) == 1
+    job = job_for(catalogue, "ep")
+    assert job is not None and job.state == "done"
+
+
+def test_a_job_recorded_but_never_sent_is_sent_under_the_same_id(catalogue: Catalogue) -> None:
+    app = App()
+    queue(catalogue, app).submit(episode())
+    job = job_for(catalogue, "ep")
+    assert job is not None
+    save_job(catalogue, job.replace(sent=False))  # died between recording and sending
+    app.sent.clear()
+
+    assert store(catalogue, queue(catalogue, app).collect()) == [transcript("ep")]
+    assert [s["task_id"] for s in app.sent] == [job.job_id]
+
+
+def test_a_failed_episode_is_reported_and_marked_failed(catalogue: Catalogue) -> None:
+    app = App()
+    jobs = queue(catalogue, app)
+    jobs.submit(episode())
+    job_id = app.sent[0]["task_id"]
+    app.backend.meta[job_id] = {"status": "SUCCESS", "result": {
+        "worker": "w", "error": "FetchError: 404 Not Found"}}
+    jobs._sleep = lambda _: None
+
+    [(_episode, error)] = list(jobs.collect())
+    assert isinstance(error, TranscriptionError) and "404" in str(error)
+    job = job_for(catalogue, "ep")
+    assert job is not None and (job.state, job.error) == ("failed", "FetchError: 404 Not Found")
+
+
+def test_a_running_job_records_its_worker(catalogue: Catalogue) -> None:
+    app = App()
+    jobs = queue(catalogue, app)
+    jobs.submit(episode())
+    app.backend.meta[app.sent[0]["task_id"]] = {"status": "PROGRESS",
+                                                "result": {"worker": "gpu2@box"}}
+    seen: list[JobSummary] = []
+    jobs._report = seen.append
+    store(catalogue, jobs.collect())
+
+    assert format_summary(seen[0]) == (
+        "cluster: 0 queued, 1 running, 0 done, 0 failed (gpu2@box: 1 running)")
+
+
+def test_an_unreachable_broker_is_a_cluster_error_without_the_password(catalogue: Catalogue
+                                                                        ) -> None:
+    app = App()
+    jobs = ClusterQueue(Settings(broker="redis://:hemligt@redis.example:6379/0"), catalogue,
+                        app=app)
+    jobs.submit(episode())
+    app.backend.down = True
+
+    with pytest.raises(ClusterError, match=r"redis://\*\*\*@redis.example:6379/0") as caught:
+        list(jobs.collect())
+    assert "hemligt" not in str(caught.value)
+    assert jobs.pending("ep")  # kept for the next run
+
+
+def test_queues_are_named_after_the_model() -> None:
+    assert queue_for("base") == "poddarkiv.transcribe.base"
+    assert queue_for("/srv/models/kb-whisper-large/") == "poddarkiv.transcribe.kb-whisper-large"
