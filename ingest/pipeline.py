@@ -2,7 +2,9 @@
 
 This module only decides *what* happens in which order; every step lives in its own module and
 every dependency (HTTP client, transcriber, index, clock) is passed in. A failure in one feed or
-one episode is recorded in the report and the run goes on with the next.
+one episode, whatever it is, is recorded in the report and the run goes on with the next. A
+failed episode then waits before it is tried again (:mod:`poddarkiv.ingest.retry`); the report
+counts the episodes that are waiting.
 
 Order per run:
 
@@ -24,12 +26,14 @@ from typing import Literal, Protocol
 import httpx
 
 from poddarkiv.archive.index import ArchiveIndex
-from poddarkiv.archive.models import Episode, Feed, Transcript
+from poddarkiv.archive.models import Episode, EpisodeFailure, Feed, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, PoddarkivError
+from poddarkiv.ingest.identity import feed_id_for
 from poddarkiv.ingest.lock import ingest_lock
-from poddarkiv.ingest.refresh import FeedOutcome, refresh_feed
+from poddarkiv.ingest.refresh import FeedOutcome, error_message, refresh_feed
+from poddarkiv.ingest.retry import failure_after, is_limit, is_local, is_waiting
 
 __all__ = [
     "EpisodeOutcome",
@@ -52,16 +56,29 @@ class EpisodeOutcome:
     status: EpisodeStatus
     error: str | None = None
     audio_s: float | None = None
+    #: The failure was the audio itself (over a limit, not audio): no retry until it changes.
+    limit: bool = False
+    #: The failure was this machine's (a full disk): the next run tries again, no backoff.
+    local: bool = False
+
+
+#: Skipped items listed per feed in a saved report (the feed keeps the full list).
+MAX_SKIPPED_IN_REPORT = 50
 
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
-    """The whole run: per feed and per episode, and whether anything failed."""
+    """The whole run: per feed and per episode, and whether anything failed.
+
+    ``waiting`` counts the episodes not tried in this run because an earlier failure is
+    still backing off (``--retry-failed`` tries them now).
+    """
 
     started: datetime
     finished: datetime
     feeds: tuple[FeedOutcome, ...] = ()
     episodes: tuple[EpisodeOutcome, ...] = ()
+    waiting: int = 0
 
     @property
     def failed(self) -> bool:
@@ -82,12 +99,22 @@ class IngestReport:
             "finished": self.finished.isoformat(),
             "failed": self.failed,
             "counts": self.counts(),
-            "feeds": [{"feed_id": f.feed_id, "url": f.url, "status": f.status,
-                       "new": len(f.new_episode_ids), "updated": len(f.updated_episode_ids),
-                       "error": f.error, "moved_to": f.moved_to} for f in self.feeds],
+            "waiting": self.waiting,
+            "feeds": [_feed_dict(f) for f in self.feeds],
             "episodes": [{"episode_id": e.episode_id, "title": e.title, "status": e.status,
                           "error": e.error} for e in self.episodes],
         }
+
+
+def _feed_dict(f: FeedOutcome) -> dict[str, object]:
+    return {
+        "feed_id": f.feed_id, "url": f.url, "status": f.status, "new": len(f.new_episode_ids),
+        "updated": len(f.updated_episode_ids), "error": f.error, "moved_to": f.moved_to,
+        "items": f.item_count, "skipped_count": f.skipped_count,
+        "skipped": [{"title": s.title, "guid": s.guid, "reason": s.reason, "count": s.count}
+                    for s in f.skipped[:MAX_SKIPPED_IN_REPORT]],
+        "problems": list(f.problems),
+    }
 
 
 class Progress(Protocol):
@@ -141,6 +168,8 @@ class _Run:
     themes: ThemesStep | None
     jobs: JobQueue | None = None
     _transcriber: TranscribeStep | None = field(default=None)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    waiting: int = 0
 
     def transcriber(self) -> TranscribeStep:
         # Loaded lazily: a run with nothing to transcribe never loads Whisper.
@@ -169,12 +198,12 @@ def ingest(
     Raises :class:`~poddarkiv.errors.BusyError` when another ingest holds the data directory.
     """
     run = _Run(settings, catalogue, index, client, transcriber_factory,
-               progress or _Silent(), themes, jobs=jobs)
+               progress or _Silent(), themes, jobs=jobs, clock=clock)
     started = clock()
     with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
         feed_outcomes = tuple(_refresh_all(run, urls, clock))
         episode_outcomes = tuple(_process_episodes(run))
-    report = IngestReport(started, clock(), feed_outcomes, episode_outcomes)
+    report = IngestReport(started, clock(), feed_outcomes, episode_outcomes, run.waiting)
     catalogue.save_report(report.started, report.finished, report.to_dict())
     return report
 
@@ -183,8 +212,13 @@ def _refresh_all(run: _Run, urls: Sequence[str], clock: Callable[[], datetime]
                  ) -> Iterable[FeedOutcome]:
     targets: list[str | Feed] = list(urls) if urls else list(run.catalogue.feeds())
     for target in targets:
-        outcome = refresh_feed(run.catalogue, run.client, target, settings=run.settings,
-                               clock=clock)
+        try:
+            outcome = refresh_feed(run.catalogue, run.client, target, settings=run.settings,
+                                   clock=clock)
+        except Exception as exc:  # even a broken catalogue fails this feed only
+            feed_id, url = (target.id, target.url) if isinstance(target, Feed) else (
+                feed_id_for(target), target)
+            outcome = FeedOutcome(feed_id, url, "failed", error=error_message(exc))
         run.progress.feed_done(outcome)
         yield outcome
 
@@ -192,6 +226,8 @@ def _refresh_all(run: _Run, urls: Sequence[str], clock: Callable[[], datetime]
 def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
     feeds = {f.id: f for f in run.catalogue.feeds()}
     indexed = run.index.indexed_episode_ids()
+    failures = run.catalogue.episode_failures()
+    now = run.clock()
     for episode in reversed(run.catalogue.episodes()):  # oldest first
         feed = feeds.get(episode.feed_id)
         if feed is None:
@@ -201,11 +237,30 @@ def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
             continue
         if not has_transcript and run.jobs is not None and run.jobs.pending(episode.id):
             continue  # on the cluster already: collected below, never sent twice
+        if not has_transcript and is_waiting(failures.get(episode.id), episode, now):
+            run.waiting += 1
+            continue
         outcome = _process_episode(run, feed, episode, transcribe=not has_transcript)
+        _remember(run, episode, outcome, failures)
         run.progress.episode_done(outcome)
         yield outcome
     if run.jobs is not None:
         yield from _collect_jobs(run, feeds)
+
+
+def _remember(run: _Run, episode: Episode, outcome: EpisodeOutcome,
+              failures: dict[str, EpisodeFailure]) -> None:
+    """Start (or lengthen) a failed episode's wait; forget it once the episode succeeds."""
+    previous = failures.get(episode.id)
+    try:
+        if outcome.status == "failed" and not outcome.local:
+            run.catalogue.save_episode_failure(failure_after(
+                previous, episode, outcome.error or "failed", limit=outcome.limit,
+                now=run.clock()))
+        elif previous is not None and outcome.status != "queued":
+            run.catalogue.clear_episode_failure(episode.id)
+    except PoddarkivError:
+        pass  # a catalogue that cannot record this will fail the next episode loudly
 
 
 def _collect_jobs(run: _Run, feeds: dict[str, Feed]) -> Iterable[EpisodeOutcome]:
@@ -241,9 +296,13 @@ def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: boo
     except ClusterError:
         raise  # the broker is gone: every episode would fail alike; the catalogue keeps the jobs
     except PoddarkivError as exc:
-        return EpisodeOutcome(episode.id, episode.title, "failed", str(exc))
+        return EpisodeOutcome(episode.id, episode.title, "failed", str(exc), limit=is_limit(exc),
+                              local=is_local(exc))
     except OSError as exc:  # a full disk, say: this episode fails, the run goes on
-        return EpisodeOutcome(episode.id, episode.title, "failed", _os_error_message(exc))
+        return EpisodeOutcome(episode.id, episode.title, "failed", _os_error_message(exc),
+                              local=is_local(exc))
+    except Exception as exc:  # anything else still fails this episode alone
+        return EpisodeOutcome(episode.id, episode.title, "failed", error_message(exc))
     duration = transcript.duration_s if transcript else None
     return EpisodeOutcome(episode.id, episode.title, status, audio_s=duration)
 
@@ -298,9 +357,14 @@ def _ensure_audio(run: _Run, episode: Episode) -> tuple[Episode, PoddarkivError 
 
 
 def _fetch_chapters(run: _Run, episode: Episode) -> None:
-    """Store the publisher's chapters when the feed links them; without them, themes suggest
-    chapters. A broken chapters file never fails the episode."""
+    """Store the publisher's chapters when the feed links them (or carries them inline, as
+    Podlove Simple Chapters); without them, themes suggest chapters. A broken chapters file
+    never fails the episode."""
     if not episode.chapters_url:
+        if episode.chapters:
+            from poddarkiv.archive.knowledge import save_publisher_chapters
+
+            save_publisher_chapters(run.catalogue, episode.id, episode.chapters)
         return
     from poddarkiv.archive.chapters import parse_chapters_json
     from poddarkiv.archive.knowledge import save_publisher_chapters

@@ -4,10 +4,14 @@
   one request, no parsing, and writes nothing to the catalogue.
 * A permanent move (every redirect hop 301/308, or ``itunes:new-feed-url`` /
   ``podcast:newFeedUrl``) rewrites the stored URL; temporary redirects never do. The feed keeps
-  its id, so its episodes keep theirs.
-* A failure (HTTP error, timeout, cap, refused address, a body that is not a feed) is counted
-  on the feed, and the next fetch waits: :data:`BACKOFF_BASE_S` doubled per consecutive error
-  up to :data:`MAX_BACKOFF_S`, or longer when the server sent ``Retry-After``. Until then the
+  its id, so its episodes keep theirs, and the old URL goes into ``previous_urls``. A new
+  address named by the feed is followed only after it passes the address guard and answers
+  with a parsable feed; a move back to a previous address, or to a feed that names us as *its*
+  new address, is a loop: the feed stays put and the refusal is recorded in its problems.
+* A failure (HTTP error, timeout, cap, refused address, a body that is not a feed, or any
+  exception while reading or storing it) is counted on the feed, and the next fetch waits:
+  :data:`BACKOFF_BASE_S` doubled per consecutive error up to :data:`MAX_BACKOFF_S`, or longer
+  when the server sent ``Retry-After``. Until then the
   feed is ``skipped``.
 * Episodes are matched by id (see :mod:`poddarkiv.ingest.identity`): new ones are inserted,
   changed ones updated, and what poddarkiv learned itself (``audio_path``, ``audio_sha256``)
@@ -26,10 +30,10 @@ from typing import Literal
 
 import httpx
 
-from poddarkiv.archive.models import Feed
+from poddarkiv.archive.models import Feed, SkippedItem
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
-from poddarkiv.errors import FeedError, FetchError, NotModified
+from poddarkiv.errors import FetchError, NotModified, PoddarkivError
 from poddarkiv.ingest.client import FetchPolicy, policy_for
 from poddarkiv.ingest.feeds import ParsedFeed, parse_feed
 from poddarkiv.ingest.fetch import FetchResult, fetch
@@ -38,9 +42,11 @@ from poddarkiv.ingest.identity import feed_id_for, normalise_feed_url
 __all__ = [
     "BACKOFF_BASE_S",
     "MAX_BACKOFF_S",
+    "MAX_PREVIOUS_URLS",
     "FeedOutcome",
     "FeedStatus",
     "backoff_s",
+    "error_message",
     "refresh_feed",
 ]
 
@@ -49,6 +55,8 @@ BACKOFF_BASE_S = 15 * 60.0
 #: The longest wait we choose ourselves (a server's Retry-After may ask for up to a week).
 MAX_BACKOFF_S = 24 * 3600.0
 _MAX_ERROR_CHARS = 500
+#: How many earlier addresses a feed remembers.
+MAX_PREVIOUS_URLS = 20
 
 FeedStatus = Literal["new", "updated", "unchanged", "failed", "skipped"]
 Clock = Callable[[], datetime]
@@ -68,6 +76,13 @@ class FeedOutcome:
     title: str = ""
     problems: tuple[str, ...] = ()
     retry_at: datetime | None = None
+    skipped: tuple[SkippedItem, ...] = ()
+    item_count: int = 0
+
+    @property
+    def skipped_count(self) -> int:
+        """How many of the feed's items did not become episodes (see ``skipped``)."""
+        return sum(item.count for item in self.skipped)
 
 
 def backoff_s(error_count: int) -> float:
@@ -94,14 +109,23 @@ def _resolve(catalogue: Catalogue, target: str | Feed) -> tuple[Feed, bool]:
     return Feed(id=feed_id_for(url), url=url), False
 
 
-def _failed(catalogue: Catalogue, feed: Feed, known: bool, exc: FetchError | FeedError,
+def error_message(exc: BaseException) -> str:
+    """What to tell the user about ``exc``: our own errors as they are, others with their type."""
+    if isinstance(exc, PoddarkivError):
+        message = str(exc) or type(exc).__name__
+    else:  # not one we expected: say what it was, so it can be reported
+        message = f"unexpected {type(exc).__name__}: {exc}"
+    return message[:_MAX_ERROR_CHARS]
+
+
+def _failed(catalogue: Catalogue, feed: Feed, known: bool, exc: Exception,
             now: datetime) -> FeedOutcome:
     errors = feed.error_count + 1
     delay = backoff_s(errors)
     if isinstance(exc, FetchError) and exc.retry_after_s is not None:
         delay = max(delay, exc.retry_after_s)
     retry_at = now + timedelta(seconds=delay)
-    message = str(exc)[:_MAX_ERROR_CHARS] or type(exc).__name__
+    message = error_message(exc)
     if known:  # a URL that never worked is not added to the catalogue
         catalogue.save_feed(feed.replace(error_count=errors, last_error=message,
                                          next_fetch_after=retry_at))
@@ -109,23 +133,67 @@ def _failed(catalogue: Catalogue, feed: Feed, known: bool, exc: FetchError | Fee
                        retry_at=retry_at)
 
 
+def _history(feed: Feed, moved_to: str | None) -> tuple[str, ...]:
+    if moved_to is None:
+        return feed.previous_urls
+    return (*[u for u in feed.previous_urls if u != moved_to], feed.url)[-MAX_PREVIOUS_URLS:]
+
+
 def _unchanged(catalogue: Catalogue, feed: Feed, moved_to: str | None) -> FeedOutcome:
     if feed.error_count or feed.last_error or feed.next_fetch_after or moved_to:
         catalogue.save_feed(feed.replace(error_count=0, last_error=None, next_fetch_after=None,
-                                         url=moved_to or feed.url))
+                                         url=moved_to or feed.url,
+                                         previous_urls=_history(feed, moved_to)))
     return FeedOutcome(feed.id, moved_to or feed.url, "unchanged", moved_to=moved_to,
-                       title=feed.title)
+                       title=feed.title, problems=feed.problems, skipped=feed.skipped,
+                       item_count=feed.item_count)
 
 
-def _move_target(catalogue: Catalogue, feed: Feed, result: FetchResult,
-                 parsed: ParsedFeed | None, problems: list[str]) -> str | None:
-    """Where the feed now lives, if it moved permanently and nothing else lives there."""
-    candidate = (parsed.new_feed_url if parsed else None) or result.permanent_url
-    if not candidate or candidate == feed.url:
+@dataclass(frozen=True, slots=True)
+class _Mover:
+    """What checking a move needs: the catalogue, an HTTP client and the fetch policy."""
+
+    catalogue: Catalogue
+    client: httpx.Client
+    policy: FetchPolicy
+    clock: Clock
+
+    def check(self, feed: Feed, candidate: str) -> str | None:
+        """Why the feed must not move to ``candidate`` (``None``: it may)."""
+        if candidate in feed.previous_urls:
+            return "the feed lived there before (a move loop)"
+        other = self.catalogue.feed_by_url(candidate)
+        if other is not None and other.id != feed.id:
+            return "another feed has that URL"
         return None
-    other = catalogue.feed_by_url(candidate)
-    if other is not None and other.id != feed.id:
-        problems.append(f"not moved to {candidate}: another feed has that URL")
+
+    def verify(self, feed: Feed, candidate: str) -> str | None:
+        """Why ``candidate`` is not a working feed (``None``: it is one, and names no loop)."""
+        try:
+            result = fetch(self.client, candidate, policy=self.policy, clock=self.clock)
+            parsed = parse_feed(result.body, url=result.final_url, feed_id=feed.id,
+                                headers=result.headers)
+        except Exception as exc:  # whatever the new address does, the feed stays put
+            return f"it does not answer with a feed ({error_message(exc)})"
+        onward = parsed.new_feed_url
+        if onward and (onward == feed.url or onward in feed.previous_urls):
+            return f"it names {onward} as its own new address (a move loop)"
+        return None
+
+
+def _move_target(mover: _Mover | None, feed: Feed, result: FetchResult,
+                 parsed: ParsedFeed | None, problems: list[str]) -> str | None:
+    """Where the feed now lives, if it moved permanently, nothing else lives there, and (for
+    an address the feed names) that address answers with a feed."""
+    named = parsed.new_feed_url if parsed else None
+    candidate = named or result.permanent_url
+    if not candidate or candidate == feed.url or mover is None:
+        return None
+    reason = mover.check(feed, candidate)
+    if reason is None and candidate == named and candidate != result.final_url:
+        reason = mover.verify(feed, candidate)
+    if reason is not None:
+        problems.append(f"not moved to {candidate}: {reason}")
         return None
     return candidate
 
@@ -145,10 +213,11 @@ def _store_episodes(catalogue: Catalogue, parsed: ParsedFeed
     return tuple(new), tuple(updated)
 
 
-def _store(catalogue: Catalogue, feed: Feed, known: bool, result: FetchResult,
+def _store(mover: _Mover, feed: Feed, known: bool, result: FetchResult,
            parsed: ParsedFeed, now: datetime) -> FeedOutcome:
+    catalogue = mover.catalogue
     problems = list(parsed.problems)
-    moved_to = _move_target(catalogue, feed, result, parsed, problems)
+    moved_to = _move_target(mover, feed, result, parsed, problems)
     updated_feed = parsed.apply_to(feed)
     if not known:
         catalogue.save_feed(updated_feed)  # episodes refer to their feed
@@ -160,11 +229,13 @@ def _store(catalogue: Catalogue, feed: Feed, known: bool, result: FetchResult,
         etag=None if by_new_feed_url else result.etag,
         last_modified=None if by_new_feed_url else result.last_modified,
         body_sha256=result.sha256, error_count=0, last_error=None, last_fetched=now,
-        next_fetch_after=None))
+        next_fetch_after=None, previous_urls=_history(feed, moved_to),
+        problems=tuple(problems), skipped=parsed.skipped, item_count=parsed.item_count))
     changed = bool(new or updated or moved_to) or updated_feed != feed
     status: FeedStatus = "new" if not known else "updated" if changed else "unchanged"
     return FeedOutcome(feed.id, moved_to or feed.url, status, new, updated, moved_to=moved_to,
-                       title=updated_feed.title, problems=tuple(problems))
+                       title=updated_feed.title, problems=tuple(problems),
+                       skipped=parsed.skipped, item_count=parsed.item_count)
 
 
 def refresh_feed(catalogue: Catalogue, client: httpx.Client, target: str | Feed, *,
@@ -172,8 +243,9 @@ def refresh_feed(catalogue: Catalogue, client: httpx.Client, target: str | Feed,
                  clock: Clock = _utcnow, force: bool = False) -> FeedOutcome:
     """Fetch one feed (a URL or a stored :class:`Feed`) and bring the catalogue up to date.
 
-    Never raises for the feed's own failures: they are counted on the feed and reported in the
-    outcome. ``force`` fetches even a feed that is backing off. Catalogue errors propagate.
+    Never raises for the feed's own failures, whatever they are: they are counted on the feed
+    and reported in the outcome. ``force`` fetches even a feed that is backing off. Errors
+    saving that failure (a broken catalogue) propagate.
     """
     feed, known = _resolve(catalogue, target)
     now = clock()
@@ -189,13 +261,14 @@ def refresh_feed(catalogue: Catalogue, client: httpx.Client, target: str | Feed,
                        clock=clock)
     except NotModified:
         return _unchanged(catalogue, feed, None)
-    except FetchError as exc:
+    except Exception as exc:  # FetchError, or anything else the fetch ran into
         return _failed(catalogue, feed, known, exc, now)
-    if result.status == 304:  # moved permanently, otherwise unchanged
-        return _unchanged(catalogue, feed, _move_target(catalogue, feed, result, None, []))
+    mover = _Mover(catalogue, client, policy, clock)
     try:
+        if result.status == 304:  # moved permanently, otherwise unchanged
+            return _unchanged(catalogue, feed, _move_target(mover, feed, result, None, []))
         parsed = parse_feed(result.body, url=result.final_url, feed_id=feed.id,
                             headers=result.headers)
-    except FeedError as exc:
+        return _store(mover, feed, known, result, parsed, now)
+    except Exception as exc:  # one feed's failure, whatever it is, is that feed's alone
         return _failed(catalogue, feed, known, exc, now)
-    return _store(catalogue, feed, known, result, parsed, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -75,10 +76,12 @@ class Archive:
     server: SampleServer
     transcriber: ScriptTranscriber
 
-    def ingest(self, urls: tuple[str, ...] | None = None) -> IngestReport:
+    def ingest(self, urls: tuple[str, ...] | None = None, *,
+               clock: Callable[[], datetime] | None = None) -> IngestReport:
         return ingest(self.settings, (self.server.feed_url,) if urls is None else urls,
                       catalogue=self.catalogue, index=self.index, client=self.client,
-                      transcriber_factory=self.transcriber.factory)
+                      transcriber_factory=self.transcriber.factory,
+                      clock=clock or (lambda: datetime.now(UTC)))
 
 
 @pytest.fixture
@@ -151,7 +154,7 @@ def test_ingest_without_urls_refreshes_every_known_feed(archive: Archive) -> Non
     assert [f.url for f in report.feeds] == [archive.server.feed_url]
 
 
-def test_a_failed_episode_is_reported_and_retried_on_the_next_run(archive: Archive) -> None:
+def test_a_failed_episode_is_reported_and_retried_after_its_backoff(archive: Archive) -> None:
     broken = SAMPLE_EPISODES[1].guid
     archive.transcriber.fail_for = {broken}
     first = archive.ingest()
@@ -159,13 +162,62 @@ def test_a_failed_episode_is_reported_and_retried_on_the_next_run(archive: Archi
     failed = [e for e in first.episodes if e.status == "failed"]
     assert [e.title for e in failed] == [SAMPLE_EPISODES[1].title]
     assert "gave up" in (failed[0].error or "")
+    stored = archive.catalogue.episode_failures()
+    assert [f.count for f in stored.values()] == [1] and "gave up" in stored[
+        failed[0].episode_id].error
 
     archive.transcriber.fail_for = set()
     archive.transcriber.calls.clear()
-    second = archive.ingest()
-    assert not second.failed
+    waiting = archive.ingest()  # backing off: not tried, not a failure, but counted
+    assert not waiting.failed and waiting.waiting == 1 and archive.transcriber.calls == []
+    assert waiting.to_dict()["waiting"] == 1
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    second = archive.ingest(clock=lambda: later)
+    assert not second.failed and second.waiting == 0
     assert archive.transcriber.calls == [broken]
     assert archive.index.doc_counts()[0] == 4
+    assert archive.catalogue.episode_failures() == {}
+
+
+def test_repeated_failures_back_off_longer_and_retry_failed_makes_them_due(
+        archive: Archive) -> None:
+    broken = SAMPLE_EPISODES[1].guid
+    archive.transcriber.fail_for = {broken}
+    now = datetime.now(UTC)
+    archive.ingest(clock=lambda: now)
+    later = now + timedelta(minutes=16)
+    archive.ingest(clock=lambda: later)
+    (failure,) = archive.catalogue.episode_failures().values()
+    assert failure.count == 2 and failure.retry_at == later + timedelta(minutes=30)
+    archive.transcriber.calls.clear()
+    assert archive.ingest(clock=lambda: later).waiting == 1
+    assert archive.catalogue.release_episode_failures() == 1
+    archive.transcriber.fail_for = set()
+    report = archive.ingest(clock=lambda: later)
+    assert archive.transcriber.calls == [broken] and not report.failed
+
+
+def test_an_episode_over_a_limit_waits_until_its_enclosure_changes(archive: Archive) -> None:
+    from poddarkiv.errors import AudioError
+
+    broken = SAMPLE_EPISODES[1].guid
+    archive.transcriber.fail_for = {broken}
+    archive.transcriber.failure = AudioError("longer than the 21600 s limit")
+    assert archive.ingest().failed
+    (failure,) = archive.catalogue.episode_failures().values()
+    assert failure.retry_at is None and failure.enclosure_url
+    archive.transcriber.calls.clear()
+    next_week = datetime.now(UTC) + timedelta(days=7)
+    assert archive.ingest(clock=lambda: next_week).waiting == 1
+    assert archive.transcriber.calls == []
+    episode = archive.catalogue.episode(failure.episode_id)
+    assert episode is not None and episode.enclosure is not None
+    archive.catalogue.save_episode(episode.replace(enclosure=episode.enclosure.__class__(
+        failure.enclosure_url + "?v=2", episode.enclosure.type)))
+    archive.transcriber.fail_for = set()
+    assert not archive.ingest(clock=lambda: next_week).failed
+    assert archive.transcriber.calls == [broken]
 
 
 def test_an_os_error_fails_one_episode_and_the_run_goes_on(archive: Archive) -> None:

@@ -199,13 +199,76 @@ def test_moved_but_unchanged_still_moves(http_server: LoopbackServer,
 def test_itunes_new_feed_url_moves_the_feed(http_server: LoopbackServer,
                                             catalogue: CountingCatalogue,
                                             client: httpx.Client) -> None:
-    new = http_server.url("/new")
+    new = http_server.route("/new", reply(feed_xml(item(1), item(2))))
     head = f"<itunes:new-feed-url>{new}</itunes:new-feed-url>"
     old = http_server.route("/old", conditional(feed_xml(item(1), head=head), etag='"v1"'))
     outcome = refresh(catalogue, client, old)
     assert outcome.moved_to == new
     feed = catalogue.feed(outcome.feed_id)
     assert feed is not None and feed.url == new and feed.etag is None
+    assert feed.previous_urls == (old,)
+
+
+@pytest.mark.parametrize("answer", [
+    reply(b"Not here", status=404, content_type="text/plain"),
+    reply(b"<html><body>Parked domain</body></html>", content_type="text/html"),
+], ids=["dead", "not-a-feed"])
+def test_a_new_feed_url_that_is_not_a_feed_is_not_followed(
+        http_server: LoopbackServer, catalogue: CountingCatalogue, client: httpx.Client,
+        answer: Any) -> None:
+    new = http_server.route("/new", answer)
+    head = f"<itunes:new-feed-url>{new}</itunes:new-feed-url>"
+    old = http_server.route("/old", reply(feed_xml(item(1), head=head)))
+    outcome = refresh(catalogue, client, old)
+    assert outcome.status == "new" and outcome.moved_to is None
+    feed = catalogue.feed(outcome.feed_id)
+    assert feed is not None and feed.url == old and feed.previous_urls == ()
+    assert any(p.startswith(f"not moved to {new}: it does not answer with a feed")
+               for p in feed.problems), feed.problems
+
+
+def test_a_new_feed_url_must_pass_the_address_guard(catalogue: CountingCatalogue,
+                                                    client: httpx.Client) -> None:
+    from poddarkiv.ingest.refresh import _Mover
+
+    public = FetchPolicy(allow_private=False, read_timeout_s=1.0, deadline_s=5.0)
+    mover = _Mover(catalogue, client, public, Clock())
+    feed = Feed(id="f", url="https://feeds.example/old.xml")
+    for private in ("http://10.0.0.1/feed.xml", "http://169.254.169.254/latest/",
+                    "http://localhost/feed"):
+        reason = mover.verify(feed, private)
+        assert reason is not None and "not a public address" in reason, reason
+
+
+def test_two_feeds_naming_each_other_are_a_loop_and_neither_moves(
+        http_server: LoopbackServer, catalogue: CountingCatalogue, client: httpx.Client) -> None:
+    a, b = http_server.url("/a"), http_server.url("/b")
+    http_server.route("/a", reply(feed_xml(item(1), head=f"<itunes:new-feed-url>{b}"
+                                                             "</itunes:new-feed-url>")))
+    http_server.route("/b", reply(feed_xml(item(2), head=f"<itunes:new-feed-url>{a}"
+                                                             "</itunes:new-feed-url>")))
+    for _ in range(2):
+        outcome = refresh(catalogue, client, a)
+        assert outcome.moved_to is None
+        assert any("a move loop" in p for p in outcome.problems), outcome.problems
+    feed = catalogue.feed(outcome.feed_id)
+    assert feed is not None and feed.url == a and catalogue.count_episodes() == 1
+
+
+def test_a_move_back_to_a_previous_address_is_a_loop(
+        http_server: LoopbackServer, catalogue: CountingCatalogue, client: httpx.Client) -> None:
+    a = http_server.url("/a")
+    b = http_server.route("/b", reply(feed_xml(item(1))))
+    http_server.route("/a", reply(feed_xml(item(1), head=f"<itunes:new-feed-url>{b}"
+                                                             "</itunes:new-feed-url>")))
+    assert refresh(catalogue, client, a).moved_to == b
+    http_server.route("/b", reply(feed_xml(item(1), item(2), head=f"<itunes:new-feed-url>{a}"
+                                                                      "</itunes:new-feed-url>")))
+    outcome = refresh(catalogue, client, b)
+    assert outcome.moved_to is None and outcome.status == "updated"
+    assert "the feed lived there before" in " ".join(outcome.problems)
+    feed = catalogue.feed(outcome.feed_id)
+    assert feed is not None and feed.url == b and feed.previous_urls == (a,)
 
 
 def test_a_move_onto_another_feeds_url_is_refused(http_server: LoopbackServer,
