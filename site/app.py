@@ -15,10 +15,11 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -47,6 +48,9 @@ from poddarkiv.site.security import (
     new_secret,
 )
 from poddarkiv.site.templating import STATIC_DIR, make_templates
+
+if TYPE_CHECKING:
+    from poddarkiv.archive.index import ArchiveIndex
 
 __all__ = ["GZIP_LEVEL", "GZIP_MIN_BYTES", "STATIC_MAX_AGE_S", "create_app"]
 
@@ -113,11 +117,22 @@ def _optional_modules() -> list[ModuleType]:
             if importlib.util.find_spec(name) is not None]
 
 
+def _warm(index: ArchiveIndex) -> None:
+    try:
+        index.warm()
+    except PoddarkivError as exc:  # a damaged index: searches will say so
+        log.warning("could not warm the search index: %s", exc)
+
+
 def _open_index(catalogue: Catalogue) -> SearchIndex | None:
     try:
         from poddarkiv.archive.index import ArchiveIndex
 
-        index: SearchIndex = ArchiveIndex.open(catalogue.data.index)
+        opened = ArchiveIndex.open(catalogue.data.index)
+        # Decode the frequent terms' postings in the background, so that no visitor's first
+        # search pays for them (bench/README.md: about a second per 100 hours of speech).
+        threading.Thread(target=_warm, args=(opened,), name="warm-index", daemon=True).start()
+        index: SearchIndex = opened
         return index
     except (ImportError, PoddarkivError) as exc:
         log.warning("search is unavailable: %s", exc)
