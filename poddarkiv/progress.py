@@ -54,7 +54,7 @@ class ConsoleProgress:
     def episode_started(self, episode: Episode, what: str) -> None:
         self._started = self._now()
         verb = {"publisher": "fetching publisher transcript", "download": "downloading audio",
-                "transcribe": "transcribing"}.get(what, what)
+                "transcribe": "transcribing", "queue": "queued for a worker"}.get(what, what)
         self._line(f"  {verb}: {episode.title}")
 
     def audio_progress(self, done_s: float, total_s: float) -> None:

@@ -147,18 +147,31 @@ class Cluster:
                 "--delay", str(delay_s), "--visibility", str(VISIBILITY_S)]
         args += ["--fake"] if fake else []
         args += ["--shared", str(self.root / "archive")] if shared else []
+        return self._start(name, args, {}, ready=ready.exists, wait=wait)
+
+    def start_cli_worker(self, name: str) -> subprocess.Popen[bytes]:
+        """``poddarkiv worker`` as a user starts it, with the bundled model."""
+        args = [sys.executable, "-m", "poddarkiv", "--data-dir", str(self.root / name),
+                "worker", "--broker", self.redis.url, "--threads", "1", "--allow-private"]
+        env = {"PODDARKIV_MODEL_CACHE_DIR": str(self.model_cache),
+               "PODDARKIV_JOB_VISIBILITY_TIMEOUT_S": str(VISIBILITY_S)}
+        return self._start(name, args, env, ready=lambda: " ready." in self.log(name))
+
+    def _start(self, name: str, args: list[str], env: dict[str, str], *,
+               ready: Callable[[], bool], wait: bool = True) -> subprocess.Popen[bytes]:
         log = (self.root / f"{name}.log").open("wb")
         process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                   env={**os.environ, "PYTHONPATH": str(ROOT), **env})
         self.workers[name] = process
         if wait:
-            wait_for(lambda: ready.exists() or process.poll() is not None,
+            wait_for(lambda: ready() or process.poll() is not None,
                      timeout_s=START_TIMEOUT_S, what=f"worker {name} to start")
             assert process.poll() is None, self.log(name)
         return process
 
     def log(self, name: str) -> str:
-        return (self.root / f"{name}.log").read_text("utf-8", errors="replace")[-3000:]
+        path = self.root / f"{name}.log"
+        return path.read_text("utf-8", errors="replace")[-3000:] if path.exists() else ""
 
     def kill(self, name: str) -> None:
         """``kill -9`` the worker: no goodbye, no acknowledgement."""

@@ -8,6 +8,7 @@ counted, not assumed); the ``slow`` ones run the bundled Whisper model on the co
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -152,11 +153,12 @@ def test_a_worker_killed_mid_job_hands_it_to_another_and_one_transcript_is_kept(
 
 
 @pytest.mark.slow
-def test_the_bundled_model_transcribes_the_clip_on_a_worker(cluster: Cluster) -> None:
-    cluster.start_worker("whisper", fake=False)
+def test_poddarkiv_worker_transcribes_the_clip_with_the_bundled_model(cluster: Cluster) -> None:
+    cluster.start_cli_worker("whisper")
     report = cluster.ingest()
 
     assert report.counts().get("episode:transcribed") == 2, report.to_dict()
     for texts in transcripts(cluster).values():
         assert len(texts) == 1
         assert {"partnerskap", "upphandling"} <= set(normalise(texts[0]).split()), texts
+    assert {j.worker for j in cluster.jobs()} == {f"base-cpu@{socket.gethostname()}"}
