@@ -13,14 +13,27 @@ from poddarkiv.archive.store import Catalogue
 from poddarkiv.errors import ConfigError
 from poddarkiv.ingest.identity import feed_id_for, normalise_feed_url
 
-__all__ = ["add_feed", "export_opml", "find_feed", "import_opml", "remove_feed"]
+__all__ = ["add_feed", "check_feed_url", "export_opml", "find_feed", "import_opml",
+           "remove_feed"]
+
+
+def check_feed_url(url: str) -> str:
+    """``url`` trimmed, when it can be a feed's address; else :class:`ConfigError` saying why."""
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError as exc:
+        raise ConfigError(f"not a valid feed URL: {url!r} ({exc})") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ConfigError(f"not an http(s) feed URL: {url!r}")
+    if not parts.hostname:
+        raise ConfigError(f"no host in the feed URL {url!r}")
+    return url.strip()
 
 
 def add_feed(catalogue: Catalogue, url: str, *, title: str = "") -> tuple[Feed, bool]:
     """Record ``url`` as a feed; return it and whether it was new."""
-    scheme = urlsplit(url.strip()).scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ConfigError(f"not an http(s) feed URL: {url!r}")
+    url = check_feed_url(url)
     existing = find_feed(catalogue, url)
     if existing is not None:
         return existing, False

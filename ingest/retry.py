@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import errno
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from poddarkiv.archive.models import Episode, EpisodeFailure
+from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import AudioError, FetchError
 from poddarkiv.ingest.refresh import backoff_s
 
-__all__ = ["failure_after", "is_limit", "is_local", "is_waiting"]
+__all__ = ["failure_after", "is_limit", "is_local", "is_waiting", "release_failed_episodes"]
 
 _MAX_ERROR_CHARS = 500
 
@@ -62,3 +64,9 @@ def failure_after(previous: EpisodeFailure | None, episode: Episode, error: str,
         episode_id=episode.id, error=error[:_MAX_ERROR_CHARS], count=count, failed_at=now,
         retry_at=None if limit else now + timedelta(seconds=backoff_s(count)),
         enclosure_url=episode.enclosure.url if episode.enclosure else None)
+
+
+def release_failed_episodes(data_dir: Path) -> int:
+    """Make every waiting episode in the archive at ``data_dir`` due now; return how many."""
+    with Catalogue(DataDir(data_dir)) as catalogue:
+        return catalogue.release_episode_failures()

@@ -98,19 +98,29 @@ def whisper_options(func: F) -> F:
 @click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
               help="Seconds to wait if another ingest is running.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final report.")
+@click.option("--retry-failed", is_flag=True,
+              help="Try failed episodes now instead of waiting for their backoff.")
 @click.option("--broker", help="Transcribe on Celery workers through this Redis, "
               "redis://HOST:6379/0 (env PODDARKIV_BROKER; default: in this process).")
 @click.pass_context
 @_fail_cleanly
 def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: bool,
-           **flags: Any) -> None:
+           retry_failed: bool, **flags: Any) -> None:
     """Fetch FEED_URLs (or every known feed), transcribe new episodes, index them.
 
-    Exits non-zero only when a feed or an episode failed.
+    Exits non-zero only when a feed or an episode failed. A failed episode waits before it is
+    tried again (15 minutes, doubling, up to a day; audio over a limit waits until the feed
+    changes it); --retry-failed tries them all now.
     """
+    from poddarkiv.ingest.feedlist import check_feed_url
+    from poddarkiv.ingest.retry import release_failed_episodes
     from poddarkiv.runner import run_ingest
 
+    urls = tuple(check_feed_url(url) for url in urls)
     settings = _settings(ctx, **flags)
+    if retry_failed:
+        released = release_failed_episodes(settings.data_dir)
+        _echo_err(f"{released} failed episode(s) will be tried again now.")
     report = run_ingest(settings, urls, progress=None if quiet else ConsoleProgress(),
                         wait_s=wait_s, echo=_echo_err)
     print_report(report)

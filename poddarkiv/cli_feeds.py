@@ -46,8 +46,13 @@ def feeds() -> None:
 @click.pass_context
 def feeds_add(ctx: click.Context, urls: tuple[str, ...]) -> None:
     """Follow the feeds at URLS (the next ingest fetches them)."""
-    from poddarkiv.ingest.feedlist import add_feed
+    from poddarkiv.ingest.feedlist import add_feed, check_feed_url
 
+    try:
+        for url in urls:  # all or none: a typo in one URL adds nothing
+            check_feed_url(url)
+    except PoddarkivError as exc:
+        raise click.ClickException(str(exc)) from exc
     with _catalogue(ctx) as catalogue:
         for url in urls:
             try:
@@ -73,18 +78,47 @@ def feeds_remove(ctx: click.Context, url_or_id: str) -> None:
 
 
 @feeds.command("list")
+@click.option("--problems", "show_problems", is_flag=True,
+              help="Also list each feed's skipped items, parser problems, failed episodes "
+              "and earlier addresses.")
 @click.pass_context
-def feeds_list(ctx: click.Context) -> None:
+def feeds_list(ctx: click.Context, show_problems: bool) -> None:
     """List followed feeds with their status."""
     with _catalogue(ctx) as catalogue:
-        rows = [(f, catalogue.count_episodes(feed_id=f.id)) for f in catalogue.feeds()]
+        rows = [(f, catalogue.count_episodes(feed_id=f.id),
+                 list(catalogue.episode_failures(feed_id=f.id).values()))
+                for f in catalogue.feeds()]
     if not rows:
         click.echo("No feeds yet. Add one with `poddarkiv feeds add URL`.")
-    for feed, count in rows:
-        state = f"errors {feed.error_count}: {feed.last_error}" if feed.error_count else "ok"
-        fetched = feed.last_fetched.strftime("%Y-%m-%d %H:%M") if feed.last_fetched else "never"
-        click.echo(f"{feed.id}  {feed.title or '(not fetched yet)'}\n    {feed.url}\n"
-                   f"    {count} episodes, last fetched {fetched}, {state}")
+    for feed, count, failures in rows:
+        click.echo(_feed_summary(feed, count, len(failures)))
+        if show_problems:
+            for line in _feed_details(feed, failures):
+                click.echo(f"      {line}")
+
+
+def _feed_summary(feed: Any, count: int, failed: int) -> str:
+    state = f"errors {feed.error_count}: {feed.last_error}" if feed.error_count else "ok"
+    fetched = feed.last_fetched.strftime("%Y-%m-%d %H:%M") if feed.last_fetched else "never"
+    skipped = sum(item.count for item in feed.skipped)
+    notes = [f"{skipped} of {feed.item_count} items skipped"] if skipped else []
+    notes += [f"{failed} episodes failed"] if failed else []
+    notes += [f"{len(feed.problems)} problems"] if feed.problems else []
+    extra = f"\n    {', '.join(notes)} (see --problems)" if notes else ""
+    return (f"{feed.id}  {feed.title or '(not fetched yet)'}\n    {feed.url}\n"
+            f"    {count} episodes, last fetched {fetched}, {state}{extra}")
+
+
+def _feed_details(feed: Any, failures: list[Any]) -> list[str]:
+    lines = [f"skipped: {item.title or item.guid or '(untitled)'}: {item.reason}"
+             for item in feed.skipped]
+    lines += [f"episode failed {f.count}x: {f.error} (" + (
+        f"next try after {f.retry_at:%Y-%m-%d %H:%M}" if f.retry_at
+        else "waits until its audio changes; ingest --retry-failed tries now") + ")"
+        for f in failures]
+    lines += [f"problem: {problem}" for problem in feed.problems]
+    lines += [f"previously at: {url}" for url in feed.previous_urls]
+    return lines
 
 
 @feeds.command("import")
@@ -138,6 +172,9 @@ def run_watch(settings: Any, *, interval_s: float, times: int | None,
             print_report(run_ingest(settings, (), wait_s=interval_s / 2, echo=echo))
         except PoddarkivError as exc:
             echo(f"ingest failed: {exc}; trying again in {interval_s:.0f} s")
+        except Exception as exc:  # whatever a run meets, the watch goes on (and says so)
+            echo(f"ingest failed unexpectedly ({type(exc).__name__}: {exc}); "
+                 f"trying again in {interval_s:.0f} s")
         if times is None or runs < times:
             sleep(interval_s)
     return runs

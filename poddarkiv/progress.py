@@ -88,12 +88,28 @@ def print_report(report: IngestReport, out: TextIO | None = None) -> None:
         episodes[e.status] = episodes.get(e.status, 0) + 1
     took = (report.finished - report.started).total_seconds()
     out.write(f"Feeds: {_counts(feeds)}. Episodes: {_counts(episodes)}. ({took:.1f} s)\n")
+    if report.waiting:
+        out.write(f"{report.waiting} failed episode(s) waiting to be retried "
+                  "(`poddarkiv ingest --retry-failed` tries them now).\n")
     for f in report.feeds:
         if f.status == "failed":
             out.write(f"FAILED feed {f.url}: {f.error}\n")
+        if f.skipped_count and f.status in ("new", "updated"):
+            out.write(f"feed {f.url}: {f.skipped_count} of {f.item_count} items not stored "
+                      f"({_reasons(f)}); `poddarkiv feeds list --problems` lists them\n")
+        if f.problems and f.status in ("new", "updated"):
+            out.write(f"feed {f.url}: {len(f.problems)} problem(s), first: {f.problems[0]}\n")
     for e in report.episodes:
         if e.status == "failed":
             out.write(f"FAILED episode {e.title} ({e.episode_id}): {e.error}\n")
+
+
+def _reasons(outcome: FeedOutcome) -> str:
+    counts: dict[str, int] = {}
+    for item in outcome.skipped:
+        counts[item.reason] = counts.get(item.reason, 0) + item.count
+    return "; ".join(f"{n}: {reason}" for reason, n in sorted(counts.items(),
+                                                                key=lambda kv: -kv[1])[:3])
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -192,3 +192,33 @@ def test_an_index_from_another_version_is_rebuilt_before_searching_or_ingesting(
     assert result.exit_code == 0, result.output
     assert "Indexed 4 episodes" in result.stderr
     assert json.loads(run("search", "--json", "upphandlingsregler").stdout)["hits"]
+
+
+@pytest.mark.parametrize("args", [("ingest", "http://[::1"), ("feeds", "add", "http://[::1"),
+                                  ("ingest", "http://[domain]/feed.xml"),
+                                  ("feeds", "add", "https://ok.example/feed", "http://a:xx/")])
+def test_a_malformed_url_on_the_command_line_is_a_one_line_error(
+        run: Callable[..., Result], args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: not a valid feed URL"), result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_watch_survives_an_unexpected_exception(run: Callable[..., Result],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_ingest(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr("poddarkiv.cli_feeds.time.sleep", lambda s: None)
+    monkeypatch.setattr("poddarkiv.runner.run_ingest", broken_ingest)
+    result = run("watch", "--every", "2m", "--times", "2")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("RuntimeError: something nobody expected") == 2
+
+
+def test_retry_failed_says_how_many_episodes_it_releases(run: Callable[..., Result],
+                                                         sample: SampleServer) -> None:
+    result = run("ingest", "--allow-private", "-q", "--retry-failed", sample.feed_url)
+    assert result.exit_code == 0, result.output
+    assert "0 failed episode(s) will be tried again now" in result.output

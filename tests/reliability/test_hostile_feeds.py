@@ -269,3 +269,91 @@ def test_feedparsers_own_corpus_stores_nothing_unsafe(figures: dict[str, object]
     figures["feedparser corpus: files, parsed as feeds, unsafe strings"] = (
         len(corpus), parsed_count, len(unsafe))
     assert unsafe == []
+
+
+# -- hostile feeds through the real CLI: each fails alone, and says where and why ------------
+
+
+def _rss(title: str, items: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            f"<title>{title}</title>{items}</channel></rss>").encode()
+
+
+def _item(title: str, *, guid: str | None = None, audio: str | None = None) -> str:
+    guid_tag = f"<guid>{guid}</guid>" if guid is not None else ""
+    enclosure = f'<enclosure url="{audio}" type="audio/mpeg"/>' if audio else ""
+    return f"<item><title>{title}</title>{guid_tag}<description>Om {title}</description>" \
+           f"{enclosure}</item>"
+
+
+def test_hostile_feeds_through_the_cli_fail_alone_and_say_why(
+        http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        figures: dict[str, object]) -> None:
+    from click.testing import CliRunner
+
+    from poddarkiv.cli import cli
+    from poddarkiv.ingest import refresh as refresh_module
+
+    dead = http_server.url("/audio")  # every enclosure answers 404
+    feeds = {
+        "/malformed.xml": _rss("Trasiga guid", _item("Ett", guid="http://example.c[o.test/",
+                                                     audio=f"{dead}/1.mp3")
+                               + _item("Två", guid="http://[domain]/episode/12",
+                                       audio=f"{dead}/2.mp3")),
+        "/shared-guid.xml": _rss("Samma guid", "".join(
+            _item(f"Debatt {n}", guid="samma", audio=f"{dead}/debatt-{n}.mp3")
+            for n in range(20))),
+        "/no-audio.xml": _rss("Blandat", _item("Med ljud", guid="a", audio=f"{dead}/a.mp3")
+                              + _item("Bara text", guid="b") + _item("Också text", guid="c")),
+        "/crashes.xml": _rss("Kraschar", _item("X", guid="x", audio=f"{dead}/x.mp3")),
+        "/good.xml": _rss("Fungerar", _item("Bra", guid="g", audio=f"{dead}/g.mp3")),
+    }
+    urls = [http_server.route(path, reply(body)) for path, body in feeds.items()]
+    crash_url = http_server.url("/crashes.xml")
+    real_parse = refresh_module.parse_feed
+
+    def parse_or_crash(body: bytes, *, url: str, **kwargs: Any) -> ParsedFeed:
+        if url == crash_url:  # a bug anywhere in parsing, not one of our own errors
+            raise RuntimeError("a bug in the parser")
+        return real_parse(body, url=url, **kwargs)
+
+    monkeypatch.setattr(refresh_module, "parse_feed", parse_or_crash)
+    monkeypatch.delenv("PODDARKIV_DATA", raising=False)
+    data = tmp_path / "data"
+
+    def cli_run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["--data-dir", str(data), *args], catch_exceptions=False)
+
+    assert cli_run("feeds", "add", *urls).exit_code == 0
+    first = cli_run("ingest", "--allow-private", "-q")
+    assert first.exit_code == 1, first.output
+    assert f"FAILED feed {crash_url}: unexpected RuntimeError: a bug in the parser" in first.output
+    assert "2 of 3 items not stored" in first.output and "no audio enclosure" in first.output
+    with Catalogue(DataDir(data)) as catalogue:
+        by_title = {f.title: f for f in catalogue.feeds()}
+        counts = {t: catalogue.count_episodes(feed_id=f.id) for t, f in by_title.items()}
+        report = catalogue.last_report()
+        crashed = catalogue.feed_by_url(crash_url)
+    assert counts == {"Trasiga guid": 2, "Samma guid": 20, "Blandat": 1, "Fungerar": 1,
+                      "": 0}  # the crashing feed: known, never read
+    assert crashed is not None and crashed.error_count == 1 and crashed.next_fetch_after
+    assert [s.title for s in by_title["Blandat"].skipped] == ["Bara text", "Också text"]
+    assert report is not None
+    skipped = {f["url"]: f["skipped_count"] for f in report["feeds"]}
+    assert skipped[http_server.url("/no-audio.xml")] == 2
+    listing = cli_run("feeds", "list", "--problems")
+    assert "2 of 3 items skipped" in listing.output
+    assert "skipped: Bara text: no audio enclosure and no transcript" in listing.output
+    assert "unexpected RuntimeError" in listing.output and "HTTP 404" in listing.output
+
+    audio_requests = sum(http_server.count(f"/audio/{p}") for p in (
+        "1.mp3", "2.mp3", "a.mp3", "g.mp3", *(f"debatt-{n}.mp3" for n in range(20))))
+    second = cli_run("ingest", "--allow-private", "-q")
+    assert second.exit_code == 0, second.output  # nothing new failed: the failures wait
+    assert "24 failed episode(s) waiting to be retried" in second.output
+    assert sum(http_server.count(f"/audio/{p}") for p in (
+        "1.mp3", "2.mp3", "a.mp3", "g.mp3", *(f"debatt-{n}.mp3" for n in range(20)))
+    ) == audio_requests
+    figures["hostile feeds through the CLI: feeds, episodes stored, skipped items listed"] = (
+        f"{len(feeds)} feeds (1 crashing), {sum(counts.values())} episodes, 2 skipped listed, "
+        "0 tracebacks; the second run requested no audio")
