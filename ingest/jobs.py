@@ -62,6 +62,7 @@ __all__ = [
     "queue_for",
     "run_worker",
     "transcribe_job",
+    "worker_name",
 ]
 
 TASK_NAME = "poddarkiv.transcribe"
@@ -213,8 +214,14 @@ def _register_task(app: Celery, *, settings: Settings, transcriber: Transcriber,
         return {"worker": hostname, "transcript": transcript_to_dict(transcript)}
 
 
+def worker_name(settings: Settings, name: str | None = None) -> str:
+    """``name@host``; ``name`` defaults to ``MODEL-DEVICE`` (``base-cpu@box``)."""
+    name = name or f"{Path(settings.model.rstrip('/')).name}-{settings.device}"
+    return name if "@" in name else f"{name}@{socket.gethostname()}"
+
+
 def run_worker(settings: Settings, *, transcriber: Transcriber | None = None,
-               hostname: str | None = None, loglevel: str = "INFO") -> None:
+               name: str | None = None, loglevel: str = "INFO") -> None:
     """Run a Celery worker for ``settings.model`` until stopped (blocks).
 
     One job at a time in this process (the ``solo`` pool: the model is loaded once, here, and
@@ -224,7 +231,7 @@ def run_worker(settings: Settings, *, transcriber: Transcriber | None = None,
     from poddarkiv.ingest.transcribe import make_transcriber
 
     app = make_celery(settings)
-    hostname = hostname or f"{settings.model}-{settings.device}@{socket.gethostname()}"
+    hostname = worker_name(settings, name)
     transcriber = transcriber or make_transcriber(settings)
     _warm_up(transcriber)
     scratch = settings.data_dir / "worker-audio"

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -20,9 +20,6 @@ from poddarkiv import __version__
 from poddarkiv.config import Settings, settings_from_env
 from poddarkiv.errors import PoddarkivError
 from poddarkiv.progress import ConsoleProgress, print_report
-
-if TYPE_CHECKING:
-    from poddarkiv.archive.search import SearchPage
 
 __all__ = ["main"]
 
@@ -98,29 +95,19 @@ def whisper_options(func: F) -> F:
 @click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
               help="Seconds to wait if another ingest is running.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final report.")
-@click.option("--retry-failed", is_flag=True,
-              help="Try failed episodes now instead of waiting for their backoff.")
 @click.option("--broker", help="Transcribe on Celery workers through this Redis, "
               "redis://HOST:6379/0 (env PODDARKIV_BROKER; default: in this process).")
 @click.pass_context
 @_fail_cleanly
 def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: bool,
-           retry_failed: bool, **flags: Any) -> None:
+           **flags: Any) -> None:
     """Fetch FEED_URLs (or every known feed), transcribe new episodes, index them.
 
-    Exits non-zero only when a feed or an episode failed. A failed episode waits before it is
-    tried again (15 minutes, doubling, up to a day; audio over a limit waits until the feed
-    changes it); --retry-failed tries them all now.
+    Exits non-zero only when a feed or an episode failed.
     """
-    from poddarkiv.ingest.feedlist import check_feed_url
-    from poddarkiv.ingest.retry import release_failed_episodes
     from poddarkiv.runner import run_ingest
 
-    urls = tuple(check_feed_url(url) for url in urls)
     settings = _settings(ctx, **flags)
-    if retry_failed:
-        released = release_failed_episodes(settings.data_dir)
-        _echo_err(f"{released} failed episode(s) will be tried again now.")
     report = run_ingest(settings, urls, progress=None if quiet else ConsoleProgress(),
                         wait_s=wait_s, echo=_echo_err)
     print_report(report)
@@ -149,29 +136,19 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     _print_page(page)
 
 
-def _page_dict(page: SearchPage) -> dict[str, Any]:
-    from poddarkiv.site.notes import describe_all
-
+def _page_dict(page: Any) -> dict[str, Any]:
     return {
         "query": page.request.q, "total_episodes": page.total_episodes,
-        "suggestion": page.suggestion, "message": describe_all(page.notes),
-        "notes": [{"code": n.code, **dict(n.params)} for n in page.notes],
-        "fuzzy": page.fuzzy,
+        "suggestion": page.suggestion, "message": page.message,
         "hits": [{"episode_id": h.episode_id, "title": h.title, "podcast": h.feed_title,
-                  "score": round(h.score, 4), "tier": h.tier,
-                  "matched_metadata": h.matched_metadata,
-                  "passages": [{"start": p.start, "end": p.end, "index": p.index,
-                                "kind": p.kind, "near": p.near, "score": round(p.score, 4),
-                                "text": p.text} for p in h.passages]} for h in page.hits],
+                  "passages": [{"start": p.start, "end": p.end, "text": p.text}
+                               for p in h.passages]} for h in page.hits],
     }
 
 
-def _print_page(page: SearchPage) -> None:
-    from poddarkiv.site.notes import describe_all
-
-    message = describe_all(page.notes)
-    if message:
-        click.echo(message)
+def _print_page(page: Any) -> None:
+    if page.message:
+        click.echo(page.message)
     if page.suggestion:
         click.echo(f"Menade du: {page.suggestion}?")
     click.echo(f"{page.total_episodes} episode(s)")
@@ -213,16 +190,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None, admin_token: s
 @click.option("--shared-data", "shared_data_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The archive's data directory, when mounted here: audio is read from it "
               "instead of fetched.")
+@click.option("--name", help="This worker's name in progress reports, e.g. gpu0 "
+              "(default MODEL-DEVICE; @host is added).")
 @click.pass_context
 @_fail_cleanly
-def worker(ctx: click.Context, /, **flags: Any) -> None:
+def worker(ctx: click.Context, /, name: str | None, **flags: Any) -> None:
     """Transcribe jobs from the cluster's queue for --model until stopped (Celery worker).
 
     Loads the model once; takes one job at a time. Start one per GPU.
     """
     from poddarkiv.ingest.jobs import run_worker
 
-    run_worker(_settings(ctx, **flags))
+    run_worker(_settings(ctx, **flags), name=name)
 
 
 @cli.command()

@@ -41,5 +41,5 @@ def test_ingest_with_a_broker_prints_the_cluster_progress(cluster: Cluster) -> N
          cluster.feed_url], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
     assert result.returncode == 0, result.stderr
-    assert "cluster: 0 queued, 0 running, 2 done, 0 failed (w1: 2 done)" in result.stderr
+    assert "cluster: 0 queued, 0 running, 2 done, 0 failed (w1@test: 2 done)" in result.stderr
     assert "Episodes: 2 queued, 2 transcribed." in result.stdout

@@ -48,7 +48,7 @@ def test_ingest_queues_workers_transcribe_and_ingest_collects(cluster: Cluster) 
     assert sorted(transcripts(cluster).values()) == [
         [f"falsk transkription {j.episode_id}"] for j in sorted(cluster.jobs(),
                                                                 key=lambda j: j.episode_id)]
-    assert {(j.state, j.worker) for j in cluster.jobs()} == {("done", "w1")}
+    assert {(j.state, j.worker) for j in cluster.jobs()} == {("done", "w1@test")}
     assert len(cluster.calls()) == 2
     # The worker fetched each clip itself, through the guard; ingest fetched its own copy.
     assert cluster.feed.count("/audio/1.mp3") == 2
@@ -149,7 +149,7 @@ def test_a_worker_killed_mid_job_hands_it_to_another_and_one_transcript_is_kept(
     assert all(len(texts) == 1 for texts in transcripts(cluster).values())
     with Catalogue(DataDir(cluster.root / "archive")) as catalogue:
         assert job_summary(catalogue).to_dict()["workers"] == [
-            {"worker": "survivor", "queued": 0, "running": 0, "done": 2, "failed": 0}]
+            {"worker": "survivor@test", "queued": 0, "running": 0, "done": 2, "failed": 0}]
 
 
 @pytest.mark.slow

@@ -85,7 +85,7 @@ def main() -> None:
         inner = make_transcriber(settings)
     transcriber = RecordingTranscriber(inner, calls=args.calls, delay_s=args.delay,
                                        worker=args.name)
-    run_worker(settings, transcriber=transcriber, hostname=args.name, loglevel="INFO")
+    run_worker(settings, transcriber=transcriber, name=f"{args.name}@test", loglevel="INFO")
 
 
 if __name__ == "__main__":
