@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,6 +20,9 @@ from poddarkiv import __version__
 from poddarkiv.config import Settings, settings_from_env
 from poddarkiv.errors import PoddarkivError
 from poddarkiv.progress import ConsoleProgress, print_report
+
+if TYPE_CHECKING:
+    from poddarkiv.archive.search import SearchPage
 
 __all__ = ["main"]
 
@@ -95,19 +98,29 @@ def whisper_options(func: F) -> F:
 @click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
               help="Seconds to wait if another ingest is running.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final report.")
+@click.option("--retry-failed", is_flag=True,
+              help="Try failed episodes now instead of waiting for their backoff.")
 @click.option("--broker", help="Transcribe on Celery workers through this Redis, "
               "redis://HOST:6379/0 (env PODDARKIV_BROKER; default: in this process).")
 @click.pass_context
 @_fail_cleanly
 def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: bool,
-           **flags: Any) -> None:
+           retry_failed: bool, **flags: Any) -> None:
     """Fetch FEED_URLs (or every known feed), transcribe new episodes, index them.
 
-    Exits non-zero only when a feed or an episode failed.
+    Exits non-zero only when a feed or an episode failed. A failed episode waits before it is
+    tried again (15 minutes, doubling, up to a day; audio over a limit waits until the feed
+    changes it); --retry-failed tries them all now.
     """
+    from poddarkiv.ingest.feedlist import check_feed_url
+    from poddarkiv.ingest.retry import release_failed_episodes
     from poddarkiv.runner import run_ingest
 
+    urls = tuple(check_feed_url(url) for url in urls)
     settings = _settings(ctx, **flags)
+    if retry_failed:
+        released = release_failed_episodes(settings.data_dir)
+        _echo_err(f"{released} failed episode(s) will be tried again now.")
     report = run_ingest(settings, urls, progress=None if quiet else ConsoleProgress(),
                         wait_s=wait_s, echo=_echo_err)
     print_report(report)
@@ -136,19 +149,29 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     _print_page(page)
 
 
-def _page_dict(page: Any) -> dict[str, Any]:
+def _page_dict(page: SearchPage) -> dict[str, Any]:
+    from poddarkiv.site.notes import describe_all
+
     return {
         "query": page.request.q, "total_episodes": page.total_episodes,
-        "suggestion": page.suggestion, "message": page.message,
+        "suggestion": page.suggestion, "message": describe_all(page.notes),
+        "notes": [{"code": n.code, **dict(n.params)} for n in page.notes],
+        "fuzzy": page.fuzzy,
         "hits": [{"episode_id": h.episode_id, "title": h.title, "podcast": h.feed_title,
-                  "passages": [{"start": p.start, "end": p.end, "text": p.text}
-                               for p in h.passages]} for h in page.hits],
+                  "score": round(h.score, 4), "tier": h.tier,
+                  "matched_metadata": h.matched_metadata,
+                  "passages": [{"start": p.start, "end": p.end, "index": p.index,
+                                "kind": p.kind, "near": p.near, "score": round(p.score, 4),
+                                "text": p.text} for p in h.passages]} for h in page.hits],
     }
 
 
-def _print_page(page: Any) -> None:
-    if page.message:
-        click.echo(page.message)
+def _print_page(page: SearchPage) -> None:
+    from poddarkiv.site.notes import describe_all
+
+    message = describe_all(page.notes)
+    if message:
+        click.echo(message)
     if page.suggestion:
         click.echo(f"Menade du: {page.suggestion}?")
     click.echo(f"{page.total_episodes} episode(s)")
