@@ -18,11 +18,10 @@ Stemming is cached: the Snowball stemmer is pure Python and dominates indexing t
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from whoosh.analysis import Analyzer, Filter, RegexTokenizer, Token
 from whoosh.lang.snowball.swedish import SwedishStemmer
 from whoosh.lang.stopwords import stoplists
 
@@ -31,8 +30,6 @@ from poddarkiv.archive.compounds import CompoundSplitter, shipped_stems
 __all__ = [
     "STOP_WORDS",
     "TOKEN_PATTERN",
-    "SwedishAnalyzer",
-    "SwedishFilter",
     "WordInfo",
     "analyze_word",
     "default_splitter",
@@ -40,9 +37,11 @@ __all__ = [
     "fold",
     "inflection_stems",
     "new_splitter",
+    "spellable",
     "spelling_words",
     "stem",
     "tokenize",
+    "word_of",
 ]
 
 #: Words with an optional ``:suffix`` (``EU:s``); the suffix is dropped by the filter.
@@ -58,8 +57,12 @@ _PARTICLES = frozenset({
 #: Stems cached before the cache is cleared (a large vocabulary is ~200k words).
 STEM_CACHE_SIZE = 500_000
 
-# Applied after lowercasing, so lowercase letters suffice.
-_FOLD = str.maketrans("éèêëáàâãíìîïóòôõúùûüýæø", "eeeeaaaaiiiioooouuuuyäö")
+# The common accents at C speed; the rest go through Unicode decomposition.
+_ACCENTS = dict(zip("éèêëáàâãíìîïóòôõúùûüýæø", "eeeeaaaaiiiioooouuuuyäö", strict=True))
+_FOLD = str.maketrans({**_ACCENTS, "ß": "ss"})
+_FOLD_CASED = str.maketrans({**_ACCENTS, **{k.upper(): v.upper() for k, v in _ACCENTS.items()},
+                             "ß": "ss"})
+_KEEP = frozenset("åäöÅÄÖ")
 _STEMMER = SwedishStemmer()
 #: Definite endings Snowball leaves on (after it took a genitive s, or after -or/-er).
 _DEFINITE_ENDINGS = ("et", "an", "n")
@@ -67,9 +70,24 @@ _MIN_DEFINITE_STEM = 4
 _STEM_CACHE: dict[str, str] = {}
 
 
-def fold(text: str) -> str:
-    """Lowercase and fold accents, keeping å, ä and ö: ``Idéburet`` → ``ideburet``."""
-    return text.lower().translate(_FOLD)
+def fold(text: str, *, lower: bool = True) -> str:
+    """Lowercase (unless ``lower=False``) and fold accents, keeping å, ä and ö:
+    ``Idéburet`` → ``ideburet``.
+
+    Every other letter loses its marks (``ç``, ``ñ``, ``ž``, ``ł``…), ``æ``/``ø`` become
+    ``ä``/``ö`` (Danish and Norwegian names) and ``ß`` becomes ``ss``. The one fold of the
+    archive: the index, queries, themes and key terms all use it.
+    """
+    folded = text.lower().translate(_FOLD) if lower else text.translate(_FOLD_CASED)
+    if folded.isascii():
+        return folded
+    folded = unicodedata.normalize("NFC", folded)
+    return "".join(ch if ch.isascii() or ch in _KEEP else _strip_marks(ch) for ch in folded)
+
+
+def _strip_marks(ch: str) -> str:
+    base = unicodedata.normalize("NFD", ch)
+    return "".join(c for c in base if not unicodedata.combining(c)) or ch
 
 
 def stem(word: str) -> str:
@@ -144,7 +162,7 @@ def derived_stems(word: str) -> frozenset[str]:
     return frozenset(found - inflection_stems(word))
 
 
-def _word(raw: str) -> str:
+def word_of(raw: str) -> str:
     """A raw token as a folded word, without a genitive after a colon."""
     word = fold(raw)
     colon = word.find(":")
@@ -154,7 +172,12 @@ def _word(raw: str) -> str:
 def tokenize(text: str) -> Iterator[tuple[str, int, int]]:
     """``(folded word, start char, end char)`` for each word of ``text``."""
     for m in TOKEN_PATTERN.finditer(text):
-        yield _word(m.group()), m.start(), m.end()
+        yield word_of(m.group()), m.start(), m.end()
+
+
+def spellable(word: str) -> bool:
+    """Whether "Menade du …?" may suggest ``word`` (no stop words, no numbers)."""
+    return _spellable(word)
 
 
 def _spellable(word: str) -> bool:
@@ -167,7 +190,7 @@ def spelling_words(texts: Iterable[str]) -> set[str]:
     Stop words and numbers are left out. These are the words the analyzer yields with
     ``no_morph``.
     """
-    words = {_word(m) for text in texts for m in TOKEN_PATTERN.findall(text)}
+    words = {word_of(m) for text in texts for m in TOKEN_PATTERN.findall(text)}
     return {w for w in words if _spellable(w)}
 
 
@@ -200,103 +223,7 @@ class WordInfo:
 
 def analyze_word(word: str, *, splitter: CompoundSplitter | None = None) -> WordInfo:
     """Analyse one folded query word as the index analysed it."""
-    word = _word(word)
+    word = word_of(word)
     splitter = splitter or default_splitter()
     parts = tuple(stem(p) for p in splitter.split(word))
     return WordInfo(word, stem(word), word in STOP_WORDS, parts)
-
-
-class SwedishFilter(Filter):  # type: ignore[misc]
-    """Folds, stems (cached) and adds compound parts at the compound's position.
-
-    With ``no_morph`` (Whoosh's spelling words) it yields folded surface words, stop words left
-    out, so "Menade du …?" suggests real words.
-    """
-
-    is_morph = True
-
-    def __init__(self, splitter: CompoundSplitter | None = None) -> None:
-        self._splitter = splitter
-        self._memo: dict[str, tuple[str, ...]] | None = None
-        self._memo_key = (0, -1)
-
-    @property
-    def splitter(self) -> CompoundSplitter:
-        return self._splitter or default_splitter()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Whoosh pickles the schema into every commit's TOC: leave the lexicon out.
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._splitter = None
-        self._memo = None
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def _terms(self) -> dict[str, tuple[str, ...]]:
-        """The memo of analysed tokens, emptied when the splitter learns words.
-
-        Raw token → ``(stem, *part stems)``; NUL + raw token → ``(spelling word,)`` or ``()``.
-        """
-        splitter = self.splitter
-        memo = self._memo
-        if memo is None or self._memo_key != (id(splitter), splitter.version) \
-                or len(memo) >= STEM_CACHE_SIZE:
-            memo = self._memo = {}
-            self._memo_key = (id(splitter), splitter.version)
-        return memo
-
-    def __call__(self, tokens: Iterator[Token], **kwargs: Any) -> Iterator[Token]:
-        # Indexing analyses every word of every segment, so each raw token's stem and compound
-        # parts are worked out once (cProfile: a fifth of the build went to folding, stemming
-        # and splitting the same words again).
-        memo = self._terms()
-        split = self.splitter.split
-        for t in tokens:
-            raw = t.text
-            if getattr(t, "no_morph", False):
-                surface = memo.get("\0" + raw)
-                if surface is None:
-                    word = _word(raw)
-                    surface = memo["\0" + raw] = (word,) if _spellable(word) else ()
-                if surface:
-                    t.text = surface[0]
-                    yield t
-                continue
-            terms = memo.get(raw)
-            if terms is None:
-                word = _word(raw)
-                terms = memo[raw] = (stem(word), *(stem(p) for p in split(word)))
-            t.text = terms[0]
-            yield t
-            if t.mode == "index":
-                for part in terms[1:]:
-                    t.text = part
-                    yield t
-
-
-class SwedishAnalyzer(Analyzer):  # type: ignore[misc]
-    """Tokenizer plus :class:`SwedishFilter`: the analyzer of every Swedish text field."""
-
-    def __init__(self, splitter: CompoundSplitter | None = None) -> None:
-        self.tokenizer = RegexTokenizer(TOKEN_PATTERN)
-        self.filter = SwedishFilter(splitter)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def has_morph(self) -> bool:
-        return True
-
-    def __call__(self, value: str, no_morph: bool = False, **kwargs: Any) -> Iterator[Token]:
-        # Whoosh's tokenizers copy keyword arguments onto the token.
-        tokens: Iterator[Token] = self.filter(self.tokenizer(value, no_morph=no_morph, **kwargs))
-        return tokens

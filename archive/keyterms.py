@@ -1,9 +1,11 @@
 """Key terms: the words that set one episode apart from the rest of the archive (tf-idf).
 
-Words are folded (:func:`~poddarkiv.archive.normalise.fold`) and stemmed with Snowball's Swedish
-stemmer, so ``upphandling``, ``upphandlingen`` and ``upphandlingar`` count as one term; the term is
-shown as the form the episode used most. Stop words are Snowball's Swedish list plus the fillers
-of spoken Swedish (``alltså``, ``liksom``, ``faktiskt``), which transcripts are full of.
+Words are folded and stemmed exactly as the search index does
+(:func:`~poddarkiv.archive.analysis.stem`: Snowball plus the definite endings it leaves), so
+``upphandling``, ``upphandlingen`` and ``upphandlingar`` count as one term, and so do
+``partnerskap`` and ``partnerskapet``; the term is shown as the form the episode used most.
+Stop words are Snowball's Swedish list plus the fillers of spoken Swedish (``alltså``,
+``liksom``, ``faktiskt``), which transcripts are full of.
 
 Scores are sublinear tf-idf with smoothed idf (``(1 + ln tf) · (ln((1 + N) / (1 + df)) + 1)``),
 so a term every episode uses still counts a little, and a corpus of one episode still has terms.
@@ -17,10 +19,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from whoosh.lang.snowball.swedish import SwedishStemmer
-from whoosh.lang.stopwords import stoplists
-
-from poddarkiv.archive.normalise import fold
+from poddarkiv.archive.analysis import STOP_WORDS as SNOWBALL_STOP_WORDS
+from poddarkiv.archive.analysis import fold, stem
 
 __all__ = ["KEY_TERMS_LIMIT", "STOP_WORDS", "KeyTerm", "TermCounts", "count_terms", "key_terms"]
 
@@ -39,8 +39,7 @@ lika sina avsnitt avsnittet avsnittets podd podden poddens podcast nästa senast
 välkommen gav ge ger lät låter fyra fem sex sju åtta nio tio
 """
 #: Words never taken as key terms (lower case, unfolded).
-STOP_WORDS: frozenset[str] = frozenset(stoplists["sv"]) | frozenset(_SPOKEN.split())
-_STEMMER = SwedishStemmer()
+STOP_WORDS: frozenset[str] = SNOWBALL_STOP_WORDS | frozenset(_SPOKEN.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +68,13 @@ def count_terms(text: str) -> TermCounts:
         word = raw.lower()
         if len(word) < MIN_WORD_CHARS or word in STOP_WORDS:
             continue
-        stem = _STEMMER.stem(fold(word))
-        counts[stem] += 1
+        term = stem(fold(word))
+        counts[term] += 1
         # Acronyms keep their capitals (IOP, SGEI); other words are shown in lower case.
-        forms.setdefault(stem, Counter())[raw if raw.isupper() else word] += 1
+        forms.setdefault(term, Counter())[raw if raw.isupper() else word] += 1
     # The most frequent form; ties go to the shortest, then the first alphabetically.
-    labels = {stem: min(c.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
-              for stem, c in forms.items()}
+    labels = {term: min(c.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
+              for term, c in forms.items()}
     return TermCounts(dict(counts), labels)
 
 

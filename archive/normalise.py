@@ -1,20 +1,20 @@
 """Text normalisation for matching Swedish words: folding, word lists and URL slugs.
 
 Swedish keeps å, ä and ö as letters of their own (``får`` and ``far`` are different words), so
-:func:`fold` removes only the *other* accents (``idéburen`` → ``ideburen``) and leaves those three
-alone. :func:`slugify` goes further and writes them as ``a``/``a``/``o`` for ASCII URLs.
+:func:`~poddarkiv.archive.analysis.fold` (the archive's one fold, re-exported here) removes only
+the *other* accents (``idéburen`` → ``ideburen``). :func:`slugify` goes further and writes them as
+``a``/``a``/``o`` for ASCII URLs.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import unicodedata
+
+from poddarkiv.archive.analysis import fold
 
 __all__ = ["fold", "plain_text", "slugify", "words"]
 
-_KEEP = frozenset("åäöÅÄÖ")
-_SPECIAL = str.maketrans({"æ": "ä", "Æ": "Ä", "ø": "ö", "Ø": "Ö", "ß": "ss"})
 _WORD = re.compile(r"\w+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _TAG = re.compile(r"<[^>]*>")
@@ -22,24 +22,6 @@ _TAG = re.compile(r"<[^>]*>")
 _INLINE_TAG = re.compile(
     r"<\s*/?\s*(?:a|abbr|b|code|em|i|mark|small|span|strong|sub|sup|u)\b[^>]*>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-
-
-def _strip_accent(ch: str) -> str:
-    if ch in _KEEP or ch.isascii():
-        return ch
-    base = unicodedata.normalize("NFD", ch)
-    return "".join(c for c in base if not unicodedata.combining(c)) or ch
-
-
-def fold(text: str, *, lower: bool = True) -> str:
-    """``text`` with accents other than å/ä/ö removed (and lower-cased unless ``lower=False``).
-
-    >>> fold("Idéburet Offentligt Partnerskap")
-    'ideburet offentligt partnerskap'
-    """
-    text = unicodedata.normalize("NFC", text).translate(_SPECIAL)
-    folded = "".join(_strip_accent(ch) for ch in text)
-    return folded.lower() if lower else folded
 
 
 def words(text: str) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -17,8 +15,9 @@ from poddarkiv.archive.index.schema import (
     episode_key,
 )
 from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
+from poddarkiv.archive.normalise import plain_text
 
-__all__ = ["CORPUS_MIN_COUNT", "episode_docs", "plain_text", "vocabulary"]
+__all__ = ["CORPUS_MIN_COUNT", "episode_docs", "vocabulary"]
 
 #: A corpus word joins the compound lexicon once it occurs this often in a batch.
 CORPUS_MIN_COUNT = 2
@@ -26,14 +25,6 @@ CORPUS_MIN_COUNT = 2
 CORPUS_MIN_CHARS = 5
 #: Descriptions are indexed up to this many characters.
 MAX_DESCRIPTION_CHARS = 20_000
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def plain_text(markup: str) -> str:
-    """Feed HTML as plain text, for indexing (not for display)."""
-    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
-
 
 def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
                  themes: EpisodeThemes | None = None) -> Iterator[dict[str, Any]]:

@@ -98,12 +98,24 @@ def _skip_to(self: Any, targetid: Any) -> None:
     self._i = bisect_left(self._ids, targetid, self._i)
 
 
-def patch_whoosh() -> bool:
-    """Apply the fixes if this is the Whoosh they were written for; return whether they were."""
-    if tuple(whoosh.__version__[:3]) != _PATCHED_VERSION:
-        return False
+def patch_whoosh() -> None:
+    """Apply the fixes; raise :class:`ImportError` on a Whoosh they were not written for.
+
+    They replace private methods of Whoosh 2.7.4 (``pyproject.toml`` pins that version). On
+    another version they could silently stop applying, which would switch off the thread-safety
+    fix, so the mismatch is loud instead.
+    """
+    version = tuple(whoosh.__version__[:3])
+    if version != _PATCHED_VERSION:
+        raise ImportError(f"poddarkiv needs Whoosh {'.'.join(map(str, _PATCHED_VERSION))} "
+                          f"(its index reader is patched), not {whoosh.__version__}")
+    for cls, name in ((whoosh3.W3PerDocReader, "_cached_reader"),
+                      (whoosh3.W3LeafMatcher, "_read_header"), (whoosh3.W3LeafMatcher, "_goto"),
+                      (whoosh3.W3LeafMatcher, "skip_to"), (whoosh3.W3LeafMatcher, "_read_data"),
+                      (whoosh3.W3LeafMatcher, "_next_block")):
+        if not callable(getattr(cls, name, None)):
+            raise ImportError(f"Whoosh's {cls.__name__}.{name} is missing: cannot patch it")
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
     whoosh3.W3LeafMatcher._read_header = _read_header
     whoosh3.W3LeafMatcher._goto = _goto
     whoosh3.W3LeafMatcher.skip_to = _skip_to
-    return True

@@ -2,9 +2,9 @@
 
 Both kinds share ``episode_id`` (so an episode's documents are replaced with one delete), and
 episode documents carry ``doc_id`` ``ep:<episode>``. Text fields use
-:class:`~poddarkiv.archive.analysis.SwedishAnalyzer`. The episode document lists its transcript's
-distinct unstemmed words in ``spelling``, for "Menade du …?" (Whoosh's own ``TEXT(spelling=True)``
-added every word of every segment again, a fifth of the build).
+:class:`~poddarkiv.archive.index.analyzer.SwedishAnalyzer`. The episode document lists its
+transcript's distinct unstemmed words in ``spelling``, for "Menade du …?" (Whoosh's own
+``TEXT(spelling=True)`` added every word of every segment again, a fifth of the build).
 
 ``ep_themes`` is on every document, so a theme filter is one term; ``seg_themes`` holds the themes
 assigned to one segment.
@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from poddarkiv.archive.analysis import SwedishAnalyzer
 from poddarkiv.archive.compounds import CompoundSplitter
+from poddarkiv.archive.index.analyzer import SwedishAnalyzer
 
 __all__ = [
     "EPISODE",

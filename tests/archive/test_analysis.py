@@ -8,7 +8,6 @@ import pytest
 
 from poddarkiv.archive.analysis import (
     STOP_WORDS,
-    SwedishAnalyzer,
     analyze_word,
     default_splitter,
     fold,
@@ -18,6 +17,7 @@ from poddarkiv.archive.analysis import (
     tokenize,
 )
 from poddarkiv.archive.compounds import CompoundSplitter, shipped_stems
+from poddarkiv.archive.index.analyzer import SwedishAnalyzer
 from poddarkiv.archive.query.synonyms import Synonyms, load_synonyms
 
 

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import whoosh
 from whoosh import fields
 from whoosh import index as windex
@@ -33,7 +34,18 @@ def _index(root: Path) -> windex.FileIndex:
 
 
 def test_the_patches_apply_to_this_whoosh() -> None:
-    assert patch_whoosh() is (whoosh.__version__[:3] == (2, 7, 4))
+    patch_whoosh()
+    from whoosh.codec import whoosh3
+
+    from poddarkiv.archive.index import patches
+
+    assert whoosh3.W3LeafMatcher.skip_to is patches._skip_to
+
+
+def test_another_whoosh_is_refused_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(whoosh, "__version__", (2, 7, 5))
+    with pytest.raises(ImportError, match=r"needs Whoosh 2\.7\.4"):
+        patch_whoosh()
 
 
 def test_fresh_searchers_shared_by_threads_read_the_same_results(tmp_path: Path) -> None:
