@@ -74,6 +74,12 @@ def test_ingest_then_search_export_and_reindex(run: Callable[..., Result],
     assert result.exit_code == 0, result.output
     hits = json.loads(result.output)["hits"]
     assert hits and hits[0]["passages"][0]["start"] >= 0
+    # Each hit says how it matched and how well; each passage where exactly it starts.
+    assert hits[0]["tier"] in ("passage", "near", "metadata", "episode", "fuzzy")
+    assert hits[0]["score"] > 0
+    passage = hits[0]["passages"][0]
+    assert passage["kind"] == "transcript" and passage["index"] >= 0
+    assert isinstance(passage["start"], float)
 
     episode_id = hits[0]["episode_id"]
     result = run("export", episode_id, "--format", "vtt")
