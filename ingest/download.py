@@ -107,8 +107,9 @@ def _stream(client: httpx.Client, url: str, partial: Path, meta: Path, *,
     def remember(headers: dict[str, str]) -> None:
         try:
             meta.write_text(json.dumps({"validator": _validator(headers)}), "utf-8")
-        except OSError as exc:
-            raise FetchError(f"cannot write {meta}: {exc.strerror or exc}", url=url) from exc
+        except OSError as exc:  # say what the user knows: the audio's URL, not our file names
+            raise FetchError(f"cannot save the download of {url}: {exc.strerror or exc}",
+                             url=url) from exc
 
     try:
         result = stream_to_file(client, url, partial, policy=policy, offset=offset,
@@ -171,10 +172,12 @@ def download_audio(client: httpx.Client, episode: Episode, *, data: DataDir,
         raise
     try:
         _probe(probe, settings)(partial)
-    except AudioError:
+    except AudioError as exc:
         partial.unlink(missing_ok=True)
         meta.unlink(missing_ok=True)
-        raise
+        # The probe names the file it read, an internal path; the user knows the URL.
+        reason = str(exc).replace(f"{partial}: ", "").replace(str(partial), "the file")
+        raise AudioError(f"the audio at {episode.enclosure.url}: {reason}") from exc
     final = data.audio / f"{episode.id}.{audio_extension(media_type, episode.enclosure.type)}"
     digest = _sha256(partial)
     os.replace(partial, final)

@@ -151,7 +151,8 @@ def test_a_full_disk_when_keeping_the_validator_leaves_nothing(
         return write_text(path, text, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Path, "write_text", full)
-    with pytest.raises(FetchError, match=r"cannot write .*partial\.json: No space left on device"):
+    with pytest.raises(FetchError, match=r"cannot save the download of http://.*/a\.mp3: "
+                       r"No space left on device"):
         download(client, episode(url), data)
     assert list(data.audio.iterdir()) == []
 
@@ -241,3 +242,13 @@ def test_an_episode_without_enclosure_has_no_audio(client: httpx.Client, data: D
 def test_an_id_that_cannot_name_a_file_is_refused(client: httpx.Client, data: DataDir) -> None:
     with pytest.raises(AudioError):
         download(client, episode("https://x.example/a.mp3").replace(id="../../x"), data)
+
+
+def test_a_zero_byte_enclosure_is_refused_in_terms_the_user_knows(
+        http_server: LoopbackServer, client: httpx.Client, data: DataDir) -> None:
+    url = http_server.route("/empty.mp3", reply(b"", content_type="audio/mpeg"))
+    with pytest.raises(AudioError) as caught:
+        download(client, episode(url), data, probe=None)
+    message = str(caught.value)
+    assert message == f"the audio at {url}: empty file"
+    assert str(data.root) not in message and ".partial" not in message
