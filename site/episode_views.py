@@ -160,7 +160,9 @@ def _citation(request: Request, site: SiteResources, ep: Episode,
               transcript: Transcript | None, t: float | None,
               current: int | None) -> dict[str, Any]:
     feed = site.catalogue.feed(ep.feed_id)
-    quote = transcript.segments[current].text if transcript and current is not None else None
+    # Without ``t`` the citation is of the start, so it quotes the first passage.
+    at = current if current is not None else 0
+    quote = transcript.segments[at].text if transcript and transcript.segments else None
     return cite(base_url=str(request.base_url), feed=feed, episode=ep, transcript=transcript,
                 seconds=t or 0, lang=i18n.language_of(request), quote=quote,
                 accessed=today()).to_json()

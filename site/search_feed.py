@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from poddarkiv.archive.search import SearchPage, SearchRequest
+from poddarkiv.archive.search import EpisodeHit, PassageHit, SearchPage, SearchRequest
 from poddarkiv.errors import PoddarkivError, QueryError
 from poddarkiv.site import i18n, urls
 from poddarkiv.site.resources import resources
@@ -47,15 +47,29 @@ def _page(request: Request) -> tuple[SearchRequest, SearchPage]:
         raise HTTPException(503, "Search is unavailable") from exc
 
 
-def _entries(page: SearchPage, base: str) -> list[dict[str, Any]]:
-    """One entry per matching passage, newest episode first, in the order spoken."""
-    out = []
+def _spoken(passage: PassageHit) -> bool:
+    return getattr(passage, "kind", "transcript") == "transcript"
+
+
+def _entry(hit: EpisodeHit, p: PassageHit, base: str, lang: str) -> dict[str, Any]:
+    if _spoken(p):
+        link = base + urls.episode(hit.episode_id, t=p.start).split("#")[0]
+        return {"title": f"{hit.title} ({timecode(p.start)})", "link": link, "id": link,
+                "text": " ".join(p.text.split()), "published": hit.published}
+    # A title or description excerpt: the episode itself, once per kind.
+    link = base + urls.episode(hit.episode_id)
+    where = i18n.gettext_for(lang)("Träff i avsnittets beskrivning.")
+    return {"title": hit.title, "link": link, "id": f"{link}#{getattr(p, 'kind', '')}",
+            "text": f"{where} " + " ".join(p.text.split()), "published": hit.published}
+
+
+def _entries(page: SearchPage, base: str, lang: str) -> list[dict[str, Any]]:
+    """One entry per matching passage, newest episode first; spoken passages in the order
+    spoken, then the episode's title or description when they matched."""
+    out: list[dict[str, Any]] = []
     for hit in page.hits:
-        for p in sorted(hit.passages, key=lambda p: p.start):
-            link = base + urls.episode(hit.episode_id, t=p.start).split("#")[0]
-            out.append({"title": f"{hit.title} ({timecode(p.start)})", "link": link,
-                        "id": link, "text": " ".join(p.text.split()),
-                        "published": hit.published, "podcast": hit.feed_title})
+        ordered = sorted(hit.passages, key=lambda p: (not _spoken(p), p.start))
+        out.extend(_entry(hit, p, base, lang) for p in ordered)
     return out
 
 
@@ -88,11 +102,12 @@ def rss(request: Request) -> Response:
     updated = _updated(page)
     if updated:
         _sub(channel, "lastBuildDate", format_datetime(updated))
-    for entry in _entries(page, base):
+    for entry in _entries(page, base, i18n.language_of(request)):
         item = _sub(channel, "item")
         _sub(item, "title", entry["title"])
         _sub(item, "link", entry["link"])
-        _sub(item, "guid", entry["id"], isPermaLink="true")
+        _sub(item, "guid", entry["id"], isPermaLink="true" if entry["id"] == entry["link"]
+             else "false")
         _sub(item, "description", entry["text"])
         if entry["published"]:
             _sub(item, "pubDate", format_datetime(entry["published"]))
@@ -114,7 +129,7 @@ def atom(request: Request) -> Response:
     # RFC 4287 §4.1.1: a feed has exactly one atom:updated.
     _sub(root, f"{a}updated", (updated or datetime(1970, 1, 1, tzinfo=UTC)).isoformat())
     _sub(_sub(root, f"{a}author"), f"{a}name", "poddarkiv")
-    for entry in _entries(page, base):
+    for entry in _entries(page, base, i18n.language_of(request)):
         el = _sub(root, f"{a}entry")
         _sub(el, f"{a}title", entry["title"])
         _sub(el, f"{a}id", entry["id"])

@@ -109,6 +109,11 @@ def transcript_json(transcript: Transcript, info: TranscriptInfo | None) -> dict
     }
 
 
+def _kind(passage: Any) -> str:
+    """Where a passage's text comes from: ``transcript``, ``description`` or ``title``."""
+    return str(getattr(passage, "kind", "transcript"))
+
+
 def _timeline_x(start: float, duration_s: float | None) -> float | None:
     """Where ``start`` falls in the episode, in percent (for the result card's timeline)."""
     if not duration_s or duration_s <= 0:
@@ -138,13 +143,17 @@ def hit_json(hit: Any, *, duration_s: float | None = None) -> dict[str, Any]:
         "passages": [
             {
                 "segment": getattr(p, "index", -1),
-                "position": _timeline_x(p.start, duration_s),
+                "kind": _kind(p),
+                "position": _timeline_x(p.start, duration_s) if _kind(p) == "transcript"
+                else None,
                 "start": round(p.start, 3),
                 "end": round(p.end, 3),
                 "text": p.text,
                 "snippet_html": sanitize_html(p.snippet_html, tags=SNIPPET_TAGS),
                 "score": round(float(p.score), 4),
-                "url": urls.episode(hit.episode_id, t=p.start),
+                # A title or description excerpt has no moment in the audio to link to.
+                "url": urls.episode(hit.episode_id, t=p.start if _kind(p) == "transcript"
+                                    else None),
             }
             for p in hit.passages
         ],

@@ -37,8 +37,10 @@ PAGES = {
     "people": "/personer",
     "person": "/person/anna-exempel",
     "admin-sign-in": "/admin",
-    "english-episode": f"/avsnitt/{EPISODE}?lang=en",
+    "episode-search-inside": f"/avsnitt/{EPISODE}?i=partnerskap",
 }
+#: Each page type at 320 CSS px (WCAG 1.4.10 reflow: no horizontal scrolling).
+NARROW_PX = 320
 
 
 def _violations(page: Page) -> list[dict[str, Any]]:
@@ -55,12 +57,46 @@ def _assert_clean(page: Page) -> None:
     assert found == [], json.dumps(found, indent=1, ensure_ascii=False)
 
 
+def _in(lang: str, path: str) -> str:
+    return path + ("&" if "?" in path else "?") + f"lang={lang}"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
 @pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
-def test_page_has_no_aa_violations(axe_page: Page, base_url: str, path: str) -> None:
-    response = axe_page.goto(base_url + path)
+def test_page_has_no_aa_violations(axe_page: Page, base_url: str, path: str, lang: str) -> None:
+    response = axe_page.goto(base_url + _in(lang, path))
     assert response is not None
     assert response.status == (404 if path == "/finns-inte" else 200)
     _assert_clean(axe_page)
+
+
+@pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
+def test_page_reflows_at_320_px(page: Page, base_url: str, path: str) -> None:
+    page.set_viewport_size({"width": NARROW_PX, "height": 640})
+    page.goto(base_url + path)
+    wide = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+        " [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.tagName + '.'"
+        " + e.className)]")
+    assert wide[0] <= wide[1], f"{path}: {wide[0]} px wide in {wide[1]} px: {wide[2]}"
+
+
+@pytest.mark.parametrize("path", ["/", "/sok?q=partnerskap", f"/avsnitt/{EPISODE}",
+                                  "/tema/iop", "/poddar/konkurrenten", "/person/anna-exempel"])
+def test_english_pages_mark_swedish_content(english_page: Page, base_url: str,
+                                            path: str) -> None:
+    """WCAG 3.1.2: every archive title and quote on an English page says it is Swedish."""
+    english_page.goto(base_url + path)
+    selector = ("main a[href^='/avsnitt/']:not(.time):not([download]):not([href$='/ljud']),"
+                " main blockquote, main .snippet, main #transcript")
+    found = english_page.evaluate(
+        "(sel) => [...document.querySelectorAll(sel)]"
+        ".map(e => [e.closest('[lang]').getAttribute('lang'), e.outerHTML.slice(0, 80)])",
+        selector)
+    assert found, f"{path}: nothing from the archive to check"
+    unmarked = [html for lang, html in found if lang != "sv"]
+    assert unmarked == []
 
 
 def test_bad_request_page_has_no_aa_violations(axe_page: Page, base_url: str) -> None:

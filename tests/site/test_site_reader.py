@@ -114,3 +114,21 @@ def test_help_documents_the_keyboard_shortcuts(client: TestClient) -> None:
     html = parse(client.get("/hjalp").text)
     keys = [k.text for k in html.find("table", cls="shortcuts").find_all("kbd")]
     assert keys == ["k", "j", "l", "<", ">"]
+
+
+def test_a_description_passage_links_to_the_episode_not_to_second_zero() -> None:
+    from markupsafe import Markup
+
+    from poddarkiv.archive.search import EpisodeHit, PassageHit
+    from poddarkiv.site.serialize import hit_json
+
+    spoken = PassageHit(13.797, 18.0, "om upphandling", Markup("om <mark>upphandling</mark>"),
+                        1.0, index=4)
+    notes = PassageHit(0.0, 0.0, "IOP och upphandling", Markup("IOP"), 0.5, kind="description")
+    hit = EpisodeHit("ep", "feed", "Titel", "Podd", None, 1.0, (spoken, notes), True)
+    data = hit_json(hit, duration_s=100.0)
+    first, second = data["passages"]
+    assert first["url"] == "/avsnitt/ep?t=13.797#t-13.797" and first["segment"] == 4
+    assert first["position"] == 13.8
+    assert second["url"] == "/avsnitt/ep" and second["position"] is None
+    assert second["kind"] == "description"
