@@ -1,5 +1,8 @@
 """feedparser's own test corpus (about 2,200 feeds, many of them broken on purpose) through
-parse_feed: no crash, and no feed slow.
+parse_feed: no crash, and no feed slow. It runs twice: as shipped, and with an enclosure added to
+every item, so that the episode code (identity, dates, chapters, images…) reads every item too.
+An exception inside one item is contained (the item is skipped with the reason "could not be
+read"); here that counts as a crash all the same.
 
 The corpus ships in feedparser's source distribution, which pip downloads once into a cache
 directory (``PODDARKIV_TEST_CACHE``, else the system's temporary directory). The feeds are
@@ -10,6 +13,7 @@ test is skipped and says why.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -20,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from poddarkiv.errors import FeedError
-from poddarkiv.ingest.feeds import parse_feed
+from poddarkiv.ingest.feeds import ParsedFeed, parse_feed
 
 FEEDPARSER_SDIST = "feedparser==6.0.12"
 TARBALL = "feedparser-6.0.12.tar.gz"
@@ -69,12 +73,32 @@ def _corpus(tarball: Path) -> list[tuple[str, bytes]]:
     return feeds
 
 
-def test_feedparser_corpus_parses_without_crashing() -> None:
+_ITEM = re.compile(rb"<item(\s[^<>]*)?>")
+_ENTRY = re.compile(rb"<entry(\s[^<>]*)?>")
+
+
+def with_enclosures(body: bytes) -> bytes:
+    """``body`` with an audio enclosure at the start of every RSS item and Atom entry."""
+    body = _ITEM.sub(lambda m: m.group(0) + b'<enclosure url="https://cdn.example/a.mp3" '
+                     b'type="audio/mpeg" length="1000"/>', body)
+    return _ENTRY.sub(lambda m: m.group(0) + b'<link rel="enclosure" type="audio/mpeg" '
+                      b'href="https://cdn.example/a.mp3"/>', body)
+
+
+def _contained(name: str, parsed: ParsedFeed) -> list[str]:
+    return [f"{name}: item {s.title!r}: {s.reason}" for s in parsed.skipped
+            if s.reason.startswith("could not be read")]
+
+
+@pytest.mark.parametrize("enclosures", [False, True], ids=["as-shipped", "with-enclosures"])
+def test_feedparser_corpus_parses_without_crashing(enclosures: bool) -> None:
     corpus = _corpus(_tarball())
     assert len(corpus) >= MIN_FEEDS
+    if enclosures:
+        corpus = [(name, with_enclosures(body)) for name, body in corpus]
     crashes: list[str] = []
     timings: list[tuple[float, str]] = []
-    refused = with_episodes = 0
+    refused = with_episodes = episodes = 0
     for name, body in corpus:
         started = time.monotonic()
         try:
@@ -86,10 +110,13 @@ def test_feedparser_corpus_parses_without_crashing() -> None:
             crashes.append(f"{name}: {type(exc).__name__}: {exc}")
         else:
             with_episodes += bool(parsed.episodes)
+            episodes += len(parsed.episodes)
+            crashes += _contained(name, parsed)
         timings.append((time.monotonic() - started, name))
     timings.sort(reverse=True)
-    print(f"\nfeedparser corpus: {len(corpus)} files, {refused} refused as not a feed, "
-          f"{with_episodes} with episodes, {len(crashes)} crashes; slowest "
+    print(f"\nfeedparser corpus ({'with' if enclosures else 'without'} added enclosures): "
+          f"{len(corpus)} files, {refused} refused as not a feed, {with_episodes} with "
+          f"{episodes} episodes, {len(crashes)} crashes; slowest "
           + ", ".join(f"{name.split('/', 1)[1]} {t * 1000:.0f} ms" for t, name in timings[:3]))
     assert crashes == []
     slow = [f"{name} {t:.2f} s" for t, name in timings if t > MAX_FEED_S]
