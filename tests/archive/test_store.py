@@ -139,3 +139,67 @@ def test_an_unreadable_catalogue_file_raises_a_catalogue_error(tmp_path: Path) -
     (tmp_path / "catalogue.sqlite").write_bytes(b"not a database" * 100)
     with pytest.raises(CatalogueError):
         Catalogue(DataDir(tmp_path))
+
+
+def test_feed_history_problems_skipped_items_and_chapters_round_trip(
+        catalogue: Catalogue) -> None:
+    from poddarkiv.archive.models import Chapter, SkippedItem
+
+    feed = Feed(id="f1", url="https://example.se/new.xml", title="Konkurrenten",
+                previous_urls=("https://example.se/feed.xml",), problems=("bozo: mismatched tag",),
+                skipped=(SkippedItem("Bara text", "g7", "no audio enclosure and no transcript"),
+                         SkippedItem("the last 3 items", "", "past the cap", count=3)),
+                item_count=12)
+    catalogue.save_feed(feed)
+    assert catalogue.feed("f1") == feed
+    episode = _episode(chapters=(Chapter(0.0, "Inledning"), Chapter(90.5, "IOP", "https://x.se")))
+    catalogue.save_episode(episode)
+    assert catalogue.episode("e1") == episode
+
+
+def test_episode_failures_are_kept_released_and_cleared(catalogue: Catalogue) -> None:
+    from poddarkiv.archive.models import EpisodeFailure
+
+    catalogue.save_episode(_episode())
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    failure = EpisodeFailure("e1", "HTTP 404", 2, when, None, "https://cdn.example.se/a.mp3")
+    catalogue.save_episode_failure(failure)
+    assert catalogue.episode_failures() == {"e1": failure}
+    assert catalogue.episode_failures(feed_id="f1") == {"e1": failure}
+    assert catalogue.episode_failures(feed_id="other") == {}
+    assert catalogue.release_episode_failures() == 1
+    released = catalogue.episode_failures()["e1"]
+    assert released.retry_at == when and released.enclosure_url is None and released.count == 2
+    catalogue.clear_episode_failure("e1")
+    assert catalogue.episode_failures() == {}
+
+
+def test_a_catalogue_from_before_these_columns_opens_and_keeps_its_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    data = DataDir(tmp_path / "old").ensure()
+    with sqlite3.connect(data.catalogue) as conn:  # the tables as the first release made them
+        conn.executescript(
+            "CREATE TABLE feeds (id TEXT PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT "
+            "NULL DEFAULT '', description TEXT NOT NULL DEFAULT '', link TEXT, language TEXT, "
+            "image TEXT, author TEXT, etag TEXT, last_modified TEXT, body_sha256 TEXT, "
+            "error_count INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_fetched TEXT, "
+            "next_fetch_after TEXT, added TEXT NOT NULL);"
+            "INSERT INTO feeds (id, url, title, added) VALUES ('f1', 'https://e.se/f', 'Gammal', "
+            "'2024-01-01T00:00:00+00:00');"
+            "CREATE TABLE episodes (id TEXT PRIMARY KEY, feed_id TEXT NOT NULL, guid TEXT NOT "
+            "NULL, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', link TEXT, "
+            "published TEXT, duration_s REAL, season INTEGER, number INTEGER, image TEXT, "
+            "enclosure_url TEXT, enclosure_type TEXT, enclosure_length INTEGER, "
+            "transcripts_json TEXT NOT NULL DEFAULT '[]', chapters_url TEXT, "
+            "persons_json TEXT NOT NULL DEFAULT '[]', audio_path TEXT, audio_sha256 TEXT, "
+            "first_seen TEXT NOT NULL);"
+            "INSERT INTO episodes (id, feed_id, guid, title, first_seen) VALUES "
+            "('e1', 'f1', 'g', 'Avsnitt', '2024-01-01T00:00:00+00:00');")
+    for _ in range(2):  # opening twice changes nothing the second time
+        with Catalogue(data) as opened:
+            feed = opened.feed("f1")
+            assert feed is not None and feed.title == "Gammal" and feed.previous_urls == ()
+            episode = opened.episode("e1")
+            assert episode is not None and episode.chapters == ()
+            assert opened.episode_failures() == {}

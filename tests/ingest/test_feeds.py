@@ -199,3 +199,54 @@ def test_apply_to_keeps_what_the_feed_had_when_the_parse_is_empty() -> None:
     feed = Feed(id="f", url=URL, title="Old", author="Someone")
     updated = parsed.apply_to(feed)
     assert updated.title == "T" and updated.author == "Someone"
+
+
+def test_items_past_the_cap_are_counted_as_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from poddarkiv.ingest import feeds
+
+    monkeypatch.setattr(feeds, "MAX_EPISODES", 5)
+    items = "".join(f'<item><title>A{n}</title><guid>{n}</guid><enclosure url="https://c.example/'
+                    f'{n}.mp3" type="audio/mpeg"/></item>' for n in range(8))
+    parsed = parse_feed(_feed(items), url=URL)
+    assert len(parsed.episodes) == 5 and parsed.item_count == 8 and parsed.skipped_count == 3
+    assert "cap" in parsed.skipped[-1].reason and "only the first 5 of 8" in parsed.problems[-1]
+
+
+def test_an_exception_in_one_item_skips_that_item_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from poddarkiv.ingest import feeds
+
+    real = feeds.episode_from_entry
+
+    def sometimes(entry: Any, item: Any, ctx: Any) -> Any:
+        if entry.get("title") == "Trasig":
+            raise KeyError("something nobody expected")
+        return real(entry, item, ctx)
+
+    monkeypatch.setattr(feeds, "episode_from_entry", sometimes)
+    items = "".join(f'<item><title>{t}</title><guid>{t}</guid><enclosure url="https://c.example/'
+                    f'{t}.mp3" type="audio/mpeg"/></item>' for t in ("Ett", "Trasig", "Tre"))
+    parsed = parse_feed(_feed(items), url=URL)
+    assert [e.title for e in parsed.episodes] == ["Ett", "Tre"]
+    assert [(s.title, s.guid) for s in parsed.skipped] == [("Trasig", "Trasig")]
+    assert parsed.skipped[0].reason.startswith("could not be read: KeyError")
+
+
+def test_many_skipped_items_are_listed_then_counted() -> None:
+    from poddarkiv.ingest.feeds import MAX_SKIPPED_LISTED
+
+    items = "".join(f"<item><title>Text {n}</title><guid>{n}</guid></item>" for n in range(250))
+    parsed = parse_feed(_feed(items), url=URL)
+    assert len(parsed.skipped) == MAX_SKIPPED_LISTED and parsed.skipped_count == 250
+    assert parsed.skipped[-1].count == 250 - MAX_SKIPPED_LISTED + 1
+
+
+def test_duplicate_guid_identities_are_stable_when_items_are_added() -> None:
+    def item(n: int) -> str:
+        return (f'<item><title>Del {n}</title><guid>samma</guid><enclosure '
+                f'url="https://c.example/{n}.mp3" type="audio/mpeg"/></item>')
+
+    before = parse_feed(_feed(item(1) + item(2)), url=URL)
+    after = parse_feed(_feed(item(1) + item(2) + item(3)), url=URL)
+    ids = {e.title: e.id for e in after.episodes}
+    assert {e.title: e.id for e in before.episodes}.items() <= ids.items()
+    assert len(set(ids.values())) == 3
