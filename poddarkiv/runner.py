@@ -7,12 +7,16 @@ directly with injected pieces, or the lower-level functions they wrap.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from poddarkiv.compose import http_client, open_archive, themes_step, whisper_step
 from poddarkiv.config import Settings
 from poddarkiv.errors import PoddarkivError
 from poddarkiv.ingest.pipeline import IngestReport, Progress, ingest
+
+if TYPE_CHECKING:
+    from poddarkiv.archive.store import Catalogue
+    from poddarkiv.ingest.cluster import ClusterQueue
 
 __all__ = [
     "export_transcript",
@@ -39,7 +43,7 @@ def run_ingest(settings: Settings, urls: Sequence[str] = (), *, progress: Progre
     """
     upgrade_index(settings, echo=echo)
     with open_archive(settings) as archive, http_client(settings) as client:
-        jobs = _cluster_queue(settings, archive.catalogue, echo)
+        jobs = _cluster_queue(settings, archive.catalogue, echo if progress else _quiet)
         try:
             return ingest(
                 settings, urls, catalogue=archive.catalogue, index=archive.index, client=client,
@@ -52,8 +56,10 @@ def run_ingest(settings: Settings, urls: Sequence[str] = (), *, progress: Progre
                 jobs.close()
 
 
-def _cluster_queue(settings: Settings, catalogue: Any, echo: Echo) -> Any:
-    """With a broker, transcription goes to Celery workers (:mod:`poddarkiv.ingest.cluster`)."""
+def _cluster_queue(settings: Settings, catalogue: Catalogue, echo: Echo
+                   ) -> ClusterQueue | None:
+    """With a broker, transcription goes to Celery workers (:mod:`poddarkiv.ingest.cluster`);
+    ``echo`` hears the cluster's progress line whenever it changes."""
     if not settings.broker:
         return None
     from poddarkiv.ingest.cluster import ClusterQueue, format_summary
