@@ -13,7 +13,8 @@ Order per run:
    offers one and the settings prefer it, else download the audio and transcribe it;
 3. save the transcript (the old one stays current until the new file is complete), then index
    the episode. Episodes whose index documents are missing (say after a crash between the two)
-   are indexed again.
+   are indexed again. A text-only episode (no audio, no transcript: show notes only) is
+   indexed without a transcript.
 """
 
 from __future__ import annotations
@@ -233,19 +234,20 @@ def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
         if feed is None:
             continue
         has_transcript = run.catalogue.transcript_info(episode.id) is not None
-        if has_transcript and episode.id in indexed:
-            continue
+        if (has_transcript or episode.text_only) and episode.id in indexed:
+            continue  # done (a text-only episode has nothing to transcribe: its notes are indexed)
         if not has_transcript and run.jobs is not None and run.jobs.pending(episode.id):
             continue  # on the cluster already: collected below, never sent twice
         if not has_transcript and is_waiting(failures.get(episode.id), episode, now):
             run.waiting += 1
             continue
-        outcome = _process_episode(run, feed, episode, transcribe=not has_transcript)
+        outcome = _process_episode(run, feed, episode,
+                                   transcribe=not has_transcript and not episode.text_only)
         _remember(run, episode, outcome, failures)
         run.progress.episode_done(outcome)
         yield outcome
     if run.jobs is not None:
-        yield from _collect_jobs(run, feeds)
+        yield from _collect_jobs(run, feeds, failures)
 
 
 def _remember(run: _Run, episode: Episode, outcome: EpisodeOutcome,
@@ -263,8 +265,10 @@ def _remember(run: _Run, episode: Episode, outcome: EpisodeOutcome,
         pass  # a catalogue that cannot record this will fail the next episode loudly
 
 
-def _collect_jobs(run: _Run, feeds: dict[str, Feed]) -> Iterable[EpisodeOutcome]:
-    """Store and index what the cluster transcribed (see :class:`JobQueue`)."""
+def _collect_jobs(run: _Run, feeds: dict[str, Feed], failures: dict[str, EpisodeFailure]
+                  ) -> Iterable[EpisodeOutcome]:
+    """Store and index what the cluster transcribed (see :class:`JobQueue`); a failed job
+    backs off like an episode that failed here."""
     assert run.jobs is not None
     for episode, result in run.jobs.collect():
         feed = feeds.get(episode.feed_id)
@@ -272,6 +276,7 @@ def _collect_jobs(run: _Run, feeds: dict[str, Feed]) -> Iterable[EpisodeOutcome]
             outcome = EpisodeOutcome(episode.id, episode.title, "failed", str(result))
         else:
             outcome = _process_episode(run, feed, episode, transcribe=False, collected=result)
+        _remember(run, episode, outcome, failures)
         run.progress.episode_done(outcome)
         yield outcome
 
