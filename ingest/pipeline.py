@@ -13,8 +13,7 @@ Order per run:
    offers one and the settings prefer it, else download the audio and transcribe it;
 3. save the transcript (the old one stays current until the new file is complete), then index
    the episode. Episodes whose index documents are missing (say after a crash between the two)
-   are indexed again. A text-only episode (no audio, no transcript: show notes only) is
-   indexed without a transcript.
+   are indexed again.
 """
 
 from __future__ import annotations
@@ -234,15 +233,14 @@ def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
         if feed is None:
             continue
         has_transcript = run.catalogue.transcript_info(episode.id) is not None
-        if (has_transcript or episode.text_only) and episode.id in indexed:
-            continue  # done (a text-only episode has nothing to transcribe: its notes are indexed)
+        if has_transcript and episode.id in indexed:
+            continue
         if not has_transcript and run.jobs is not None and run.jobs.pending(episode.id):
             continue  # on the cluster already: collected below, never sent twice
         if not has_transcript and is_waiting(failures.get(episode.id), episode, now):
             run.waiting += 1
             continue
-        outcome = _process_episode(run, feed, episode,
-                                   transcribe=not has_transcript and not episode.text_only)
+        outcome = _process_episode(run, feed, episode, transcribe=not has_transcript)
         _remember(run, episode, outcome, failures)
         run.progress.episode_done(outcome)
         yield outcome
