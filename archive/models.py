@@ -130,7 +130,9 @@ class Episode:
     ``id`` is our own identifier, derived from the episode's identity (guid, else the normalised
     enclosure URL, else the link, else title and date) so that re-ingesting never duplicates it.
     ``audio_path`` is relative to the data directory once the audio has been downloaded.
-    ``chapters`` are the chapters the feed carries inline (Podlove Simple Chapters).
+    ``chapters`` are the chapters the feed carries inline (Podlove Simple Chapters). An
+    episode with neither audio nor a publisher transcript is :attr:`text_only`: the archive
+    keeps its show notes.
     """
 
     id: str
@@ -151,6 +153,11 @@ class Episode:
     audio_path: str | None = None
     audio_sha256: str | None = None
     chapters: tuple[Chapter, ...] = ()
+
+    @property
+    def text_only(self) -> bool:
+        """Whether the feed gave only text for this episode (no audio, no transcript)."""
+        return self.enclosure is None and not self.transcripts
 
     def replace(self, **changes: Any) -> Episode:
         """A copy with ``changes`` applied (records are immutable)."""

@@ -296,8 +296,13 @@ class Catalogue:
             params += [limit, offset]
         return [_episode(r) for r in self.query(sql, tuple(params))]
 
-    def count_episodes(self, *, feed_id: str | None = None) -> int:
-        where, params = ("WHERE feed_id = ?", (feed_id,)) if feed_id else ("", ())
+    def count_episodes(self, *, feed_id: str | None = None, text_only: bool = False) -> int:
+        """How many episodes (of one feed); ``text_only``: only those without audio or
+        transcript (see :attr:`Episode.text_only`)."""
+        clauses, params = (["feed_id = ?"], (feed_id,)) if feed_id else ([], ())
+        if text_only:
+            clauses.append("enclosure_url IS NULL AND transcripts_json = '[]'")
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return int(self.query(f"SELECT count(*) FROM episodes {where}", params)[0][0])
 
     # -- transcripts ----------------------------------------------------------------------

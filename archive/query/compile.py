@@ -48,6 +48,10 @@ MAX_PREFIX_TERMS = 64
 FUZZY_LONG_WORD_CHARS = 8
 #: A fuzzy word expands to at most this many indexed words.
 MAX_FUZZY_TERMS = 16
+#: Words this long are also looked for as the head of indexed compounds, and split in two.
+MIN_HEAD_CHARS = 6
+#: The shortest word accepted as the rest of a compound, or as half of a split word.
+MIN_TAIL_CHARS = 3
 #: A match through a derived form (``upphandlande`` for ``upphandling``) counts this much of
 #: an exact one, and one through a near spelling this much.
 DERIVED_WEIGHT = 0.7
@@ -147,6 +151,10 @@ class _Builder:
             self.stems.update(info.parts)
             alts.append(AllOf(tuple(_any([Term(p), *self.variants(p, {p}, derived=False)])
                                     for p in info.parts)))
+        if len(info.word) >= MIN_HEAD_CHARS:
+            alts += self.compounds_with_head(info.stem)
+            if not self.lexicon.indexed(info.stem):
+                alts += self.split_in_two(info.word)
         if info.word in self.fuzzy:
             alts += self.near(info.word)
         return _any(alts)
@@ -163,6 +171,35 @@ class _Builder:
                 self.stems.add(variant)
                 out.append(Term(variant, DERIVED_WEIGHT))
         return out
+
+    def compounds_with_head(self, head: str) -> list[Node]:
+        """Indexed compounds that start with the word: ``uppsägning`` → ``uppsägningstid``.
+
+        The index splits compounds only into parts of four letters or more, so one whose last
+        part is short (``tid``, ``lag``, ``tv``) is found through its head here instead: the
+        rest of the indexed word, after an optional linking s, must be a known word.
+        """
+        out: list[Node] = []
+        for term in self.lexicon.expand_prefix(head, MAX_PREFIX_TERMS):
+            rest = term[len(head):]
+            rest = rest[1:] if rest.startswith("s") and len(rest) > MIN_TAIL_CHARS else rest
+            if len(rest) >= MIN_TAIL_CHARS and self.splitter.knows(rest, MIN_TAIL_CHARS):
+                self.stems.add(term)
+                out.append(Term(term, DERIVED_WEIGHT))
+        return out
+
+    def split_in_two(self, word: str) -> list[Node]:
+        """A word the index does not know, as two words it does: ``välskött`` → ``väl skött``
+        (speech recognition and people disagree on where Swedish words join)."""
+        best: tuple[str, str] | None = None
+        for i in range(MIN_TAIL_CHARS, len(word) - MIN_TAIL_CHARS + 1):
+            a, b = stem(word[:i]), stem(word[i:])
+            if a in STOP_WORDS or b in STOP_WORDS:
+                continue
+            if self.lexicon.indexed(a) and self.lexicon.indexed(b) and \
+                    (best is None or min(len(a), len(b)) > min(map(len, best))):
+                best = (a, b)
+        return [self.stems_node(list(best))] if best else []
 
     def near(self, word: str) -> list[Node]:
         """Stems of indexed words a few edits from ``word`` (first letters included)."""

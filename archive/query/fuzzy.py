@@ -27,11 +27,31 @@ MAX_CANDIDATES = 64
 def near_words(vocabulary: Sequence[str], word: str, maxdist: int) -> list[tuple[int, str]]:
     """``(edits, word)`` for vocabulary words within ``maxdist`` edits of ``word``.
 
-    Closest first, then alphabetical; ``word`` itself is left out.
+    Words are compared with å, ä and ö written as a, a and o, because many people search
+    without a Swedish keyboard (``forsorjning`` is ``försörjning``, zero edits); of two words
+    equally near that way, the one nearer with the letters as typed comes first, then
+    alphabetical order. ``word`` itself is left out.
     """
     if len(word) < MIN_FUZZY_CHARS or not vocabulary:
         return []
-    found = process.extract(word, vocabulary, scorer=OSA.distance, score_cutoff=maxdist,
-                            limit=MAX_CANDIDATES + 1)
-    out = sorted((int(d), cand) for cand, d, _ in found if cand != word)
-    return out[:MAX_CANDIDATES]
+    plain = _plain_forms(vocabulary)
+    found = process.extract(word.translate(_PLAIN), plain, scorer=OSA.distance,
+                            score_cutoff=maxdist, limit=MAX_CANDIDATES + 1)
+    near = [(int(d), OSA.distance(word, vocabulary[i]), vocabulary[i]) for _, d, i in found]
+    near = sorted(n for n in near if n[2] != word)
+    return [(d, cand) for d, _, cand in near[:MAX_CANDIDATES]]
+
+
+_PLAIN = str.maketrans("åäö", "aao")
+_plain_cache: tuple[Sequence[str], list[str]] | None = None
+
+
+def _plain_forms(vocabulary: Sequence[str]) -> list[str]:
+    """The vocabulary with å, ä, ö as a, a, o (kept for the last vocabulary asked about)."""
+    global _plain_cache
+    cached = _plain_cache
+    if cached is not None and cached[0] is vocabulary:
+        return cached[1]
+    plain = [w.translate(_PLAIN) for w in vocabulary]
+    _plain_cache = (vocabulary, plain)
+    return plain
