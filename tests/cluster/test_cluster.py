@@ -19,7 +19,8 @@ from poddarkiv.archive.jobs import job_summary
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import ClusterError
 from poddarkiv.ingest.guards import normalise
-from tests.cluster.conftest import ROOT, Cluster, wait_for
+from tests.cluster.conftest import CLIP, ROOT, Cluster, wait_for
+from tests.httpserver import in_turn, reply
 
 #: Seconds a whole ingest may take here (two clips; workers on a small, shared CPU).
 INGEST_TIMEOUT_S = 240.0
@@ -60,6 +61,20 @@ def test_a_worker_on_the_shared_data_directory_reads_the_audio_there(cluster: Cl
 
     assert not report.failed
     assert cluster.feed.count("/audio/1.mp3") == cluster.feed.count("/audio/2.mp3") == 1
+
+
+def test_an_episode_the_worker_cannot_fetch_fails_with_the_workers_reason(
+        cluster: Cluster) -> None:
+    clip = CLIP.read_bytes()  # ingest's own download succeeds; the worker's finds it gone
+    cluster.feed.route("/audio/2.mp3", in_turn(reply(clip, content_type="audio/mpeg"),
+                                               reply(b"borta", status=404)))
+    cluster.start_worker("w1")
+    report = cluster.ingest()
+
+    [failed] = [e for e in report.episodes if e.status == "failed"]
+    assert failed.title == "Klipp 2" and "404" in (failed.error or "")
+    assert sorted(j.state for j in cluster.jobs()) == ["done", "failed"]
+    assert cluster.ingest().episodes == ()  # it backs off like any failed episode
 
 
 def test_a_second_run_sends_nothing_and_stores_nothing_again(cluster: Cluster) -> None:
