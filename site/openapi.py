@@ -49,13 +49,22 @@ _SEARCH_PARAMS = [
 PATHS: dict[str, Any] = {
     "/index.json": _get("The latest episodes and what the archive holds."),
     "/sok.json": _get("Search transcripts and episode metadata.", _SEARCH_PARAMS),
+    "/sok.rss": _get("A saved search as RSS: matching passages, newest episodes first, each "
+                     "linked to its moment.", _SEARCH_PARAMS[:1] + _SEARCH_PARAMS[3:7],
+                     media="application/rss+xml"),
+    "/sok.atom": _get("The same saved search as Atom.", _SEARCH_PARAMS[:1] + _SEARCH_PARAMS[3:7],
+                      media="application/atom+xml"),
     "/avsnitt/{episode_id}.json": _get("An episode with its transcript, citation and related "
                                        "episodes.", [_EPISODE, _param(
                                            "t", "query", {"type": "number", "minimum": 0},
-                                           "A moment, in seconds (or m:ss).")]),
+                                           "A moment, in seconds (or m:ss); clamped to the "
+                                           "episode's length."),
+                                       _param("i", "query", {"type": "string", "maxLength": 200},
+                                              "Words to find inside the episode.")]),
     "/avsnitt/{episode_id}/transkript.{fmt}": _get("The current transcript as a file.", [
         _EPISODE, _param("fmt", "path", {"type": "string", "enum": ["txt", "vtt", "srt",
-                                                                   "json"]}, "Format.")],
+                                                                   "json", "podcast.json"]},
+                 "Format (podcast.json: Podcasting 2.0 JSON).")],
         media="text/vtt"),
     "/avsnitt/{episode_id}/kapitel.json": _get("Podcasting 2.0 JSON chapters.", [_EPISODE],
                                                 media="application/json+chapters"),

@@ -47,7 +47,7 @@ def main(folder: Path) -> list[Path]:
             for name, viewport in (("", VIEWPORT), ("-mobile", MOBILE)):
                 page = browser.new_page(viewport=viewport, locale="sv-SE")  # type: ignore[arg-type]
                 for shot, path in SHOTS.items():
-                    if name and shot not in ("episode", "search"):
+                    if name and shot not in ("episode", "search", "theme"):
                         continue
                     out = folder / f"{shot}{name}.png"
                     _shoot(page, base + path, out, full_page=not name)
