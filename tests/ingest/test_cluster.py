@@ -50,8 +50,11 @@ class App:
 
     backend: Backend = field(default_factory=Backend)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False
 
     def send_task(self, name: str, *, args: list[Any], task_id: str, queue: str) -> None:
+        if self.down:
+            raise ConnectionRefusedError(111, "Connection refused")
         self.sent.append({"name": name, "payload": args[0], "task_id": task_id, "queue": queue})
 
     def finish(self, worker: str = "gpu1@box") -> None:
@@ -194,6 +197,19 @@ def test_an_unreachable_broker_is_a_cluster_error_without_the_password(catalogue
         list(jobs.collect())
     assert "hemligt" not in str(caught.value)
     assert jobs.pending("ep")  # kept for the next run
+
+
+def test_a_broker_down_when_sending_keeps_the_job_for_the_next_run(catalogue: Catalogue
+                                                                   ) -> None:
+    app = App(down=True)
+    with pytest.raises(ClusterError, match="run ingest again"):
+        queue(catalogue, app).submit(episode())
+    job = job_for(catalogue, "ep")
+    assert job is not None and not job.sent and job.state == "queued"
+
+    app.down = False
+    assert store(catalogue, queue(catalogue, app).collect()) == [transcript("ep")]
+    assert [s["task_id"] for s in app.sent] == [job.job_id]
 
 
 def test_queues_are_named_after_the_model() -> None:
