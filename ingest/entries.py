@@ -218,8 +218,12 @@ def _fallback_title(entry: Mapping[str, Any], enclosure: Enclosure | None,
 
 def episode_from_entry(entry: Mapping[str, Any], item: RawItem | None,
                        ctx: EntryContext) -> Episode | None:
-    """The episode an entry describes, or ``None`` when it has no audio or text (the item is
-    then listed in ``ctx.skipped`` with the reason)."""
+    """The episode an entry describes, or ``None`` when the item holds nothing to keep (the
+    item is then listed in ``ctx.skipped`` with the reason).
+
+    An item without audio and without a transcript is kept as a *text-only* episode
+    (:attr:`Episode.text_only`): its show notes are searchable like any other episode's.
+    """
     enclosure = _enclosure(entry, ctx)
     transcripts = _transcripts(item, ctx)
     published = _published(entry)
@@ -228,12 +232,13 @@ def episode_from_entry(entry: Mapping[str, Any], item: RawItem | None,
     # would change every episode's identity when the feed moves.
     guid = clean_line((item.guid if item and item.guid else None) or entry.get("id"),
                       max_chars=2000)
-    if enclosure is None and not transcripts:
-        ctx.skipped.append(SkippedItem(title, guid, "no audio enclosure and no transcript"))
-        return None
     link = clean_url(entry.get("link"), base=ctx.base)
     if guid and clean_url(guid) is None and link == clean_url(guid, base=ctx.base):
         link = None  # feedparser made a "link" out of a guid like "42" resolved against the feed
+    if enclosure is None and not transcripts and not (
+            clean_line(entry.get("title")) or _description(entry) or link):
+        ctx.skipped.append(SkippedItem("", guid, "no audio, no transcript and no text"))
+        return None
     identity = episode_identity(guid=guid, enclosure_url=enclosure.url if enclosure else None,
                                 link=link, title=title, published=published)
     chapters = item.chapters if item else ()

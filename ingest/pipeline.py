@@ -13,7 +13,8 @@ Order per run:
    offers one and the settings prefer it, else download the audio and transcribe it;
 3. save the transcript (the old one stays current until the new file is complete), then index
    the episode. Episodes whose index documents are missing (say after a crash between the two)
-   are indexed again.
+   are indexed again. A text-only episode (no audio, no transcript: show notes only) is
+   indexed without a transcript.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _feed_dict(f: FeedOutcome) -> dict[str, object]:
     return {
         "feed_id": f.feed_id, "url": f.url, "status": f.status, "new": len(f.new_episode_ids),
         "updated": len(f.updated_episode_ids), "error": f.error, "moved_to": f.moved_to,
-        "items": f.item_count, "skipped_count": f.skipped_count,
+        "items": f.item_count, "skipped_count": f.skipped_count, "text_only": f.text_only,
         "skipped": [{"title": s.title, "guid": s.guid, "reason": s.reason, "count": s.count}
                     for s in f.skipped[:MAX_SKIPPED_IN_REPORT]],
         "problems": list(f.problems),
@@ -233,14 +234,15 @@ def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
         if feed is None:
             continue
         has_transcript = run.catalogue.transcript_info(episode.id) is not None
-        if has_transcript and episode.id in indexed:
-            continue
+        if (has_transcript or episode.text_only) and episode.id in indexed:
+            continue  # done (a text-only episode has nothing to transcribe: its notes are indexed)
         if not has_transcript and run.jobs is not None and run.jobs.pending(episode.id):
             continue  # on the cluster already: collected below, never sent twice
         if not has_transcript and is_waiting(failures.get(episode.id), episode, now):
             run.waiting += 1
             continue
-        outcome = _process_episode(run, feed, episode, transcribe=not has_transcript)
+        outcome = _process_episode(run, feed, episode,
+                                   transcribe=not has_transcript and not episode.text_only)
         _remember(run, episode, outcome, failures)
         run.progress.episode_done(outcome)
         yield outcome

@@ -78,6 +78,8 @@ class FeedOutcome:
     retry_at: datetime | None = None
     skipped: tuple[SkippedItem, ...] = ()
     item_count: int = 0
+    #: Episodes of this feed with show notes only (no audio, no transcript), as last parsed.
+    text_only: int = 0
 
     @property
     def skipped_count(self) -> int:
@@ -235,7 +237,8 @@ def _store(mover: _Mover, feed: Feed, known: bool, result: FetchResult,
     status: FeedStatus = "new" if not known else "updated" if changed else "unchanged"
     return FeedOutcome(feed.id, moved_to or feed.url, status, new, updated, moved_to=moved_to,
                        title=updated_feed.title, problems=tuple(problems),
-                       skipped=parsed.skipped, item_count=parsed.item_count)
+                       skipped=parsed.skipped, item_count=parsed.item_count,
+                       text_only=sum(e.text_only for e in parsed.episodes))
 
 
 def refresh_feed(catalogue: Catalogue, client: httpx.Client, target: str | Feed, *,

@@ -86,22 +86,24 @@ def feeds_list(ctx: click.Context, show_problems: bool) -> None:
     """List followed feeds with their status."""
     with _catalogue(ctx) as catalogue:
         rows = [(f, catalogue.count_episodes(feed_id=f.id),
+                 catalogue.count_episodes(feed_id=f.id, text_only=True),
                  list(catalogue.episode_failures(feed_id=f.id).values()))
                 for f in catalogue.feeds()]
     if not rows:
         click.echo("No feeds yet. Add one with `poddarkiv feeds add URL`.")
-    for feed, count, failures in rows:
-        click.echo(_feed_summary(feed, count, len(failures)))
+    for feed, count, text_only, failures in rows:
+        click.echo(_feed_summary(feed, count, text_only, len(failures)))
         if show_problems:
             for line in _feed_details(feed, failures):
                 click.echo(f"      {line}")
 
 
-def _feed_summary(feed: Any, count: int, failed: int) -> str:
+def _feed_summary(feed: Any, count: int, text_only: int, failed: int) -> str:
     state = f"errors {feed.error_count}: {feed.last_error}" if feed.error_count else "ok"
     fetched = feed.last_fetched.strftime("%Y-%m-%d %H:%M") if feed.last_fetched else "never"
     skipped = sum(item.count for item in feed.skipped)
     notes = [f"{skipped} of {feed.item_count} items skipped"] if skipped else []
+    notes += [f"{text_only} text-only (no audio)"] if text_only else []
     notes += [f"{failed} episodes failed"] if failed else []
     notes += [f"{len(feed.problems)} problems"] if feed.problems else []
     extra = f"\n    {', '.join(notes)} (see --problems)" if notes else ""

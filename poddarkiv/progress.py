@@ -97,6 +97,9 @@ def print_report(report: IngestReport, out: TextIO | None = None) -> None:
         if f.skipped_count and f.status in ("new", "updated"):
             out.write(f"feed {f.url}: {f.skipped_count} of {f.item_count} items not stored "
                       f"({_reasons(f)}); `poddarkiv feeds list --problems` lists them\n")
+        if f.text_only and f.status in ("new", "updated"):
+            out.write(f"feed {f.url}: {f.text_only} of {f.item_count} items have no audio; "
+                      "kept as text-only episodes (their show notes are searchable)\n")
         if f.problems and f.status in ("new", "updated"):
             out.write(f"feed {f.url}: {len(f.problems)} problem(s), first: {f.problems[0]}\n")
     for e in report.episodes:

@@ -304,7 +304,8 @@ def test_hostile_feeds_through_the_cli_fail_alone_and_say_why(
             _item(f"Debatt {n}", guid="samma", audio=f"{dead}/debatt-{n}.mp3")
             for n in range(20))),
         "/no-audio.xml": _rss("Blandat", _item("Med ljud", guid="a", audio=f"{dead}/a.mp3")
-                              + _item("Bara text", guid="b") + _item("Också text", guid="c")),
+                              + _item("Bara text", guid="b") + _item("Också text", guid="c")
+                              + "<item><guid>tom</guid></item>"),
         "/crashes.xml": _rss("Kraschar", _item("X", guid="x", audio=f"{dead}/x.mp3")),
         "/good.xml": _rss("Fungerar", _item("Bra", guid="g", audio=f"{dead}/g.mp3")),
     }
@@ -328,22 +329,23 @@ def test_hostile_feeds_through_the_cli_fail_alone_and_say_why(
     first = cli_run("ingest", "--allow-private", "-q")
     assert first.exit_code == 1, first.output
     assert f"FAILED feed {crash_url}: unexpected RuntimeError: a bug in the parser" in first.output
-    assert "2 of 3 items not stored" in first.output and "no audio enclosure" in first.output
+    assert "1 of 4 items not stored (1: no audio, no transcript and no text)" in first.output
+    assert "2 of 4 items have no audio; kept as text-only episodes" in first.output
     with Catalogue(DataDir(data)) as catalogue:
         by_title = {f.title: f for f in catalogue.feeds()}
         counts = {t: catalogue.count_episodes(feed_id=f.id) for t, f in by_title.items()}
         report = catalogue.last_report()
         crashed = catalogue.feed_by_url(crash_url)
-    assert counts == {"Trasiga guid": 2, "Samma guid": 20, "Blandat": 1, "Fungerar": 1,
+    assert counts == {"Trasiga guid": 2, "Samma guid": 20, "Blandat": 3, "Fungerar": 1,
                       "": 0}  # the crashing feed: known, never read
     assert crashed is not None and crashed.error_count == 1 and crashed.next_fetch_after
-    assert [s.title for s in by_title["Blandat"].skipped] == ["Bara text", "Också text"]
+    assert [s.guid for s in by_title["Blandat"].skipped] == ["tom"]
     assert report is not None
-    skipped = {f["url"]: f["skipped_count"] for f in report["feeds"]}
-    assert skipped[http_server.url("/no-audio.xml")] == 2
+    mixed = next(f for f in report["feeds"] if f["url"] == http_server.url("/no-audio.xml"))
+    assert (mixed["skipped_count"], mixed["text_only"], mixed["items"]) == (1, 2, 4)
     listing = cli_run("feeds", "list", "--problems")
-    assert "2 of 3 items skipped" in listing.output
-    assert "skipped: Bara text: no audio enclosure and no transcript" in listing.output
+    assert "1 of 4 items skipped, 2 text-only (no audio)" in listing.output
+    assert "skipped: tom: no audio, no transcript and no text" in listing.output
     assert "unexpected RuntimeError" in listing.output and "HTTP 404" in listing.output
 
     audio_requests = sum(http_server.count(f"/audio/{p}") for p in (
@@ -351,9 +353,11 @@ def test_hostile_feeds_through_the_cli_fail_alone_and_say_why(
     second = cli_run("ingest", "--allow-private", "-q")
     assert second.exit_code == 0, second.output  # nothing new failed: the failures wait
     assert "24 failed episode(s) waiting to be retried" in second.output
+    assert "Episodes: none" in second.output  # text-only episodes are indexed once, not again
     assert sum(http_server.count(f"/audio/{p}") for p in (
         "1.mp3", "2.mp3", "a.mp3", "g.mp3", *(f"debatt-{n}.mp3" for n in range(20)))
     ) == audio_requests
     figures["hostile feeds through the CLI: feeds, episodes stored, skipped items listed"] = (
-        f"{len(feeds)} feeds (1 crashing), {sum(counts.values())} episodes, 2 skipped listed, "
+        f"{len(feeds)} feeds (1 crashing), {sum(counts.values())} episodes (2 text-only), "
+        "1 skipped item listed, "
         "0 tracebacks; the second run requested no audio")
