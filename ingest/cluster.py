@@ -71,7 +71,7 @@ class ClusterQueue:
                  report: Callable[[JobSummary], None] | None = None) -> None:
         self.settings = settings
         self.catalogue = catalogue
-        self.queue = queue_for(settings.model)
+        self.queue = queue_for(settings)
         self._app = app
         self._clock = clock
         self._sleep = sleep

@@ -13,9 +13,11 @@ queue of our own:
   than the slowest transcription of the longest episode, or a slow job runs twice (the result
   is still stored once: the job id is the key, and ingest stores one transcript per job).
 
-**Routing.** Jobs go to one queue per model (:func:`queue_for`); a worker consumes only its
-own model's queue, so a worker with another model never takes them. The device is the
-worker's own business (``--device cuda``).
+**Routing.** Jobs go to one queue per model and transcription profile (:func:`queue_for`:
+engine, language, beam size, voice filter, word times, glossary); a worker consumes only the
+queue its own settings name, so a worker with another model, or one that would transcribe
+differently, never takes them. The device, compute type and threads are the worker's own
+business (``--device cuda``).
 
 **Audio.** A job carries the enclosure, not the bytes. The worker reads the audio from the
 archive's data directory when it is mounted there (``--shared-data``), else fetches the
@@ -74,10 +76,17 @@ PROGRESS_EVERY_S = 10.0
 REDIS_TIMEOUT_S = 10.0
 
 
-def queue_for(model: str) -> str:
-    """The queue for jobs that need ``model`` (``poddarkiv.transcribe.base``)."""
-    name = Path(model.rstrip("/")).name if "/" in model and Path(model).is_absolute() else model
-    return "poddarkiv.transcribe." + re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+def queue_for(settings: Settings) -> str:
+    """The queue for jobs transcribed as ``settings`` say, e.g.
+    ``poddarkiv.transcribe.base.faster-whisper.sv.b5`` (``.vad``, ``.words``, ``.glossary``
+    follow when those are on). A model given as a folder is named by the folder's name."""
+    model = settings.model
+    if Path(model).is_absolute():
+        model = Path(model.rstrip("/")).name
+    parts = [model, settings.engine, settings.language, f"b{settings.beam_size}"]
+    parts += [name for name, on in (("vad", settings.vad), ("words", settings.word_timestamps),
+                                    ("glossary", settings.glossary)) if on]
+    return "poddarkiv.transcribe." + ".".join(re.sub(r"[^A-Za-z0-9_-]+", "_", p) for p in parts)
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -93,7 +102,7 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_track_started=True, result_extended=True, result_expires=RESULT_TTL_S,
         task_serializer="json", result_serializer="json", accept_content=["json"],
-        task_default_queue=queue_for(settings.model),
+        task_default_queue=queue_for(settings),
         broker_transport_options={
             "visibility_timeout": visibility_s,
             # How often a worker looks for jobs whose worker vanished (kombu's default is 100 s).
@@ -240,5 +249,5 @@ def run_worker(settings: Settings, *, transcriber: Transcriber | None = None,
         _register_task(app, settings=settings, transcriber=transcriber, client=client,
                        scratch=scratch, hostname=hostname)
         app.worker_main(["worker", "--pool=solo", "--concurrency=1", f"--hostname={hostname}",
-                         f"--queues={queue_for(settings.model)}", f"--loglevel={loglevel}",
+                         f"--queues={queue_for(settings)}", f"--loglevel={loglevel}",
                          "--without-gossip", "--without-mingle"])

@@ -138,12 +138,13 @@ class Cluster:
         return self.calls_file.read_text("utf-8").splitlines()
 
     def start_worker(self, name: str, *, fake: bool = True, delay_s: float = 0.0,
-                     model: str = "base", shared: bool = False, wait: bool = True
-                     ) -> subprocess.Popen[bytes]:
+                     model: str = "base", language: str = "sv", shared: bool = False,
+                     wait: bool = True) -> subprocess.Popen[bytes]:
         ready = self.root / f"{name}.ready"
         args = [sys.executable, "-m", "tests.cluster.worker_main", "--broker", self.redis.url,
                 "--data", str(self.root / name), "--name", name, "--calls", str(self.calls_file),
-                "--ready", str(ready), "--model", model, "--model-cache", str(self.model_cache),
+                "--ready", str(ready), "--model", model, "--language", language,
+                "--model-cache", str(self.model_cache),
                 "--delay", str(delay_s), "--visibility", str(VISIBILITY_S)]
         args += ["--fake"] if fake else []
         args += ["--shared", str(self.root / "archive")] if shared else []

@@ -87,8 +87,9 @@ def test_a_second_run_sends_nothing_and_stores_nothing_again(cluster: Cluster) -
     assert all(len(texts) == 1 for texts in transcripts(cluster).values())
 
 
-def test_a_worker_with_another_model_does_not_take_the_jobs(cluster: Cluster) -> None:
-    cluster.start_worker("other", model="kb-whisper-large")
+def test_workers_with_another_model_or_language_do_not_take_the_jobs(cluster: Cluster) -> None:
+    cluster.start_worker("other-model", model="kb-whisper-large")
+    cluster.start_worker("other-language", language="auto")
     thread, out = cluster.ingest_in_thread()
     wait_for(lambda: queued(cluster, 2), timeout_s=60, what="two queued jobs")
     time.sleep(2.0)  # time enough for the wrong worker to take one, if it could

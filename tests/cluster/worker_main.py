@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--calls", type=Path, required=True)
     parser.add_argument("--ready", type=Path, required=True)
     parser.add_argument("--model", default="base")
+    parser.add_argument("--language", default="sv")
     parser.add_argument("--model-cache", type=Path)
     parser.add_argument("--shared", type=Path)
     parser.add_argument("--fake", action="store_true")
@@ -76,6 +77,7 @@ def main() -> None:
 
     worker_ready.connect(lambda **_: args.ready.touch(), weak=False)
     settings = Settings(data_dir=args.data, broker=args.broker, model=args.model,
+                        language=args.language,
                         model_cache_dir=args.model_cache, shared_data_dir=args.shared,
                         allow_private=True, threads=1, job_visibility_timeout_s=args.visibility)
     inner = None

@@ -110,7 +110,7 @@ def test_a_job_names_the_episode_its_enclosure_and_the_model_queue(catalogue: Ca
 
     [sent] = app.sent
     assert sent["name"] == TASK_NAME
-    assert sent["queue"] == "poddarkiv.transcribe.KBLab_kb-whisper-small"
+    assert sent["queue"] == "poddarkiv.transcribe.KBLab_kb-whisper-small.faster-whisper.sv.b5"
     assert JobRequest.from_dict(sent["payload"]) == JobRequest(
         "ep", "KBLab/kb-whisper-small", "https://example.org/ep.mp3", "audio/mpeg", 1000,
         "audio/ep.mp3")
@@ -212,6 +212,10 @@ def test_a_broker_down_when_sending_keeps_the_job_for_the_next_run(catalogue: Ca
     assert [s["task_id"] for s in app.sent] == [job.job_id]
 
 
-def test_queues_are_named_after_the_model() -> None:
-    assert queue_for("base") == "poddarkiv.transcribe.base"
-    assert queue_for("/srv/models/kb-whisper-large/") == "poddarkiv.transcribe.kb-whisper-large"
+def test_queues_are_named_after_the_model_and_how_it_transcribes() -> None:
+    assert queue_for(Settings()) == "poddarkiv.transcribe.base.faster-whisper.sv.b5"
+    assert queue_for(Settings(model="/srv/models/kb-whisper-large/", language="auto",
+                              vad=True, glossary=True)) == (
+        "poddarkiv.transcribe.kb-whisper-large.faster-whisper.auto.b5.vad.glossary")
+    assert queue_for(Settings(model="KBLab/kb-whisper-small", device="cuda")) == (
+        "poddarkiv.transcribe.KBLab_kb-whisper-small.faster-whisper.sv.b5")
