@@ -178,6 +178,7 @@ class LeafData:
         self.is_ep = self._column(leaf, "is_ep", ">u1", np.int64).astype(bool)
         self._lengths: dict[str, FloatArray] = {}
         self._terms: dict[str, frozenset[str]] = {}
+        self._sorted: dict[str, list[str]] = {}
 
     def rebind(self, leaf: Any) -> None:
         """Read later terms through ``leaf`` (the same segment, opened by a newer searcher)."""
@@ -211,8 +212,15 @@ class LeafData:
         far faster than Whoosh's on-disk hash table, which a query asks dozens of times)."""
         hit = self._terms.get(field)
         if hit is None:
+            hit = self._terms[field] = frozenset(self.sorted_terms(field))
+        return hit
+
+    def sorted_terms(self, field: str) -> list[str]:
+        """Every term of ``field`` in this segment, in order (for prefix look-ups by bisection)."""
+        hit = self._sorted.get(field)
+        if hit is None:
             words = (self._leaf.lexicon(field) if field in self._leaf.schema else ())
-            hit = self._terms[field] = frozenset(b.decode("utf-8") for b in words)
+            hit = self._sorted[field] = [b.decode("utf-8") for b in words]
         return hit
 
     def postings(self, field: str, term: str) -> TermPostings:

@@ -2,9 +2,9 @@
 
 Matching (:mod:`~poddarkiv.archive.index.matching`) finds every episode, in tiers, with its best
 passages; only the episodes on the requested page have their passages read from Whoosh's stored
-fields and highlighted. When exact matching finds fewer than :data:`FEW_EPISODES` episodes, rare
-words are matched approximately as well (a typo in any letter), and a "Menade du …?"
-suggestion is built from the index's own words.
+fields and highlighted. When exact matching finds nothing, rare words are matched approximately
+as well (a typo in any letter); when it finds fewer than :data:`FEW_EPISODES` episodes, a
+"Menade du …?" suggestion is built from the index's own words for the words it does not know.
 """
 
 from __future__ import annotations
@@ -103,7 +103,9 @@ def _find(view: SearchView, parsed: ParsedQuery, request: SearchRequest,
     compiled = compile_query(parsed, view, splitter=splitter, synonyms=synonyms)
     found, timed_out = match(view, compiled.groups, compiled.excluded)
     matches = _ordered(found, request, infos)
-    if len(matches) >= FEW_EPISODES or not (rare := _rare(view, compiled)):
+    # Only when nothing matched: a rare word that did match is what the reader asked for,
+    # and widening it to its near spellings would bury it.
+    if matches or not (rare := _rare(view, compiled)):
         return matches, compiled, False, timed_out
     fuzzy_c = compile_query(parsed, view, splitter=splitter, synonyms=synonyms, fuzzy=rare)
     more, timed_out_f = match(view, fuzzy_c.groups, fuzzy_c.excluded)

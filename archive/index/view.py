@@ -11,7 +11,9 @@ spelling vocabulary).
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -139,13 +141,18 @@ class SearchView:
 
     def expand_prefix(self, prefix: str, limit: int) -> list[str]:
         """Indexed stems starting with ``prefix``, at most ``limit`` per field."""
-        out: dict[str, None] = {}
+        found: set[str] = set()
         for field in (TEXT_FIELD, *META_FIELDS):
-            for i, btext in enumerate(self.reader.expand_prefix(field, prefix)):
-                if i >= limit:
-                    break
-                out[btext.decode("utf-8")] = None
-        return list(out)
+            in_field: set[str] = set()
+            for data, _, _ in self._parts:
+                terms = data.sorted_terms(field)
+                start = bisect_left(terms, prefix)
+                for term in islice(terms, start, start + limit):
+                    if not term.startswith(prefix):
+                        break
+                    in_field.add(term)
+            found |= set(sorted(in_field)[:limit])
+        return sorted(found)
 
     def vocabulary(self) -> Sequence[str]:
         """The transcripts' distinct unstemmed words (what "Menade du …?" may suggest)."""
