@@ -135,12 +135,17 @@ def feed_response(request: Request, body: bytes, media_type: str,
 
     RFC 9110 §13.2.2: If-None-Match is evaluated first; If-Modified-Since only without it.
     """
-    etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
+    if modified is not None and modified.tzinfo is None:
+        modified = modified.replace(tzinfo=UTC)  # a feed date without a zone is read as UTC
+    # Weak: the compression layer may send the same feed gzipped (RFC 9110 §8.8.3).
+    etag = 'W/"' + hashlib.sha256(body).hexdigest()[:24] + '"'
     headers = {"etag": etag, "cache-control": f"public, max-age={FEED_MAX_AGE_S}"}
     if modified is not None:
         headers["last-modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
     match = request.headers.get("if-none-match")
-    fresh = (etag in [t.strip().removeprefix("W/") for t in match.split(",")] if match
+    # RFC 9110 §13.1.2: If-None-Match uses the weak comparison.
+    fresh = (etag.removeprefix("W/") in [t.strip().removeprefix("W/") for t in match.split(",")]
+             if match
              else _not_modified_since(request, modified))
     if fresh:
         return Response(status_code=304, headers=headers)

@@ -200,5 +200,9 @@
     var apply = function () { seek(start, false); };
     if (audio.readyState >= 1) { apply(); } else { audio.addEventListener("loadedmetadata", apply, { once: true }); }
     mark(indexAt(start), false);
+    // An older whole-second link (#t-13) names no element: show the passage playing then.
+    if (hash && !document.getElementById(location.hash.slice(1)) && items[current]) {
+      items[current].scrollIntoView({ block: "center" });
+    }
   }
 })();
