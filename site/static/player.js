@@ -18,10 +18,11 @@
   var ownScrollUntil = 0;
   var OWN_SCROLL_MS = 1200;
 
-  function remembered(value) {  // storage may be switched off; following then resets
+  function remembered(value, key) {  // storage may be switched off; the choice then resets
+    key = key || "poddarkiv.follow";
     try {
-      if (value === undefined) { return localStorage.getItem("poddarkiv.follow"); }
-      localStorage.setItem("poddarkiv.follow", value);
+      if (value === undefined) { return localStorage.getItem(key); }
+      localStorage.setItem(key, value);
     } catch (e) { return null; }
     return value;
   }
@@ -179,8 +180,17 @@
     var i = RATES.indexOf(audio.playbackRate);
     setRate(RATES[Math.min(Math.max((i < 0 ? 1 : i) + direction, 0), RATES.length - 1)]);
   }
+  // WCAG 2.1.4: single-key shortcuts can be switched off (and the choice is remembered).
+  var shortcuts = document.getElementById("shortcuts");
+  if (shortcuts) {
+    shortcuts.checked = remembered(undefined, "poddarkiv.shortcuts") !== "off";
+    shortcuts.addEventListener("change", function () {
+      remembered(shortcuts.checked ? "on" : "off", "poddarkiv.shortcuts");
+    });
+  }
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (shortcuts && !shortcuts.checked) { return; }
     if (event.target.closest && event.target.closest("input, select, textarea, button, audio, [contenteditable]")) { return; }
     var actions = {
       "j": function () { skip(-15); },

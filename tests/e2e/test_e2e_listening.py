@@ -132,6 +132,12 @@ def test_player_controls_skip_and_change_speed(page: Page, base_url: str) -> Non
                            f" < {SEEK_TOLERANCE_S}")
     page.keyboard.press(">")
     assert page.evaluate("document.getElementById('player').playbackRate") == 2
+    # WCAG 2.1.4: the single-key shortcuts can be switched off.
+    page.get_by_label("Kortkommandon").uncheck()
+    page.locator("h1").click()
+    page.keyboard.press(">")
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.getElementById('player').playbackRate") == 2
 
 
 def test_the_marked_passage_offers_its_link(page: Page, base_url: str) -> None:
