@@ -19,7 +19,7 @@ from datetime import datetime
 from poddarkiv.archive.analysis import STOP_WORDS, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.highlight import highlight
-from poddarkiv.archive.index.matching import EpisodeMatch, Passage, match
+from poddarkiv.archive.index.tiers import EpisodeMatch, Passage, match
 from poddarkiv.archive.index.view import SearchView
 from poddarkiv.archive.query.compile import CompiledQuery, compile_query
 from poddarkiv.archive.query.fuzzy import near_words

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poddarkiv.archive.index import ArchiveIndex, matching
-from poddarkiv.archive.index.matching import MAX_PASSAGES
+from poddarkiv.archive.index.tiers import MAX_PASSAGES
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
 from poddarkiv.archive.query.fuzzy import near_words
 from poddarkiv.archive.query.parse import MAX_CLAUSES, MAX_QUERY_CHARS, parse_query

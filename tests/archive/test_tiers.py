@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from poddarkiv.archive.index import ArchiveIndex
-from poddarkiv.archive.index.matching import NEAR_CUES
+from poddarkiv.archive.index.tiers import NEAR_CUES
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
 from poddarkiv.archive.search import SearchPage, SearchRequest
 

@@ -1,0 +1,288 @@
+"""Combine a query's matches into episodes, in tiers, best first.
+
+A query is a list of groups that must all match. Each group is matched in the segment text and
+in the episode document's fields (:mod:`~poddarkiv.archive.index.matching`); the answers are
+combined in tiers, best first:
+
+``passage``
+    every group in one segment (one cue, a few seconds of speech);
+``near``
+    every group within :data:`NEAR_CUES` segments of one another in one episode, so words said
+    in neighbouring sentences still make a passage (``stöd`` in one cue, ``föreningar`` in the
+    next);
+``metadata``
+    every group in the episode's title, description or podcast title;
+``episode``
+    every group somewhere in the episode (its segments and metadata), however far apart.
+
+An episode is found in the best tier it reaches; within a tier it scores by its passages
+together (the best, plus half the second, a quarter of the third, …: several matching passages
+beat one), plus a share of its metadata score. Grouping per episode is array work; only the
+episodes on the page shown have their passages turned into objects (:meth:`EpisodeMatch.passages`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from poddarkiv.archive.index import matching
+from poddarkiv.archive.index.matching import (
+    NONE,
+    Docs,
+    Matcher,
+    TimeUp,
+    intersect,
+    union,
+    without,
+)
+from poddarkiv.archive.index.postings import FloatArray, IntArray
+from poddarkiv.archive.index.view import SearchView
+from poddarkiv.archive.query.compile import Node
+
+__all__ = [
+    "MAX_PASSAGES",
+    "NEAR_CUES",
+    "TIERS",
+    "EpisodeMatch",
+    "Passage",
+    "Tier",
+    "match",
+]
+
+Tier = Literal["passage", "near", "metadata", "episode"]
+TIERS: tuple[Tier, ...] = ("passage", "near", "metadata", "episode")
+
+#: Words within this many segments of each other match as one passage. Cues of publisher
+#: transcripts and Whisper segments last 3-7 s, so 6 cues either way is about half a minute
+#: to a minute of speech: neighbouring sentences, not the episode's next topic.
+NEAR_CUES = 6
+#: Passages shown per episode.
+MAX_PASSAGES = 3
+#: The n-th best passage of an episode adds ``PASSAGE_DECAY ** n`` of its score.
+PASSAGE_DECAY = 0.5
+#: Passages summed into an episode's score.
+SCORED_PASSAGES = 8
+#: An episode's title/description match adds this share of its score to a spoken match.
+META_SHARE = 0.5
+#: Stretches read per episode to find :data:`MAX_PASSAGES` that do not overlap.
+_CANDIDATES = 4 * MAX_PASSAGES
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """Documents ``first``..``last`` (one segment, or a stretch for ``near``) and its score."""
+
+    first: int
+    last: int
+    score: float
+    #: The episode document: the match is in the title, description or podcast title.
+    metadata: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Grouped:
+    """Scored passages grouped per episode: sorted by episode key, best first within one."""
+
+    keys: IntArray
+    totals: FloatArray
+    starts: IntArray
+    sizes: IntArray
+    firsts: IntArray
+    lasts: IntArray
+    scores: FloatArray
+
+    def row(self, key: int) -> int | None:
+        i = int(np.searchsorted(self.keys, key))
+        return i if i < len(self.keys) and int(self.keys[i]) == key else None
+
+    def passages(self, row: int) -> list[Passage]:
+        """The episode's best passages that do not overlap, at most :data:`MAX_PASSAGES`."""
+        start = int(self.starts[row])
+        end = start + min(int(self.sizes[row]), _CANDIDATES)
+        kept: list[Passage] = []
+        for f, la, s in zip(self.firsts[start:end].tolist(), self.lasts[start:end].tolist(),
+                            self.scores[start:end].tolist(), strict=True):
+            if all(la < k.first or f > k.last for k in kept):
+                kept.append(Passage(f, la, s))
+                if len(kept) == MAX_PASSAGES:
+                    break
+        return kept
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _group(ep: IntArray, firsts: IntArray, scores: FloatArray,
+           lasts: IntArray | None = None) -> _Grouped:
+    """Group passages (first document, score, last document) per episode."""
+    lasts = firsts if lasts is None else lasts
+    keys = ep[firsts]
+    order = np.lexsort((-scores, keys))
+    keys, firsts, lasts, scores = keys[order], firsts[order], lasts[order], scores[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) \
+        if len(keys) else _EMPTY
+    sizes = np.diff(np.append(starts, len(keys)))
+    rank = np.arange(len(keys)) - np.repeat(starts, sizes)
+    weight = np.where(rank < SCORED_PASSAGES, PASSAGE_DECAY ** np.minimum(rank, 30), 0.0)
+    totals = np.add.reduceat(scores * weight, starts) if len(keys) else scores
+    return _Grouped(keys[starts], totals.astype(np.float32), starts, sizes, firsts, lasts,
+                    scores)
+
+
+@dataclass(frozen=True, slots=True)
+class _Meta:
+    """Episodes whose title, description or podcast title matched every group."""
+
+    keys: IntArray  # sorted
+    scores: FloatArray
+    docs: IntArray
+
+    def find(self, key: int) -> tuple[float, int] | None:
+        i = int(np.searchsorted(self.keys, key))
+        if i < len(self.keys) and int(self.keys[i]) == key:
+            return float(self.scores[i]), int(self.docs[i])
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeMatch:
+    """One episode that matched: its key, tier and score; its passages on demand."""
+
+    ep_key: int
+    tier: Tier
+    score: float
+    metadata: bool
+    _spoken: _Grouped | None = None
+    _row: int = -1
+    _meta: tuple[float, int] | None = None
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        """The best passages, and the title/description excerpt where it matched and there
+        is room (first when nothing spoken matched every word)."""
+        shown = self._spoken.passages(self._row) if self._spoken is not None else []
+        if self._meta is not None and len(shown) < MAX_PASSAGES:
+            excerpt = Passage(self._meta[1], self._meta[1], self._meta[0], metadata=True)
+            shown = [excerpt, *shown] if self.tier == "metadata" else [*shown, excerpt]
+        return tuple(shown)
+
+
+def match(view: SearchView, groups: Sequence[Node], excluded: Node | None, *,
+          time_limit_s: float | None = None,
+          clock: Callable[[], float] = time.perf_counter) -> tuple[list[EpisodeMatch], bool]:
+    """Every episode that matches, best tier first and best first within a tier.
+
+    Returns the matches and whether time ran out (after ``matching.TIME_LIMIT_S`` by default;
+    then nothing is returned: partial results would be wrong in ways nobody could see).
+    """
+    limit = matching.TIME_LIMIT_S if time_limit_s is None else time_limit_s
+    matcher = Matcher(view, clock() + limit, clock)
+    try:
+        return _tiers(matcher, groups, excluded), False
+    except TimeUp:
+        return [], True
+
+
+def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> list[EpisodeMatch]:
+    per_group = [m.group(g) for g in groups]
+    if excluded is not None:
+        ex_spoken, ex_meta = m.group(excluded)
+        per_group = [(without(s, ex_spoken.ids), without(x, ex_meta.ids)) for s, x in per_group]
+    spoken = [s for s, _ in per_group]
+    ep = m.view.ep_key
+    meta_docs = intersect([x for _, x in per_group])
+    meta_keys = ep[meta_docs.ids]
+    order = np.argsort(meta_keys)
+    meta = _Meta(meta_keys[order], meta_docs.scores[order], meta_docs.ids[order])
+    passages = intersect(spoken)
+    grouped = _group(ep, passages.ids, passages.scores)
+    out = _ranked(grouped, grouped.keys, "passage", meta)
+    seen = grouped.keys
+    m.check_time()
+    if len(spoken) > 1:
+        firsts, scores, lasts = _near(m.view, spoken, seen)
+        grouped = _group(ep, firsts, scores, lasts)
+        out += _ranked(grouped, grouped.keys, "near", meta)
+        seen = np.union1d(seen, grouped.keys)
+    m.check_time()
+    rest = np.setdiff1d(_episodes_with_all(ep, per_group), seen, assume_unique=True)
+    if len(rest):
+        partial = union([_in_episodes(ep, s, rest) for s in spoken], np.maximum)
+        grouped = _group(ep, partial.ids, partial.scores)
+        in_meta = np.isin(rest, meta.keys, assume_unique=True)
+        out += _ranked(grouped, rest[in_meta], "metadata", meta)
+        out += _ranked(grouped, rest[~in_meta], "episode", meta)
+    return out
+
+
+def _in_episodes(ep: IntArray, docs: Docs, keys: IntArray) -> Docs:
+    keep = np.isin(ep[docs.ids], keys)
+    return Docs(docs.ids[keep], docs.scores[keep])
+
+
+def _ranked(grouped: _Grouped, keys: IntArray, tier: Tier, meta: _Meta) -> list[EpisodeMatch]:
+    """The episodes ``keys`` of one tier, best first."""
+    out = []
+    for key in keys.tolist():
+        row = grouped.row(key)
+        spoken = float(grouped.totals[row]) if row is not None else 0.0
+        found = meta.find(key)
+        if tier == "metadata":
+            score = found[0] if found else 0.0
+        else:
+            score = spoken + (META_SHARE * found[0] if found else 0.0)
+        out.append(EpisodeMatch(key, tier, score, found is not None,
+                                grouped if row is not None else None,
+                                -1 if row is None else row, found))
+    out.sort(key=lambda e: -e.score)
+    return out
+
+
+def _near(view: SearchView, spoken: list[Docs],
+          skip: IntArray) -> tuple[IntArray, FloatArray, IntArray]:
+    """Stretches of up to :data:`NEAR_CUES` segments either way that hold every group.
+
+    Each document of the rarest group anchors a stretch, unless its episode is in ``skip``
+    (found in a better tier); every other group must have a document within the stretch, in
+    the same episode. Returns each stretch's first document, score and last document.
+    """
+    anchor = min(spoken, key=lambda s: len(s.ids))
+    keep = ~np.isin(view.ep_key[anchor.ids], skip) if len(skip) else slice(None)
+    a, score = anchor.ids[keep], anchor.scores[keep].astype(np.float32)
+    lo_bound = np.maximum(a - NEAR_CUES, view.ep_first[a])
+    hi_bound = np.minimum(a + NEAR_CUES, view.ep_last[a])
+    ok = np.ones(len(a), dtype=bool)
+    first, last = a.copy(), a.copy()
+    for g in spoken:
+        if g is anchor:
+            continue
+        if not len(g.ids):
+            return _EMPTY, NONE.scores, _EMPTY
+        lo = np.searchsorted(g.ids, lo_bound, side="left")
+        hi = np.searchsorted(g.ids, hi_bound, side="right")
+        ok &= hi > lo
+        nearest = np.minimum(lo, len(g.ids) - 1)
+        first = np.minimum(first, g.ids[nearest])
+        last = np.maximum(last, g.ids[np.maximum(hi - 1, 0)])
+        score = score + g.scores[nearest]
+    order = np.argsort(first[ok], kind="stable")
+    firsts, lasts, scores = first[ok][order], last[ok][order], score[ok][order]
+    # One stretch per first document (several anchors can open the same one).
+    unique = np.concatenate(([True], firsts[1:] != firsts[:-1])) if len(firsts) else ok[:0]
+    return firsts[unique], scores[unique], lasts[unique]
+
+
+def _episodes_with_all(ep: IntArray, per_group: list[tuple[Docs, Docs]]) -> IntArray:
+    """Episodes in which every group matches somewhere (segments or metadata)."""
+    common: IntArray | None = None
+    for spoken, meta in per_group:
+        keys = np.union1d(ep[spoken.ids], ep[meta.ids])
+        common = keys if common is None else np.intersect1d(common, keys, assume_unique=True)
+        if not len(common):
+            return _EMPTY
+    return _EMPTY if common is None else common
