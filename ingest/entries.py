@@ -211,8 +211,9 @@ def _fallback_title(entry: Mapping[str, Any], enclosure: Enclosure | None,
         return short if len(short) == len(first) else short.rstrip(" .,;:") + "…"
     if enclosure is not None:
         name = enclosure.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-        if "." in name and (name := clean_line(name, max_chars=_FALLBACK_TITLE_CHARS)):
-            return name
+        stem = name.rpartition(".")[0]  # "avsnitt-3.mp3" → "avsnitt-3"
+        if stem and (stem := clean_line(stem, max_chars=_FALLBACK_TITLE_CHARS)):
+            return stem
     return f"Avsnitt {published.date().isoformat()}" if published else "Avsnitt utan titel"
 
 

@@ -76,9 +76,15 @@ class ParsedFeed:
         return sum(item.count for item in self.skipped)
 
     def apply_to(self, feed: Feed) -> Feed:
-        """``feed`` with this parse's metadata (empty values keep what ``feed`` had)."""
+        """``feed`` with this parse's metadata (empty values keep what ``feed`` had).
+
+        A feed that never had a title is called by its address (``example.se/feed.xml``), so
+        no heading is ever empty.
+        """
+        fallback = self.url.split("://", 1)[-1].split("?", 1)[0].rstrip("/")
         return feed.replace(
-            title=self.title or feed.title, description=self.description or feed.description,
+            title=self.title or feed.title or clean_line(fallback),
+            description=self.description or feed.description,
             link=self.link or feed.link, language=self.language or feed.language,
             image=self.image or feed.image, author=self.author or feed.author,
         )

@@ -54,6 +54,8 @@ _ENCLOSURE = re.compile(r"<enclosure(\s[^<>]*)?/?>")
 # (Not the self-closing <podcast:source uri="…"/> of an alternate enclosure.)
 _SOURCE_START = re.compile(r"<(?:[\w.-]+:)?source(?:\s[^<>]*)?(?<!/)>")
 _SOURCE_END = re.compile(r"</(?:[\w.-]+:)?source\s*>")
+# Userland's older way of saying that a feed moved: <redirect><newLocation>URL</newLocation>.
+_REDIRECT = re.compile(r"<redirect\s*>\s*<newLocation\s*>([^<]*)</newLocation\s*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +203,10 @@ def scan_feed(text: str) -> RawFeed:
     channel_text = text[:spans[0][0]] + text[spans[-1][1]:] if spans else text
     channel = _collect(podcast, channel_text)
     new_url = _first_text(_collect(itunes, channel_text), "new-feed-url")
+    redirect = _REDIRECT.search(channel_text)
     return RawFeed(
-        new_feed_url=new_url or _first_text(channel, "newFeedUrl"),
+        new_feed_url=new_url or _first_text(channel, "newFeedUrl") or (
+            html.unescape(redirect.group(1)).strip() or None if redirect else None),
         podcast_guid=_first_text(channel, "guid"),
         persons=tuple(channel.get("person", ())),
         items=items,

@@ -199,6 +199,9 @@ def test_apply_to_keeps_what_the_feed_had_when_the_parse_is_empty() -> None:
     feed = Feed(id="f", url=URL, title="Old", author="Someone")
     updated = parsed.apply_to(feed)
     assert updated.title == "T" and updated.author == "Someone"
+    untitled = parse_feed(b'<rss version="2.0"><channel></channel></rss>', url=URL + "?x=1")
+    assert untitled.apply_to(Feed(id="f", url=URL)).title == "feeds.example/podcast.xml"
+    assert untitled.apply_to(feed).title == "Old"
 
 
 def test_items_past_the_cap_are_counted_as_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
