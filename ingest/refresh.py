@@ -128,7 +128,8 @@ def _failed(catalogue: Catalogue, feed: Feed, known: bool, exc: Exception,
         delay = max(delay, exc.retry_after_s)
     retry_at = now + timedelta(seconds=delay)
     message = error_message(exc)
-    if known:  # a URL that never worked is not added to the catalogue
+    # A URL that never worked is not added to the catalogue (unless storing it had begun).
+    if known or catalogue.feed(feed.id) is not None:
         catalogue.save_feed(feed.replace(error_count=errors, last_error=message,
                                          next_fetch_after=retry_at))
     return FeedOutcome(feed.id, feed.url, "failed", error=message, title=feed.title,

@@ -37,7 +37,7 @@ from poddarkiv.ingest.client import make_client, policy_for
 from poddarkiv.ingest.feeds import ParsedFeed, parse_feed
 from poddarkiv.ingest.refresh import refresh_feed
 from poddarkiv.site.app import create_app
-from tests.httpserver import LoopbackServer, reply
+from tests.httpserver import LoopbackServer, conditional, reply
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile" / "feeds"
 URL = "https://feeds.example/hostile.xml"
@@ -361,3 +361,37 @@ def test_hostile_feeds_through_the_cli_fail_alone_and_say_why(
         f"{len(feeds)} feeds (1 crashing), {sum(counts.values())} episodes (2 text-only), "
         "1 skipped item listed, "
         "0 tracebacks; the second run requested no audio")
+
+
+@pytest.mark.slow
+def test_thousands_of_dead_enclosures_cost_one_request_on_the_next_run(
+        http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        figures: dict[str, object]) -> None:
+    """Issue 14: every run re-requested all 5,000 dead enclosures (23 s) and exited 1."""
+    from click.testing import CliRunner
+
+    from poddarkiv.cli import cli
+
+    count = 5000
+    items = "".join(_item(f"Avsnitt {n}", guid=str(n), audio=http_server.url(f"/dead/{n}.mp3"))
+                    for n in range(count))
+    url = http_server.route("/dead.xml", conditional(_rss("Död", items), etag='"v1"'))
+    monkeypatch.delenv("PODDARKIV_DATA", raising=False)
+    data = str(tmp_path / "data")
+
+    def timed_ingest() -> tuple[Any, float, int]:
+        before = len(http_server.requests)
+        started = time.monotonic()
+        result = CliRunner().invoke(cli, ["--data-dir", data, "ingest", "--allow-private", "-q"],
+                                    catch_exceptions=False)
+        return result, time.monotonic() - started, len(http_server.requests) - before
+
+    assert CliRunner().invoke(cli, ["--data-dir", data, "feeds", "add", url]).exit_code == 0
+    first, first_s, first_requests = timed_ingest()
+    assert first.exit_code == 1 and first_requests == count + 1
+    second, second_s, second_requests = timed_ingest()
+    assert second.exit_code == 0, second.output
+    assert second_requests == 1 and f"{count} failed episode(s) waiting" in second.output
+    figures[f"{count} dead enclosures: first run, second run"] = (
+        f"{first_s:.1f} s and {first_requests} requests (exit 1); "
+        f"{second_s:.1f} s and {second_requests} request (exit 0)")
