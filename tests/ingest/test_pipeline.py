@@ -313,3 +313,34 @@ def test_publisher_chapters_are_fetched_and_kept(tmp_path: Path) -> None:
         assert len(with_chapters) == 1
         got = episode_chapters(catalogue, with_chapters[0].id)
         assert [(c.start, c.title) for c in got] == [(0.0, "Inledning"), (12.5, "LOU")]
+
+
+def test_podlove_chapters_in_the_feed_are_kept(tmp_path: Path) -> None:
+    import shutil
+
+    from poddarkiv.archive.browse import episode_chapters
+    from poddarkiv.compose import themes_step
+    from poddarkiv.sample import sample_dir
+
+    root = tmp_path / "sample"
+    shutil.copytree(sample_dir(), root)
+    feed = (root / "feed.xml").read_text("utf-8")
+    feed = feed.replace("<item>", '<item>\n      <psc:chapters xmlns:psc="http://podlove.org/'
+                        'simple-chapters" version="1.2"><psc:chapter start="00:00:00" '
+                        'title="Inledning"/><psc:chapter start="00:12.5" title="LOU"/>'
+                        "</psc:chapters>", 1)
+    (root / "feed.xml").write_text(feed, "utf-8")
+
+    settings = Settings(data_dir=tmp_path / "data", allow_private=True)
+    with Catalogue(DataDir(settings.data_dir)) as catalogue, serve_sample(root=root) as server, \
+            make_client(policy_for(settings)) as client:
+        index = ArchiveIndex.open(catalogue.data.index)
+        report = ingest(settings, (server.feed_url,), catalogue=catalogue, index=index,
+                        client=client, themes=themes_step(catalogue),
+                        transcriber_factory=ScriptTranscriber(catalogue.data).factory)
+        index.close()
+        assert not report.failed, report.to_dict()
+        with_chapters = [e for e in catalogue.episodes() if e.chapters]
+        assert len(with_chapters) == 1
+        got = episode_chapters(catalogue, with_chapters[0].id)
+        assert [(c.start, c.title) for c in got] == [(0.0, "Inledning"), (12.5, "LOU")]

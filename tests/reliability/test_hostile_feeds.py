@@ -395,3 +395,34 @@ def test_thousands_of_dead_enclosures_cost_one_request_on_the_next_run(
     figures[f"{count} dead enclosures: first run, second run"] = (
         f"{first_s:.1f} s and {first_requests} requests (exit 1); "
         f"{second_s:.1f} s and {second_requests} request (exit 0)")
+
+
+def test_moves_to_dead_addresses_and_move_loops_are_refused_and_shown(
+        http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from poddarkiv.cli import cli
+
+    def moving(title: str, to: str) -> bytes:
+        return _rss(title, f"<itunes:new-feed-url>{to}</itunes:new-feed-url>"
+                           + _item(title, guid=title, audio=http_server.url(f"/{title}.mp3")))
+
+    dead, a, b = (http_server.url(p) for p in ("/gone.xml", "/a.xml", "/b.xml"))
+    moved = http_server.route("/moved.xml", reply(moving("Flyttad", dead)))
+    http_server.route("/a.xml", reply(moving("A", b)))
+    http_server.route("/b.xml", reply(moving("B", a)))
+    monkeypatch.delenv("PODDARKIV_DATA", raising=False)
+    data = str(tmp_path / "data")
+
+    def cli_run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["--data-dir", data, *args], catch_exceptions=False)
+
+    assert cli_run("feeds", "add", moved, a).exit_code == 0
+    for _ in range(2):  # a second run changes nothing: no flip-flopping between addresses
+        cli_run("ingest", "--allow-private", "-q")
+        listing = cli_run("feeds", "list", "--problems").output
+        assert f"problem: not moved to {dead}: it does not answer with a feed (HTTP 404" in listing
+        assert f"problem: not moved to {b}: it names {a} as its own new address" in listing
+        with Catalogue(DataDir(Path(data))) as catalogue:
+            assert sorted(f.url for f in catalogue.feeds()) == sorted([moved, a])
+            assert catalogue.count_episodes() == 2
