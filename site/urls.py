@@ -44,8 +44,11 @@ def seconds(t: float) -> str:
 def episode(episode_id: str, *, t: float | None = None, json: bool = False,
             query: Mapping[str, object] | None = None) -> str:
     """An episode's page; ``t`` names the moment to start at (and the passage to mark)."""
-    path = with_query(f"/avsnitt/{_seg(episode_id)}" + (".json" if json else ""),
-                      {**(query or {}), "t": None if t is None else seconds(t)})
+    path = f"/avsnitt/{_seg(episode_id)}" + (".json" if json else "")
+    if query:
+        path = with_query(path, {**query, "t": None if t is None else seconds(t)})
+    elif t is not None:  # the common case (every transcript line), without urlencode
+        path = f"{path}?t={seconds(t)}"
     return path if t is None or json else f"{path}#t-{seconds(t)}"
 
 
