@@ -171,8 +171,19 @@ def word_of(raw: str) -> str:
 
 def tokenize(text: str) -> Iterator[tuple[str, int, int]]:
     """``(folded word, start char, end char)`` for each word of ``text``."""
+    cache = _WORD_CACHE
     for m in TOKEN_PATTERN.finditer(text):
-        yield word_of(m.group()), m.start(), m.end()
+        raw = m.group()
+        word = cache.get(raw)
+        if word is None:
+            if len(cache) >= STEM_CACHE_SIZE:
+                cache.clear()
+            word = cache[raw] = word_of(raw)
+        yield word, m.start(), m.end()
+
+
+#: Raw token → folded word, for :func:`tokenize` (highlighting tokenizes every passage shown).
+_WORD_CACHE: dict[str, str] = {}
 
 
 def spellable(word: str) -> bool:
@@ -222,8 +233,19 @@ class WordInfo:
 
 
 def analyze_word(word: str, *, splitter: CompoundSplitter | None = None) -> WordInfo:
-    """Analyse one folded query word as the index analysed it."""
-    word = word_of(word)
+    """Analyse one folded query word as the index analysed it (cached per splitter state)."""
     splitter = splitter or default_splitter()
-    parts = tuple(stem(p) for p in splitter.split(word))
-    return WordInfo(word, stem(word), word in STOP_WORDS, parts)
+    key = (word, id(splitter), splitter.version)
+    hit = _INFO_CACHE.get(key)
+    if hit is None:
+        folded = word_of(word)
+        parts = tuple(stem(p) for p in splitter.split(folded))
+        hit = WordInfo(folded, stem(folded), folded in STOP_WORDS, parts)
+        if len(_INFO_CACHE) >= STEM_CACHE_SIZE:
+            _INFO_CACHE.clear()
+        _INFO_CACHE[key] = hit
+    return hit
+
+
+#: ``(word, splitter id, splitter version)`` → analysis; highlighting asks for every word shown.
+_INFO_CACHE: dict[tuple[str, int, int], WordInfo] = {}

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -96,10 +96,6 @@ class _Grouped:
     lasts: IntArray
     scores: FloatArray
 
-    def row(self, key: int) -> int | None:
-        i = int(np.searchsorted(self.keys, key))
-        return i if i < len(self.keys) and int(self.keys[i]) == key else None
-
     def passages(self, row: int) -> list[Passage]:
         """The episode's best passages that do not overlap, at most :data:`MAX_PASSAGES`."""
         start = int(self.starts[row])
@@ -141,12 +137,6 @@ class _Meta:
     keys: IntArray  # sorted
     scores: FloatArray
     docs: IntArray
-
-    def find(self, key: int) -> tuple[float, int] | None:
-        i = int(np.searchsorted(self.keys, key))
-        if i < len(self.keys) and int(self.keys[i]) == key:
-            return float(self.scores[i]), int(self.docs[i])
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,20 +217,37 @@ def _in_episodes(ep: IntArray, docs: Docs, keys: IntArray) -> Docs:
 
 def _ranked(grouped: _Grouped, keys: IntArray, tier: Tier, meta: _Meta) -> list[EpisodeMatch]:
     """The episodes ``keys`` of one tier, best first."""
+    if not len(keys):
+        return []
+    rows = _rows(grouped.keys, keys)
+    spoken = _take(grouped.totals, rows, 0.0)
+    meta_rows = _rows(meta.keys, keys)
+    meta_score = _take(meta.scores, meta_rows, 0.0)
+    meta_doc = _take(meta.docs, meta_rows, -1)
+    scores = meta_score if tier == "metadata" else spoken + META_SHARE * meta_score
     out = []
-    for key in keys.tolist():
-        row = grouped.row(key)
-        spoken = float(grouped.totals[row]) if row is not None else 0.0
-        found = meta.find(key)
-        if tier == "metadata":
-            score = found[0] if found else 0.0
-        else:
-            score = spoken + (META_SHARE * found[0] if found else 0.0)
-        out.append(EpisodeMatch(key, tier, score, found is not None,
-                                grouped if row is not None else None,
-                                -1 if row is None else row, found))
-    out.sort(key=lambda e: -e.score)
+    for i in np.argsort(-scores, kind="stable").tolist():
+        row, m_doc = int(rows[i]), int(meta_doc[i])
+        found = (float(meta_score[i]), m_doc) if m_doc >= 0 else None
+        out.append(EpisodeMatch(int(keys[i]), tier, float(scores[i]), found is not None,
+                                grouped if row >= 0 else None, row, found))
     return out
+
+
+def _take(values: Any, rows: IntArray, missing: float) -> Any:
+    """``values[rows]``, with ``missing`` where a row is -1."""
+    if not len(values):
+        return np.full(len(rows), missing)
+    return np.where(rows >= 0, values[np.maximum(rows, 0)], missing)
+
+
+def _rows(sorted_keys: IntArray, keys: IntArray) -> IntArray:
+    """Each key's position in ``sorted_keys``, or -1 where it is missing."""
+    if not len(sorted_keys):
+        return np.full(len(keys), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    found: IntArray = np.where(sorted_keys[pos] == keys, pos, -1)
+    return found
 
 
 def _near(view: SearchView, spoken: list[Docs],
