@@ -36,6 +36,7 @@ class Site:
     url: str
     catalogue: Catalogue
     index: ArchiveIndex
+    log: Path
     answers: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -47,13 +48,14 @@ def site(tmp_path: Path) -> Iterator[Site]:
     index = ArchiveIndex.open(catalogue.data.index)
     index.rebuild(catalogue)
     port = _free_port()
+    log = tmp_path / "serve.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "poddarkiv", "--data-dir", str(root), "serve", "--workers", "2",
-         "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--port", str(port)], cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _up(url), timeout_s=60, what="the site processes")
-        yield Site(url, catalogue, index)
+        yield Site(url, catalogue, index, log)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -111,4 +113,5 @@ def test_searches_stay_correct_while_ingest_commits_generations(site: Site) -> N
     # Every process sees the new episode within REFRESH_INTERVAL_S of its commit (requests
     # land on either process).
     time.sleep(REFRESH_INTERVAL_S + 0.5)
-    assert {_total(site.url, NEW_WORD) for _ in range(12)} == {(200, 1)}
+    found = {_total(site.url, NEW_WORD) for _ in range(12)}
+    assert found == {(200, 1)}, site.log.read_text("utf-8", errors="replace")[-3000:]
