@@ -91,7 +91,11 @@ def queue_for(settings: Settings) -> str:
 
 def make_celery(settings: Settings) -> Celery:
     """The Celery app on ``settings.broker`` (broker and result backend), durable settings on."""
-    from celery import Celery
+    try:
+        from celery import Celery
+    except ImportError as exc:  # the default install has no cluster
+        raise ConfigError("the cluster needs Celery: pip install 'poddarkiv[cluster]' "
+                          "(or scripts/install --cluster)") from exc
 
     if not settings.broker:
         raise ConfigError("no broker: pass --broker redis://HOST:6379/0 or set PODDARKIV_BROKER")

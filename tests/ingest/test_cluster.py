@@ -6,6 +6,8 @@ keep the archive free of duplicates when a run is killed at an awkward moment.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -210,6 +212,12 @@ def test_a_broker_down_when_sending_keeps_the_job_for_the_next_run(catalogue: Ca
     app.down = False
     assert store(catalogue, queue(catalogue, app).collect()) == [transcript("ep")]
     assert [s["task_id"] for s in app.sent] == [job.job_id]
+
+
+def test_the_default_path_never_imports_celery() -> None:
+    code = ("import sys; import poddarkiv.cli, poddarkiv.runner, poddarkiv.ingest.pipeline; "
+            "sys.exit('celery' in sys.modules or 'kombu' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 def test_queues_are_named_after_the_model_and_how_it_transcribes() -> None:
