@@ -192,6 +192,7 @@ class ClusterQueue:
 
     def _broker(self, call: Callable[[], T]) -> T:
         """``call()``, with Redis's and Celery's connection errors as one ClusterError."""
+        _ = self.app  # without Celery installed: a ConfigError that says how to install it
         from kombu.exceptions import OperationalError
         from redis.exceptions import RedisError
 
