@@ -58,11 +58,22 @@ def remove_feed(catalogue: Catalogue, url_or_id: str) -> Feed:
     return feed
 
 
-def import_opml(catalogue: Catalogue, body: bytes) -> list[tuple[Feed, bool]]:
-    """Add every feed an OPML file lists; return each with whether it was new."""
+def import_opml(catalogue: Catalogue, body: bytes, *, refused: list[str] | None = None
+                ) -> list[tuple[Feed, bool]]:
+    """Add every feed an OPML file lists; return each with whether it was new.
+
+    Outlines whose URL cannot be a feed's are skipped, and listed in ``refused`` when given.
+    """
     from poddarkiv.ingest.opml import read_opml
 
-    return [add_feed(catalogue, url, title=title) for title, url in read_opml(body)]
+    added = []
+    for title, url in read_opml(body, refused=refused):
+        try:
+            added.append(add_feed(catalogue, url, title=title))
+        except ConfigError:
+            if refused is not None:
+                refused.append(url)
+    return added
 
 
 def export_opml(catalogue: Catalogue) -> str:

@@ -35,10 +35,12 @@ def _utf8(body: bytes) -> bytes:
     return body
 
 
-def read_opml(body: bytes) -> list[tuple[str, str]]:
+def read_opml(body: bytes, *, refused: list[str] | None = None) -> list[tuple[str, str]]:
     """The ``(title, url)`` of every feed an OPML document lists, in document order.
 
-    Raises :class:`ConfigError` when the document is too large or not OPML.
+    An ``xmlUrl`` that is not an http(s) URL is left out, and appended to ``refused`` when
+    given (so the caller can say so). Raises :class:`ConfigError` when the document is too
+    large or not OPML.
     """
     if len(body) > MAX_OPML_BYTES:
         raise ConfigError(f"OPML file is larger than {MAX_OPML_BYTES} bytes")
@@ -56,6 +58,8 @@ def read_opml(body: bytes) -> list[tuple[str, str]]:
             continue
         attrs = {k.lower(): v for k, v in outline.attrib.items()}
         url = clean_url(attrs.get("xmlurl"))
+        if url is None and attrs.get("xmlurl") and refused is not None:
+            refused.append(clean_line(attrs["xmlurl"], max_chars=200))
         if url and url not in feeds:
             feeds[url] = clean_line(attrs.get("title") or attrs.get("text") or "")
     return [(title, url) for url, title in feeds.items()]

@@ -130,13 +130,16 @@ def feeds_import(ctx: click.Context, opml: Path) -> None:
     """Follow every feed listed in an OPML file."""
     from poddarkiv.ingest.feedlist import import_opml
 
+    refused: list[str] = []
     with _catalogue(ctx) as catalogue:
         try:
-            added = import_opml(catalogue, opml.read_bytes())
+            added = import_opml(catalogue, opml.read_bytes(), refused=refused)
         except PoddarkivError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"{sum(new for _, new in added)} added, {sum(not new for _, new in added)} "
                "already followed.")
+    if refused:
+        click.echo(f"{len(refused)} not added (not an http(s) feed URL): {', '.join(refused)}")
 
 
 @feeds.command("export")

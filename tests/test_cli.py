@@ -228,3 +228,14 @@ def test_retry_failed_says_how_many_episodes_it_releases(run: Callable[..., Resu
     result = run("ingest", "--allow-private", "-q", "--retry-failed", sample.feed_url)
     assert result.exit_code == 0, result.output
     assert "0 failed episode(s) will be tried again now" in result.output
+
+
+def test_feeds_import_names_the_outlines_it_refuses(run: Callable[..., Result],
+                                                   tmp_path: Path) -> None:
+    opml = tmp_path / "feeds.opml"
+    opml.write_text('<opml version="2.0"><body><outline text="Bra" xmlUrl="https://ok.example/f"/>'
+                    '<outline text="Trasig" xmlUrl="http://[::1"/></body></opml>', "utf-8")
+    result = run("feeds", "import", str(opml))
+    assert result.exit_code == 0, result.output
+    assert "1 added" in result.output and "1 not added" in result.output
+    assert "http://[::1" in result.output

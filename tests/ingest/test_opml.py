@@ -74,3 +74,12 @@ def test_what_is_not_opml_is_refused(body: bytes) -> None:
 def test_huge_files_are_refused() -> None:
     with pytest.raises(ConfigError, match="larger"):
         read_opml(b" " * (10 * 1024 * 1024 + 1))
+
+
+def test_outlines_that_are_not_feed_urls_are_refused_and_named() -> None:
+    document = ('<opml version="2.0"><body><outline text="Bra" xmlUrl="https://ok.example/f"/>'
+                '<outline text="Lokal" xmlUrl="file:///etc/passwd"/>'
+                '<outline text="Trasig" xmlUrl="http://[::1"/></body></opml>')
+    refused: list[str] = []
+    assert read_opml(document.encode(), refused=refused) == [("Bra", "https://ok.example/f")]
+    assert refused == ["file:///etc/passwd", "http://[::1"]
