@@ -70,10 +70,11 @@ def test_page_has_no_aa_violations(axe_page: Page, base_url: str, path: str, lan
     _assert_clean(axe_page)
 
 
+@pytest.mark.parametrize("lang", ["sv", "en"])
 @pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
-def test_page_reflows_at_320_px(page: Page, base_url: str, path: str) -> None:
+def test_page_reflows_at_320_px(page: Page, base_url: str, path: str, lang: str) -> None:
     page.set_viewport_size({"width": NARROW_PX, "height": 640})
-    page.goto(base_url + path)
+    page.goto(base_url + _in(lang, path))
     wide = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
         " [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
