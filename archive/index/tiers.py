@@ -259,7 +259,7 @@ def _near(view: SearchView, spoken: list[Docs],
     the same episode. Returns each stretch's first document, score and last document.
     """
     anchor = min(spoken, key=lambda s: len(s.ids))
-    keep = ~np.isin(view.ep_key[anchor.ids], skip) if len(skip) else slice(None)
+    keep = ~np.isin(view.ep_key[anchor.ids], skip, kind="sort") if len(skip) else slice(None)
     a, score = anchor.ids[keep], anchor.scores[keep].astype(np.float32)
     lo_bound = np.maximum(a - NEAR_CUES, view.ep_first[a])
     hi_bound = np.minimum(a + NEAR_CUES, view.ep_last[a])
@@ -288,8 +288,22 @@ def _episodes_with_all(ep: IntArray, per_group: list[tuple[Docs, Docs]]) -> IntA
     """Episodes in which every group matches somewhere (segments or metadata)."""
     common: IntArray | None = None
     for spoken, meta in per_group:
-        keys = np.union1d(ep[spoken.ids], ep[meta.ids])
+        keys = np.union1d(episodes_of(ep, spoken.ids), episodes_of(ep, meta.ids))
         common = keys if common is None else np.intersect1d(common, keys, assume_unique=True)
         if not len(common):
             return _EMPTY
     return _EMPTY if common is None else common
+
+
+def episodes_of(ep: IntArray, ids: IntArray) -> IntArray:
+    """The sorted keys of the episodes that the sorted documents ``ids`` belong to.
+
+    An episode's documents are consecutive, so its key appears as one run: only the runs'
+    first keys are sorted (at most one per episode), not one key per document.
+    """
+    keys = ep[ids]
+    if not len(keys):
+        return keys
+    runs = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    found: IntArray = np.unique(runs)
+    return found
