@@ -19,10 +19,8 @@ key bias is exact anyway: it adds ``q·b_k`` to every logit of a query, which so
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from poddarkiv.archive.files import atomic_output, atomic_write_text
 from poddarkiv.errors import ModelError
 
 __all__ = [
@@ -231,14 +230,8 @@ def _save_torch(checkpoint: dict[str, Any], out: Path) -> None:
 
     tensors = {k: torch.from_numpy(np.array(a)) for k, a in checkpoint["model_state_dict"].items()}
     payload = {**checkpoint, "model_state_dict": tensors}
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(out) as f:
+        torch.save(payload, f)
 
 
 def ensure_whisper_checkpoint(ct2_dir: Path, *, cache_dir: Path, sha256: str) -> Path:
@@ -258,7 +251,7 @@ def ensure_whisper_checkpoint(ct2_dir: Path, *, cache_dir: Path, sha256: str) ->
     checkpoint["source_sha256"] = sha256
     _save_torch(checkpoint, out)
     record = {"sha256": sha256, "size": out.stat().st_size, "converter": CONVERTER_VERSION}
-    _write_atomic(marker, json.dumps(record))
+    atomic_write_text(marker, json.dumps(record))
     return out
 
 
@@ -268,13 +261,6 @@ def _marker_matches(marker: Path, *, sha256: str, size: int) -> bool:
     except (OSError, ValueError):
         return False
     return bool(record == {"sha256": sha256, "size": size, "converter": CONVERTER_VERSION})
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def load_whisper_checkpoint(path: Path, *, sha256: str | None = None, device: str = "cpu",

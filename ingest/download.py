@@ -17,7 +17,6 @@ now.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from poddarkiv.archive.files import sha256_file
 from poddarkiv.archive.models import Episode
 from poddarkiv.archive.store import DataDir
 from poddarkiv.config import Settings
@@ -45,7 +45,6 @@ AUDIO_EXTENSIONS = {
     "video/quicktime": "mov", "video/x-m4v": "m4v",
 }
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_HASH_CHUNK_BYTES = 1024 * 1024
 
 #: ``probe(path)`` raises :class:`AudioError` when the file is not usable audio.
 Probe = Callable[[Path], object]
@@ -58,14 +57,6 @@ def audio_extension(*media_types: str) -> str:
         if ext:
             return ext
     return "bin"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def find_audio(data: DataDir, episode: Episode) -> Path | None:
@@ -156,7 +147,7 @@ def download_audio(client: httpx.Client, episode: Episode, *, data: DataDir,
         rel = existing.relative_to(data.root).as_posix()
         return episode.replace(audio_path=rel, audio_sha256=episode.audio_sha256
                                if rel == episode.audio_path and episode.audio_sha256
-                               else _sha256(existing))
+                               else sha256_file(existing))
     if episode.enclosure is None:
         raise AudioError(f"episode {episode.title!r} has no audio enclosure")
     data.audio.mkdir(parents=True, exist_ok=True)
@@ -179,7 +170,7 @@ def download_audio(client: httpx.Client, episode: Episode, *, data: DataDir,
         reason = str(exc).replace(f"{partial}: ", "").replace(str(partial), "the file")
         raise AudioError(f"the audio at {episode.enclosure.url}: {reason}") from exc
     final = data.audio / f"{episode.id}.{audio_extension(media_type, episode.enclosure.type)}"
-    digest = _sha256(partial)
+    digest = sha256_file(partial)
     os.replace(partial, final)
     _fsync_dir(data.audio)
     meta.unlink(missing_ok=True)

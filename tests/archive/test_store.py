@@ -17,7 +17,7 @@ from poddarkiv.archive.models import (
     TranscriptLink,
     Word,
 )
-from poddarkiv.archive.store import Catalogue, DataDir, atomic_write_bytes
+from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import CatalogueError
 
 
@@ -117,22 +117,6 @@ def test_reports_are_kept_and_the_last_one_returned(catalogue: Catalogue) -> Non
     catalogue.save_report(now, now, {"failed": False, "n": 1})
     catalogue.save_report(now, now, {"failed": True, "n": 2})
     assert catalogue.last_report()["n"] == 2  # type: ignore[index]
-
-
-def test_atomic_write_leaves_the_old_file_when_writing_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "t.json"
-    atomic_write_bytes(target, b"old")
-
-    def disk_full(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("poddarkiv.archive.store.os.fsync", disk_full)
-    with pytest.raises(OSError):
-        atomic_write_bytes(target, b"new")
-    assert target.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
 
 
 def test_an_unreadable_catalogue_file_raises_a_catalogue_error(tmp_path: Path) -> None:

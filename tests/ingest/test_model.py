@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from poddarkiv.archive.files import sha256_file
 from poddarkiv.errors import ModelError
 from poddarkiv.ingest.model import (
     BUNDLED_MODEL_BYTES,
@@ -18,7 +19,6 @@ from poddarkiv.ingest.model import (
     HuggingFaceHub,
     ResolvedModel,
     assemble_bundled_model,
-    file_sha256,
     is_hub_name,
     resolve_model,
 )
@@ -85,7 +85,7 @@ def test_damaged_cache_is_rebuilt(fake_bundle: BundledParts, tmp_path: Path, dam
     else:
         (folder / ".verified.json").unlink()
     assemble_bundled_model(tmp_path / "cache", bundled=fake_bundle)
-    assert file_sha256(folder / "model.bin") == fake_bundle.sha256
+    assert sha256_file(folder / "model.bin") == fake_bundle.sha256
     assert (folder / "tokenizer.json").is_file()
 
 
@@ -203,5 +203,5 @@ def test_real_bundled_model_assembles_to_the_published_hash(
     cache = Path(env) if env else tmp_path_factory.mktemp("models")
     folder = assemble_bundled_model(cache)
     assert (folder / "model.bin").stat().st_size == BUNDLED_MODEL_BYTES
-    assert file_sha256(folder / "model.bin") == BUNDLED_MODEL_SHA256
+    assert sha256_file(folder / "model.bin") == BUNDLED_MODEL_SHA256
     assert {p.name for p in folder.iterdir()} >= {"model.bin", *SIDECARS}
