@@ -18,8 +18,10 @@ __all__ = ["content_disposition", "with_source_note"]
 MAX_NAME_CHARS = 120
 
 
-def content_disposition(podcast: str, title: str, fmt: str) -> str:
-    """``attachment`` with an ASCII ``filename`` and the real name as ``filename*``.
+def content_disposition(podcast: str, title: str, fmt: str, *,
+                        disposition: str = "attachment") -> str:
+    """``attachment`` (or ``inline``) with an ASCII ``filename`` and the real name as
+    ``filename*``.
 
     RFC 6266 §4.3: ``filename*`` (RFC 8187, UTF-8) is preferred by every current browser;
     ``filename`` is the ASCII fallback for the rest.
@@ -27,7 +29,7 @@ def content_disposition(podcast: str, title: str, fmt: str) -> str:
     name = " \u2013 ".join(p for p in (podcast.strip(), title.strip()) if p)[:MAX_NAME_CHARS]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '\\/:*?"<>|') or "avsnitt"
     fallback = slugify(name)[:MAX_NAME_CHARS] or "avsnitt"
-    return (f'attachment; filename="{fallback}.{fmt}"; '
+    return (f'{disposition}; filename="{fallback}.{fmt}"; '
             f"filename*=UTF-8''{quote(name + '.' + fmt, safe='')}")
 
 

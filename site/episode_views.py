@@ -220,8 +220,14 @@ def audio(request: Request) -> Response:
     path = _audio_file(site, ep)
     media_type = (ep.enclosure.type if ep.enclosure and ep.enclosure.type.startswith("audio/")
                   else mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+    feed = site.catalogue.feed(ep.feed_id)
+    podcast = (feed.title or feed.url) if feed else ep.feed_id
+    # Inline, so it plays in the browser; saved, it is named by podcast and title.
+    name = content_disposition(podcast, ep.title, path.suffix.lstrip(".") or "mp3",
+                               disposition="inline")
     return FileResponse(path, media_type=media_type,
-                        headers={"cache-control": "public, max-age=86400"})
+                        headers={"cache-control": "public, max-age=86400",
+                                 "content-disposition": name})
 
 
 def transcript_file(request: Request) -> Response:

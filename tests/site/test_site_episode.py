@@ -223,3 +223,9 @@ def test_a_shared_moment_has_a_preview(client: TestClient) -> None:
     assert og["og:url"] == f"http://testserver/avsnitt/{FIRST.slug}?t=12"
     assert og["og:description"].startswith("0:12: ”")
     assert html.find("link", rel="canonical").attrs["href"] == og["og:url"]
+
+
+def test_saved_audio_is_named_by_podcast_and_title(client: TestClient) -> None:
+    audio = client.get(f"/avsnitt/{SECOND.slug}/ljud", headers={"range": "bytes=0-9"})
+    disposition = audio.headers["content-disposition"]
+    assert disposition.startswith('inline; filename="konkurrenten') and ".mp3" in disposition
