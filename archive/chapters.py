@@ -9,20 +9,19 @@ the dominant theme of the passages changes and stays changed for a while.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from poddarkiv.archive.models import Chapter, Transcript
 from poddarkiv.archive.themes import Taxonomy
+from poddarkiv.archive.times import json_seconds
 from poddarkiv.errors import FeedError
 
 __all__ = [
     "CHAPTERS_MEDIA_TYPE",
     "MIN_CHAPTER_S",
     "WINDOW_S",
-    "json_seconds",
     "parse_chapters_json",
     "suggest_chapters",
 ]
@@ -33,18 +32,6 @@ MIN_CHAPTER_S = 60.0
 #: The dominant theme at a moment is the one that scores most in a window this wide around it.
 WINDOW_S = 90.0
 MAX_TITLE_CHARS = 200
-
-
-def json_seconds(value: Any) -> float | None:
-    """A time in a Podcasting 2.0 JSON file (a number, or a numeric string) as seconds, or
-    ``None`` when it is not a finite, non-negative number."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
 
 
 def _chapter(entry: Any) -> Chapter | None:

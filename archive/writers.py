@@ -14,10 +14,10 @@ from typing import TextIO
 
 from poddarkiv.archive.codec import transcript_to_dict
 from poddarkiv.archive.models import Segment, Transcript
+from poddarkiv.archive.times import format_timestamp
 from poddarkiv.errors import ConfigError
 
-__all__ = ["FORMATS", "PODCAST_JSON", "format_timestamp", "render_transcript",
-           "write_transcript"]
+__all__ = ["FORMATS", "PODCAST_JSON", "render_transcript", "write_transcript"]
 
 #: The formats ``poddarkiv export`` offers.
 FORMATS = ("txt", "vtt", "srt", "json")
@@ -26,15 +26,6 @@ FORMATS = ("txt", "vtt", "srt", "json")
 PODCAST_JSON = "podcast.json"
 #: Version of the Podcasting 2.0 transcript JSON we write.
 PODCAST_JSON_VERSION = "1.0.0"
-
-
-def format_timestamp(seconds: float, *, decimal: str = ".") -> str:
-    """``HH:MM:SS.mmm`` (WebVTT) or, with ``decimal=","``, ``HH:MM:SS,mmm`` (SubRip)."""
-    millis = max(0, round(seconds * 1000))
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal}{millis:03d}"
 
 
 def _cues(transcript: Transcript) -> list[tuple[Segment, str]]:

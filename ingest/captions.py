@@ -24,8 +24,8 @@ from collections.abc import Iterable
 from html.parser import HTMLParser
 from typing import Any
 
-from poddarkiv.archive.chapters import json_seconds
 from poddarkiv.archive.models import Segment
+from poddarkiv.archive.times import json_seconds, parse_timestamp
 from poddarkiv.ingest.text import clean_line
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "MAX_SEGMENTS",
     "parse_html_transcript",
     "parse_json_transcript",
-    "parse_timestamp",
     "parse_vtt_or_srt",
 ]
 
@@ -44,21 +43,8 @@ _MAX_SEGMENT_CHARS = 2_000
 #: Twelve days: later timestamps are nonsense.
 _MAX_TIME_S = 1_000_000.0
 
-_TIMESTAMP = re.compile(r"^(?:(\d{1,3}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")
 _TAG = re.compile(r"<[^>]*>")
 _SENTENCE_END = re.compile("[.!?\u2026][\"'\u201d\u2019)]*$")
-
-
-def parse_timestamp(value: str) -> float | None:
-    """Seconds from ``HH:MM:SS.mmm``, ``MM:SS.mmm`` or with a comma (SRT); ``None`` if not one."""
-    match = _TIMESTAMP.match(value.strip())
-    if match is None:
-        return None
-    hours, minutes, seconds, millis = match.groups()
-    if int(minutes) >= 60 or int(seconds) >= 60:
-        return None
-    return (int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
-            + int((millis or "0").ljust(3, "0")) / 1000)
 
 
 def _segment(start: float, end: float, text: str) -> Segment | None:

@@ -22,6 +22,7 @@ from poddarkiv.archive.models import (
     SkippedItem,
     TranscriptLink,
 )
+from poddarkiv.archive.times import parse_clock
 from poddarkiv.ingest.dates import parse_feed_date
 from poddarkiv.ingest.identity import episode_id_for, episode_identity
 from poddarkiv.ingest.podcastns import RawElement, RawItem
@@ -65,17 +66,9 @@ def language_tag(value: object) -> str | None:
 
 
 def _clock_seconds(value: object) -> float | None:
-    """``H:MM:SS``, ``MM:SS`` or seconds, maybe fractional, as seconds (0 allowed)."""
-    text = clean_line(value, max_chars=40)
-    if not text:
-        return None
-    parts = text.split(":")
-    if len(parts) > 3 or not all(re.fullmatch(r"\d+(\.\d+)?", p) for p in parts):
-        return None
-    seconds = 0.0
-    for part in parts:
-        seconds = seconds * 60 + float(part)
-    return seconds if seconds <= MAX_DURATION_S else None
+    """``H:MM:SS``, ``MM:SS`` or seconds, maybe fractional, as seconds (0 allowed), capped."""
+    seconds = parse_clock(clean_line(value, max_chars=40))
+    return seconds if seconds is not None and seconds <= MAX_DURATION_S else None
 
 
 def parse_duration(value: object) -> float | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from poddarkiv import __version__
+from poddarkiv.archive.times import format_clock
 from poddarkiv.config import Settings, settings_from_env
 from poddarkiv.errors import PoddarkivError
 from poddarkiv.progress import ConsoleProgress, print_report
@@ -178,14 +179,7 @@ def _print_page(page: SearchPage) -> None:
     for hit in page.hits:
         click.echo(f"\n{hit.title}  [{hit.feed_title}]  ({hit.episode_id})")
         for p in hit.passages:
-            click.echo(f"  {_clock(p.start)}  {p.text}")
-
-
-def _clock(seconds: float) -> str:
-    s = int(seconds)
-    if s >= 3600:
-        return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-    return f"{s // 60}:{s % 60:02d}"
+            click.echo(f"  {format_clock(p.start)}  {p.text}")
 
 
 @cli.command()

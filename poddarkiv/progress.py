@@ -7,21 +7,14 @@ import time
 from typing import TextIO
 
 from poddarkiv.archive.models import Episode
+from poddarkiv.archive.times import format_clock
 from poddarkiv.ingest.pipeline import EpisodeOutcome, IngestReport
 from poddarkiv.ingest.refresh import FeedOutcome
 
-__all__ = ["BAR_WIDTH", "ConsoleProgress", "format_clock", "print_report"]
+__all__ = ["BAR_WIDTH", "ConsoleProgress", "print_report"]
 
 BAR_WIDTH = 30
 REDRAW_EVERY_S = 0.5
-
-
-def format_clock(seconds: float) -> str:
-    """``m:ss`` or ``h:mm:ss``."""
-    s = max(0, int(seconds))
-    if s >= 3600:
-        return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-    return f"{s // 60}:{s % 60:02d}"
 
 
 class ConsoleProgress:

@@ -13,7 +13,6 @@ from poddarkiv.archive.codec import transcript_from_dict
 from poddarkiv.archive.models import Segment, Transcript, Word
 from poddarkiv.archive.writers import (
     FORMATS,
-    format_timestamp,
     render_transcript,
     write_transcript,
 )
@@ -45,22 +44,6 @@ SRT_CUE = re.compile(r"(\d+)\n(\d\d:\d\d:\d\d,\d\d\d) --> (\d\d:\d\d:\d\d,\d\d\d
 def _seconds(stamp: str) -> float:
     hours, minutes, rest = stamp.replace(",", ".").split(":")
     return int(hours) * 3600 + int(minutes) * 60 + float(rest)
-
-
-@pytest.mark.parametrize(
-    ("seconds", "vtt", "srt"),
-    [
-        (0.0, "00:00:00.000", "00:00:00,000"),
-        (7.25, "00:00:07.250", "00:00:07,250"),
-        (59.9996, "00:01:00.000", "00:01:00,000"),
-        (3661.001, "01:01:01.001", "01:01:01,001"),
-        (-0.5, "00:00:00.000", "00:00:00,000"),
-        (100 * 3600.0, "100:00:00.000", "100:00:00,000"),
-    ],
-)
-def test_timestamps_are_hours_minutes_seconds_millis(seconds: float, vtt: str, srt: str) -> None:
-    assert format_timestamp(seconds) == vtt
-    assert format_timestamp(seconds, decimal=",") == srt
 
 
 def test_formats_are_the_four_export_offers() -> None:

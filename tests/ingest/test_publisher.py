@@ -14,7 +14,6 @@ import pytest
 from poddarkiv.archive.models import Enclosure, Episode, TranscriptLink
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError, TranscriptionError
-from poddarkiv.ingest.captions import parse_timestamp
 from poddarkiv.ingest.fetch import FetchPolicy, make_client
 from poddarkiv.ingest.publisher import (
     choose_transcript_link,
@@ -86,14 +85,6 @@ def test_the_url_extension_names_the_format_when_the_type_does_not() -> None:
 
 
 # -- reading ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("00:00:01.000", 1.0), ("01:02:03.5", 3723.5), ("02:03,250", 123.25), ("100:00:00", 360000.0),
-    ("00:61:00", None), ("1:2:3", None), ("soon", None), ("00:00:01.000 align", None),
-])
-def test_parse_timestamp(text: str, seconds: float | None) -> None:
-    assert parse_timestamp(text) == seconds
 
 
 def test_vtt_cues_become_segments() -> None:
