@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 
 from poddarkiv.archive.analysis import STOP_WORDS, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
@@ -86,7 +87,9 @@ def _wanted(info: EpisodeInfo | None, request: SearchRequest) -> bool:
 
 def _ordered(found: list[EpisodeMatch], request: SearchRequest,
              infos: Mapping[int, EpisodeInfo]) -> list[EpisodeMatch]:
-    kept = [m for m in found if _wanted(infos.get(m.ep_key), request)]
+    filtered = request.podcast or request.theme or request.date_from or request.date_to
+    kept = [m for m in found if _wanted(infos.get(m.ep_key), request)] if filtered \
+        else [m for m in found if m.ep_key in infos]
     if request.sort == "relevance":
         return kept  # already in tier order, best first
     dated = [m for m in kept if infos[m.ep_key].published is not None]
@@ -149,9 +152,7 @@ def _page(ctx: _Context, matches: list[EpisodeMatch], suggestion: str | None,
     shown = matches[(page - 1) * request.per_page:page * request.per_page]
     seen: dict[str, bool] = {}
     hits = tuple(_hit(ctx, m, seen) for m in shown)
-    themes: Counter[str] = Counter()
-    for m in matches:
-        themes.update(ctx.infos[m.ep_key].themes)
+    themes = Counter(chain.from_iterable(ctx.infos[m.ep_key].themes for m in matches))
     return SearchPage(request, hits, total, page, pages, suggestion,
                       theme_counts=dict(themes.most_common()),
                       elapsed_ms=(clock() - t0) * 1000, fuzzy=fuzzy, notes=notes)
