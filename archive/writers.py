@@ -1,5 +1,9 @@
 """Transcripts out: plain text, WebVTT, SubRip and JSON, like Whisper's writer family.
 
+This is the one list of transcript formats: :data:`TRANSCRIPT_FORMATS` names each with its media
+type, and :data:`FORMATS` (the ones offered for download and by ``poddarkiv export``) and
+:data:`MEDIA_TYPES` are read from it. A new format is one writer and one entry here.
+
 ``render_transcript(t, "vtt")`` gives the text; ``write_transcript(t, "vtt", out)`` writes it to
 an open text stream. JSON goes through :mod:`poddarkiv.archive.codec`, so it is the same wire
 format the catalogue stores and reads back.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from poddarkiv.archive.codec import transcript_to_dict
@@ -17,10 +22,16 @@ from poddarkiv.archive.models import Segment, Transcript
 from poddarkiv.archive.times import format_timestamp
 from poddarkiv.errors import ConfigError
 
-__all__ = ["FORMATS", "PODCAST_JSON", "render_transcript", "write_transcript"]
+__all__ = [
+    "FORMATS",
+    "MEDIA_TYPES",
+    "PODCAST_JSON",
+    "TRANSCRIPT_FORMATS",
+    "TranscriptFormat",
+    "render_transcript",
+    "write_transcript",
+]
 
-#: The formats ``poddarkiv export`` offers.
-FORMATS = ("txt", "vtt", "srt", "json")
 #: The Podcasting 2.0 JSON transcript (``version``, ``segments`` of ``startTime``/``endTime``/
 #: ``body``), which podcast apps read; the site publishes it in its RSS.
 PODCAST_JSON = "podcast.json"
@@ -71,18 +82,42 @@ def _podcast_json(transcript: Transcript, out: TextIO) -> None:
     out.write("\n")
 
 
-_WRITERS: dict[str, Callable[[Transcript, TextIO], None]] = {
-    "txt": _txt, "vtt": _vtt, "srt": _srt, "json": _json, PODCAST_JSON: _podcast_json,
-}
+Writer = Callable[[Transcript, TextIO], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptFormat:
+    """One way to write a transcript: its name (the file extension), media type and writer."""
+
+    name: str
+    media_type: str
+    write: Writer
+    #: Offered for download and by ``poddarkiv export``; Podcasting 2.0 JSON is only linked
+    #: from the site's RSS, for podcast apps.
+    offered: bool = True
+
+
+#: Every transcript format, in the order they are offered.
+TRANSCRIPT_FORMATS: dict[str, TranscriptFormat] = {f.name: f for f in (
+    TranscriptFormat("txt", "text/plain", _txt),
+    TranscriptFormat("vtt", "text/vtt", _vtt),
+    TranscriptFormat("srt", "application/x-subrip", _srt),
+    TranscriptFormat("json", "application/json", _json),
+    TranscriptFormat(PODCAST_JSON, "application/json", _podcast_json, offered=False),
+)}
+#: The formats offered for download and by ``poddarkiv export``.
+FORMATS = tuple(name for name, f in TRANSCRIPT_FORMATS.items() if f.offered)
+#: Each format's media type.
+MEDIA_TYPES = {name: f.media_type for name, f in TRANSCRIPT_FORMATS.items()}
 
 
 def write_transcript(transcript: Transcript, fmt: str, out: TextIO) -> None:
     """Write ``transcript`` to ``out`` in ``fmt`` (one of :data:`FORMATS`)."""
-    writer = _WRITERS.get(fmt)
-    if writer is None:
+    found = TRANSCRIPT_FORMATS.get(fmt)
+    if found is None:
         expected = ", ".join(FORMATS)
         raise ConfigError(f"unknown transcript format {fmt!r}: expected one of {expected}")
-    writer(transcript, out)
+    found.write(transcript, out)
 
 
 def render_transcript(transcript: Transcript, fmt: str) -> str:

@@ -31,6 +31,7 @@ from poddarkiv.archive.files import (
     atomic_write_text,
     sha256_file,
 )
+from poddarkiv.config import ENGINES
 from poddarkiv.errors import ModelError
 from poddarkiv.ingest.convert import ensure_whisper_checkpoint
 
@@ -38,7 +39,6 @@ __all__ = [
     "BUNDLED_MODEL_BYTES",
     "BUNDLED_MODEL_NAME",
     "BUNDLED_MODEL_SHA256",
-    "ENGINES",
     "BundledParts",
     "Hub",
     "HuggingFaceHub",
@@ -55,7 +55,6 @@ BUNDLED_MODEL_BYTES = 145_217_532
 BUNDLED_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BUNDLED_DIR_NAME = "whisper-base-ct2"
 SIDECAR_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-ENGINES = ("faster-whisper", "openai-whisper")
 _MARKER = ".verified.json"
 #: How long to wait for the hub to answer before calling the machine offline.
 HUB_PROBE_TIMEOUT_S = 3.0

@@ -13,6 +13,7 @@ bounds the engines' working memory whatever the episode's length.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import types
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from poddarkiv.ingest.guards import apply_guards
 from poddarkiv.ingest.model import ResolvedModel, resolve_model
 
 __all__ = [
+    "ENGINE_CLASSES",
     "GLOSSARY_PROMPT",
     "WINDOW_S",
     "FasterWhisperTranscriber",
@@ -63,27 +65,31 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: Settings' defaults are the transcription defaults: options are derived from them, not copied.
+_DEFAULTS = Settings()
+_SETTINGS_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
+
+
 @dataclass(frozen=True, slots=True)
 class TranscribeOptions:
-    """How to transcribe. ``language="auto"`` detects it from the first window."""
+    """How to transcribe: the transcription fields of :class:`~poddarkiv.config.Settings` (same
+    names, same defaults) plus the window length. ``language="auto"`` detects the language."""
 
-    language: str = "sv"
-    beam_size: int = 5
-    vad: bool = False
-    word_timestamps: bool = False
-    glossary: bool = False
-    threads: int = 0
-    device: str = "cpu"
-    compute_type: str | None = None
+    language: str = _DEFAULTS.language
+    beam_size: int = _DEFAULTS.beam_size
+    vad: bool = _DEFAULTS.vad
+    word_timestamps: bool = _DEFAULTS.word_timestamps
+    glossary: bool = _DEFAULTS.glossary
+    threads: int = _DEFAULTS.threads
+    device: str = _DEFAULTS.device
+    compute_type: str | None = _DEFAULTS.compute_type
     window_s: float = WINDOW_S
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TranscribeOptions:
-        """The options ``settings`` asks for."""
-        return cls(language=settings.language, beam_size=settings.beam_size, vad=settings.vad,
-                   word_timestamps=settings.word_timestamps, glossary=settings.glossary,
-                   threads=settings.threads, device=settings.device,
-                   compute_type=settings.compute_type)
+        """The options ``settings`` asks for: every field the two share, by name."""
+        shared = {f.name for f in dataclasses.fields(cls)} & _SETTINGS_FIELDS
+        return cls(**{name: getattr(settings, name) for name in shared})
 
     @property
     def fixed_language(self) -> str | None:
@@ -300,9 +306,9 @@ class OpenAIWhisperTranscriber(_WindowedTranscriber):
         return segments, str(result["language"])
 
 
-_ENGINES: dict[str, type[FasterWhisperTranscriber] | type[OpenAIWhisperTranscriber]] = {
-    FasterWhisperTranscriber.name: FasterWhisperTranscriber,
-    OpenAIWhisperTranscriber.name: OpenAIWhisperTranscriber,
+#: Each engine named in :data:`poddarkiv.config.ENGINES`, by its class.
+ENGINE_CLASSES: dict[str, type[FasterWhisperTranscriber] | type[OpenAIWhisperTranscriber]] = {
+    cls.name: cls for cls in (FasterWhisperTranscriber, OpenAIWhisperTranscriber)
 }
 
 
@@ -312,9 +318,9 @@ def make_transcriber(settings: Settings) -> Transcriber:
     Resolving may assemble the bundled model or convert it for openai-whisper (once per cache
     folder); the engine itself loads on its first transcription.
     """
-    engine = _ENGINES.get(settings.engine)
+    engine = ENGINE_CLASSES.get(settings.engine)
     if engine is None:
         raise ConfigError(f"unknown engine {settings.engine!r}: expected one of "
-                          + ", ".join(_ENGINES))
+                          + ", ".join(ENGINE_CLASSES))
     model = resolve_model(settings.model, cache_dir=settings.models_dir, engine=settings.engine)
     return engine(model, TranscribeOptions.from_settings(settings))

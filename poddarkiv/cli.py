@@ -18,7 +18,8 @@ import click
 
 from poddarkiv import __version__
 from poddarkiv.archive.times import format_clock
-from poddarkiv.config import Settings, settings_from_env
+from poddarkiv.archive.writers import FORMATS
+from poddarkiv.config import DEVICES, ENGINES, PREFERENCES, Settings, settings_from_env
 from poddarkiv.errors import PoddarkivError
 from poddarkiv.progress import ConsoleProgress, print_report
 
@@ -68,11 +69,11 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
 def whisper_options(func: F) -> F:
     """Options that choose and tune the Whisper engine."""
     options = [
-        click.option("--engine", type=click.Choice(["faster-whisper", "openai-whisper"]),
+        click.option("--engine", type=click.Choice(ENGINES),
                      help="Transcription engine (default faster-whisper)."),
         click.option("--model", help="'base' (bundled, offline), a CTranslate2 folder, an "
                      "openai-whisper .pt file, or a hub name such as KBLab/kb-whisper-small."),
-        click.option("--device", type=click.Choice(["cpu", "cuda"]), help="Where to run (cpu)."),
+        click.option("--device", type=click.Choice(DEVICES), help="Where to run (cpu)."),
         click.option("--compute-type", help="CTranslate2 compute type (default int8 on CPU, "
                      "float16 on CUDA)."),
         click.option("--threads", type=click.IntRange(0, 256), help="CPU threads (0: default)."),
@@ -83,7 +84,7 @@ def whisper_options(func: F) -> F:
                      help="Keep per-word times."),
         click.option("--glossary/--no-glossary", default=None,
                      help="Prompt Whisper with IOP/LOU vocabulary."),
-        click.option("--prefer", type=click.Choice(["publisher", "whisper"]),
+        click.option("--prefer", type=click.Choice(PREFERENCES),
                      help="Use the feed's own transcript when there is one (default publisher)."),
         click.option("--allow-private", is_flag=True, default=None,
                      help="Allow feeds and audio on loopback/private addresses."),
@@ -236,7 +237,7 @@ def reindex(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("episode_id")
-@click.option("--format", "fmt", type=click.Choice(["txt", "vtt", "srt", "json"]), default="txt",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="txt",
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to a file instead of standard output.")

@@ -11,16 +11,31 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from poddarkiv.errors import ConfigError
 
-__all__ = ["DEFAULT_DATA_DIR", "Settings", "settings_from_env", "settings_to_env"]
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "DEVICES",
+    "ENGINES",
+    "PREFERENCES",
+    "Settings",
+    "settings_from_env",
+    "settings_to_env",
+]
 
 DEFAULT_DATA_DIR = Path("poddarkiv-data")
 
+#: The transcription engines, by name: the one list that the CLI, the settings and
+#: :mod:`poddarkiv.ingest.transcribe` (which maps each to its class) read. It lives here rather
+#: than beside the engines so that reading it never loads numpy or the engines themselves.
 Engine = Literal["faster-whisper", "openai-whisper"]
+ENGINES: tuple[str, ...] = get_args(Engine)
 Prefer = Literal["publisher", "whisper"]
+PREFERENCES: tuple[str, ...] = get_args(Prefer)
+Device = Literal["cpu", "cuda"]
+DEVICES: tuple[str, ...] = get_args(Device)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +87,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         # Strict inside: a bad combination fails here, at the edge, not mid-ingest.
-        if self.engine not in ("faster-whisper", "openai-whisper"):
-            raise ConfigError(f"unknown engine {self.engine!r}: faster-whisper or openai-whisper")
-        if self.device not in ("cpu", "cuda"):
-            raise ConfigError(f"unknown device {self.device!r}: cpu or cuda")
-        if self.prefer not in ("publisher", "whisper"):
-            raise ConfigError(f"prefer must be publisher or whisper, not {self.prefer!r}")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}: {' or '.join(ENGINES)}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"unknown device {self.device!r}: {' or '.join(DEVICES)}")
+        if self.prefer not in PREFERENCES:
+            raise ConfigError(f"prefer must be {' or '.join(PREFERENCES)}, not {self.prefer!r}")
         if self.engine == "openai-whisper" and self.vad:
             raise ConfigError("the voice-activity filter (--vad) needs the faster-whisper engine")
         if self.beam_size < 1 or self.threads < 0:

@@ -10,11 +10,13 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 from poddarkiv.archive.models import Episode, Segment, Transcript
 from poddarkiv.archive.store import DataDir
+from poddarkiv.archive.writers import FORMATS
 from poddarkiv.cli import cli
 from poddarkiv.config import Settings
 from poddarkiv.sample import SAMPLE_EPISODES
@@ -239,3 +241,10 @@ def test_feeds_import_names_the_outlines_it_refuses(run: Callable[..., Result],
     assert result.exit_code == 0, result.output
     assert "1 added" in result.output and "1 not added" in result.output
     assert "http://[::1" in result.output
+
+
+def test_export_offers_the_formats_the_writers_register() -> None:
+    export = cli.commands["export"]
+    choice = next(p for p in export.params if p.name == "fmt").type
+    assert isinstance(choice, click.Choice)
+    assert tuple(choice.choices) == FORMATS

@@ -13,6 +13,9 @@ from poddarkiv.archive.codec import transcript_from_dict
 from poddarkiv.archive.models import Segment, Transcript, Word
 from poddarkiv.archive.writers import (
     FORMATS,
+    MEDIA_TYPES,
+    PODCAST_JSON,
+    TRANSCRIPT_FORMATS,
     render_transcript,
     write_transcript,
 )
@@ -48,6 +51,15 @@ def _seconds(stamp: str) -> float:
 
 def test_formats_are_the_four_export_offers() -> None:
     assert FORMATS == ("txt", "vtt", "srt", "json")
+
+
+def test_one_registry_names_every_format_with_its_media_type() -> None:
+    assert set(FORMATS) < set(TRANSCRIPT_FORMATS)
+    assert not TRANSCRIPT_FORMATS[PODCAST_JSON].offered  # linked from RSS, not downloaded
+    assert MEDIA_TYPES == {"txt": "text/plain", "vtt": "text/vtt", "srt": "application/x-subrip",
+                           "json": "application/json", PODCAST_JSON: "application/json"}
+    for name in TRANSCRIPT_FORMATS:
+        assert render_transcript(TRANSCRIPT, name)
 
 
 def test_txt_is_one_line_per_segment_with_text() -> None:

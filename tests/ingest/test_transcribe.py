@@ -6,6 +6,7 @@ tests run both real engines on the committed Swedish clip with the bundled weigh
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,12 +19,13 @@ import numpy as np
 import pytest
 
 from poddarkiv.archive.models import Transcript, Word
-from poddarkiv.config import Settings
+from poddarkiv.config import ENGINES, Settings
 from poddarkiv.errors import ConfigError, ModelError, TranscriptionError
 from poddarkiv.ingest.audio import SAMPLE_RATE, decode_audio
 from poddarkiv.ingest.guards import normalise
 from poddarkiv.ingest.model import BUNDLED_MODEL_SHA256, ResolvedModel, resolve_model
 from poddarkiv.ingest.transcribe import (
+    ENGINE_CLASSES,
     GLOSSARY_PROMPT,
     FasterWhisperTranscriber,
     OpenAIWhisperTranscriber,
@@ -175,6 +177,20 @@ def test_options_come_from_settings() -> None:
     assert (options.fixed_language, options.beam_size, options.threads, options.device) == (
         None, 1, 2, "cuda")
     assert options.prompt == GLOSSARY_PROMPT and options.vad and options.word_timestamps
+
+
+def test_options_are_settings_transcription_fields_with_the_same_defaults() -> None:
+    settings_defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+    options = [f for f in dataclasses.fields(TranscribeOptions) if f.name != "window_s"]
+    assert options
+    for field in options:
+        assert field.default == settings_defaults[field.name], field.name
+    assert TranscribeOptions.from_settings(Settings()) == TranscribeOptions()
+
+
+def test_every_engine_name_has_one_class() -> None:
+    assert tuple(ENGINE_CLASSES) == ENGINES
+    assert all(cls.name == name for name, cls in ENGINE_CLASSES.items())
 
 
 def test_make_transcriber_resolves_but_does_not_load(tmp_path: Path) -> None:
