@@ -20,8 +20,8 @@ __all__ = [
     "EpisodeKnowledge", "EpisodeTheme", "Mentioned", "PersonPage", "PersonSummary",
     "ReferencePage", "ReferenceSummary", "RelatedEpisode", "ThemeEpisode", "ThemePage",
     "ThemeSummary", "episode_chapters", "episode_key_terms", "episode_knowledge",
-    "people_overview", "person_page", "reference_page", "references_overview",
-    "related_episodes", "theme_names", "theme_page", "themes_overview",
+    "episodes_sharing_key_terms", "people_overview", "person_page", "reference_page",
+    "references_overview", "theme_names", "theme_page", "themes_overview",
 ]
 
 PASSAGES_PAGE_SIZE = 50
@@ -298,7 +298,7 @@ def episode_key_terms(catalogue: Catalogue, episode_id: str, *,
                      documents=_documents(catalogue), limit=limit)
 
 
-def related_episodes(catalogue: Catalogue, episode_id: str, *,
+def episodes_sharing_key_terms(catalogue: Catalogue, episode_id: str, *,
                      limit: int = RELATED_LIMIT) -> list[RelatedEpisode]:
     """Episodes sharing the most weight of this episode's best key terms.
 
@@ -339,4 +339,4 @@ def episode_knowledge(catalogue: Catalogue, episode_id: str) -> EpisodeKnowledge
                                      (episode_id,))]
     return EpisodeKnowledge(themes, episode_key_terms(catalogue, episode_id), references,
                             people, episode_chapters(catalogue, episode_id),
-                            related_episodes(catalogue, episode_id))
+                            episodes_sharing_key_terms(catalogue, episode_id))

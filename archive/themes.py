@@ -20,15 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from poddarkiv.archive.models import Episode, EpisodeThemes, Transcript
 from poddarkiv.archive.normalise import fold, plain_text
 from poddarkiv.errors import ConfigError
-
-if TYPE_CHECKING:
-    from poddarkiv.archive.knowledge import ThemedIndex
-    from poddarkiv.archive.store import Catalogue
 
 __all__ = [
     "EpisodeThemes",
@@ -36,7 +32,6 @@ __all__ = [
     "Term",
     "Theme",
     "ThemeScores",
-    "apply_themes",
     "assign_themes",
     "compile_term",
     "default_taxonomy_path",
@@ -282,15 +277,3 @@ def assign_themes(taxonomy: Taxonomy, episode: Episode,
     """The episode's themes and its passages' themes, as the search index takes them."""
     return score_themes(taxonomy, episode, transcript).episode_themes()
 
-
-def apply_themes(catalogue: Catalogue, index: ThemedIndex | None, taxonomy: Taxonomy) -> int:
-    """Recompute every episode's and passage's themes with ``taxonomy``, store them in the
-    catalogue, update the index, and return how many episodes were done.
-
-    The work is :func:`poddarkiv.archive.knowledge.apply_themes`; this is its name in the
-    themes vocabulary (``poddarkiv themes apply``).
-    """
-    from poddarkiv.archive.knowledge import apply_themes as apply
-
-    done: int = apply(catalogue, index, taxonomy)
-    return done

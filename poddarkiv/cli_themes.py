@@ -22,7 +22,8 @@ def themes() -> None:
 @click.pass_context
 def themes_apply(ctx: click.Context, taxonomy: Path | None) -> None:
     """Recompute themes for every episode and passage, and update the index."""
-    from poddarkiv.archive.themes import apply_themes, load_taxonomy
+    from poddarkiv.archive.knowledge import apply_themes
+    from poddarkiv.archive.themes import load_taxonomy
     from poddarkiv.compose import open_archive
 
     try:

@@ -99,11 +99,11 @@ def test_episode_knowledge_is_json_ready(catalogue: Catalogue) -> None:
     json.dumps(dataclasses.asdict(known))
 
 
-def test_related_episodes_share_key_terms(catalogue: Catalogue) -> None:
-    related = browse.related_episodes(catalogue, "rattsfallet-i-alingsas")
+def test_episodes_sharing_key_terms_are_related(catalogue: Catalogue) -> None:
+    related = browse.episodes_sharing_key_terms(catalogue, "rattsfallet-i-alingsas")
     assert related and "rattsfallet-i-alingsas" not in [r.episode_id for r in related]
     # The other episode that names Konkurrensverket is the closest.
     assert related[0].episode_id == "iop-och-upphandling"
     assert "konkurrensverket" in related[0].shared_terms
     assert [r.score for r in related] == sorted((r.score for r in related), reverse=True)
-    assert browse.related_episodes(catalogue, "finns-inte") == []
+    assert browse.episodes_sharing_key_terms(catalogue, "finns-inte") == []

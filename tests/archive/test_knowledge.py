@@ -22,7 +22,6 @@ from poddarkiv.archive.knowledge import (
 )
 from poddarkiv.archive.models import Chapter, Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.store import Catalogue, open_catalogue
-from poddarkiv.archive.themes import apply_themes as apply_themes_by_name
 from poddarkiv.archive.themes import load_taxonomy, parse_taxonomy, taxonomy_hash
 from tests.archive.knowledge_sample import FEED_ID, sample_feed, sample_pairs, transcript_of
 
@@ -125,7 +124,7 @@ def test_a_new_taxonomy_is_detected_applied_and_kept(catalogue: Catalogue) -> No
     apply_themes(catalogue, None, TAXONOMY)
     mine = parse_taxonomy(ONLY_STATSSTOD, source="mine.toml")
     assert themes_stale(catalogue, mine) and not themes_stale(catalogue, TAXONOMY)
-    apply_themes_by_name(catalogue, None, mine)  # the name `poddarkiv themes apply` calls
+    apply_themes(catalogue, None, mine)
     assert not themes_stale(catalogue, mine)
     assert [t.slug for t in themes_overview(catalogue)] == ["statsstod"]
     assert stored_taxonomy(catalogue) == mine
