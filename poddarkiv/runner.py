@@ -6,6 +6,7 @@ directly with injected pieces, or the lower-level functions they wrap.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from poddarkiv.ingest.cluster import ClusterQueue
 
 __all__ = [
+    "SITE_SECRET_ENV",
     "export_transcript",
     "rebuild_index",
     "run_demo",
@@ -29,6 +31,10 @@ __all__ = [
 ]
 
 Echo = Callable[[str], None]
+
+#: Where ``serve --workers N`` hands its site processes their shared key (hex): admin
+#: sessions and CSRF tokens are HMACs under it. Made afresh by each ``serve``.
+SITE_SECRET_ENV = "PODDARKIV_SITE_SECRET"
 
 
 def _quiet(_: str) -> None:
@@ -129,15 +135,16 @@ def serve_site(settings: Settings, *, echo: Echo = _quiet, **app_kwargs: Any) ->
 
 
 def _serve_processes(settings: Settings) -> None:
-    import os
-
     import uvicorn
 
     from poddarkiv.config import settings_to_env
+    from poddarkiv.site.security import new_secret
 
     # uvicorn's worker processes import the app by name; the settings go with them in the
-    # environment, where site_app() reads them back.
+    # environment, where site_app() reads them back. So does one key for admin sessions and
+    # CSRF tokens, made here once: a cookie or form from one process must pass in another.
     os.environ.update(settings_to_env(settings))
+    os.environ[SITE_SECRET_ENV] = new_secret().hex()
     uvicorn.run("poddarkiv.runner:site_app", factory=True, workers=settings.site_workers,
                 host=settings.host, port=settings.port, log_level="warning")
 
@@ -148,7 +155,16 @@ def site_app() -> Any:
     from poddarkiv.site.app import create_app
 
     settings = settings_from_env()
-    return create_app(settings, ingest_runner=lambda urls: run_ingest(settings, tuple(urls)))
+    return create_app(settings, ingest_runner=lambda urls: run_ingest(settings, tuple(urls)),
+                      secret=_shared_secret(os.environ.get(SITE_SECRET_ENV, "")))
+
+
+def _shared_secret(raw: str) -> bytes | None:
+    """The key the parent made for all site processes (``None``: each makes its own)."""
+    try:
+        return bytes.fromhex(raw) or None
+    except ValueError:
+        return None
 
 
 def run_demo(settings: Settings, *, feed_port: int, serve: bool,

@@ -141,13 +141,17 @@ def _open_index(catalogue: Catalogue) -> SearchIndex | None:
 
 def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
                index: SearchIndex | None = None,
-               ingest_runner: IngestRunner | None = None) -> Starlette:
+               ingest_runner: IngestRunner | None = None,
+               secret: bytes | None = None) -> Starlette:
     """The site for ``settings.data_dir``.
 
     ``catalogue`` and ``index`` default to those in the data directory (opened at startup,
     closed at shutdown; without an index, search answers 503 and the rest still works).
     ``ingest_runner`` lets the admin page start an ingest; without it the button is off.
+    ``secret`` keys admin sessions and CSRF tokens; processes serving one site must share it
+    (``serve --workers N``), else a fresh one is made here.
     """
+    key = secret if secret is not None else new_secret()
     optional = _optional_modules()
     templates = make_templates()
     templates.env.globals["themes_url"] = next(
@@ -159,7 +163,7 @@ def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
         idx = index if index is not None else _open_index(cat)
         site = SiteResources(
             settings=settings, catalogue=cat, index=idx, templates=templates,
-            secret=new_secret(), ingest=IngestJob(ingest_runner) if ingest_runner else None,
+            secret=key, ingest=IngestJob(ingest_runner) if ingest_runner else None,
             home_context=tuple(m.home_context for m in optional if hasattr(m, "home_context")),
         )
         try:
