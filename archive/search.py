@@ -194,6 +194,8 @@ class EpisodeHit:
     #: The title, description or podcast title matched (not only the transcript).
     matched_metadata: bool
     tier: MatchTier = "passage"
+    #: How many passages of the episode matched (``passages`` holds the best few).
+    passage_total: int = 0
 
 
 @dataclass(frozen=True, slots=True)

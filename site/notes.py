@@ -12,20 +12,25 @@ from collections.abc import Callable, Iterable
 from poddarkiv.archive.search import Note, NoteCode
 from poddarkiv.site.i18n import gettext_for
 
-__all__ = ["MESSAGES", "describe", "describe_all"]
+__all__ = ["MESSAGES", "N_", "describe", "describe_all"]
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue (``pybabel extract`` finds ``N_``); translate later."""
+    return message
+
 
 #: Each note's sentence; ``{name}`` is filled from the note's parameters.
 MESSAGES: dict[NoteCode, str] = {
-    "query_truncated": "Sökningen var för lång och kortades till {max_chars} tecken.",
-    "too_many_words": "Bara de {max_words} första orden användes.",
-    "prefix_too_short": ("”{prefix}*” är för kort för att söka på början av ord "
-                         "(minst {min_chars} bokstäver); sökte på ”{prefix}”."),
-    "only_excluded": "Sökningen behöver minst ett ord som inte är uteslutet med minus.",
-    "no_words": "Sökningen innehöll inga ord att söka på.",
-    "timed_out": ("Sökningen tog för lång tid och avbröts. "
-                  "Pröva färre ord eller färre ord med asterisk."),
-    "no_episode_has_all_words": ("Inget avsnitt innehåller alla orden. Pröva färre ord, "
-                                 "OR mellan orden, eller kontrollera stavningen."),
+    "query_truncated": N_("Sökningen var för lång och kortades till {max_chars} tecken."),
+    "too_many_words": N_("Bara de {max_words} första orden användes."),
+    "prefix_too_short": N_("”{prefix}*” är för kort för att söka på början av ord "
+                           "(minst {min_chars} bokstäver); sökte på ”{prefix}”."),
+    "only_excluded": N_("Sökningen behöver minst ett ord som inte är uteslutet med minus."),
+    "no_words": N_("Sökningen innehöll inga ord att söka på."),
+    "timed_out": N_("Sökningen tog för lång tid och avbröts. "
+                    "Pröva färre ord eller färre ord med asterisk."),
+    "no_episode_has_all_words": N_("Inget avsnitt innehåller alla orden. Pröva färre ord, "
+                                   "OR mellan orden, eller kontrollera stavningen."),
 }
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
+from poddarkiv.archive.models import (
+    Episode,
+    EpisodeFailure,
+    Feed,
+    Segment,
+    SkippedItem,
+    Transcript,
+)
 from poddarkiv.archive.store import TranscriptInfo
 from poddarkiv.site import urls
 from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
@@ -17,9 +24,12 @@ from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
 __all__ = [
     "TRANSCRIPT_FORMATS",
     "episode_json",
+    "failure_json",
     "feed_json",
+    "feed_record_json",
     "hit_json",
     "segments_json",
+    "skipped_json",
     "transcript_json",
 ]
 
@@ -41,12 +51,46 @@ def feed_json(feed: Feed, *, episode_count: int | None = None) -> dict[str, Any]
         "language": feed.language,
         "link": safe_url(feed.link),
         "feed_url": safe_url(feed.url),
+        "image": safe_url(feed.image),
         "url": urls.podcast(feed.id),
         "rss": urls.rss(feed.id),
     }
     if episode_count is not None:
         out["episode_count"] = episode_count
     return out
+
+
+def skipped_json(items: Iterable[SkippedItem]) -> list[dict[str, Any]]:
+    """Items of a feed that did not become episodes, each with the reason."""
+    return [{"title": s.title, "guid": s.guid, "reason": s.reason, "count": s.count}
+            for s in items]
+
+
+def feed_record_json(feed: Feed, *, text_only_count: int) -> dict[str, Any]:
+    """What the last read of the feed recorded: how many items it held, where it lived
+    before (oldest first), the items skipped and the parser's problems."""
+    return {
+        "item_count": feed.item_count,
+        "text_only_count": text_only_count,
+        "previous_urls": [u for u in map(safe_url, feed.previous_urls) if u],
+        "skipped": skipped_json(feed.skipped),
+        "skipped_count": sum(s.count for s in feed.skipped),
+        "problems": list(feed.problems),
+    }
+
+
+def failure_json(failure: EpisodeFailure, episode: Episode | None) -> dict[str, Any]:
+    """An episode whose last attempt failed: the error, how often, and the next try
+    (``retry_at`` ``None``: it waits until the feed names another audio file)."""
+    return {
+        "episode_id": failure.episode_id,
+        "title": episode.title if episode else failure.episode_id,
+        "url": urls.episode(failure.episode_id),
+        "error": failure.error,
+        "count": failure.count,
+        "failed_at": _iso(failure.failed_at),
+        "retry_at": _iso(failure.retry_at),
+    }
 
 
 def episode_json(episode: Episode, *, feed_title: str | None = None,
@@ -64,6 +108,8 @@ def episode_json(episode: Episode, *, feed_title: str | None = None,
         "season": episode.season,
         "number": episode.number,
         "link": safe_url(episode.link),
+        "image": safe_url(episode.image),
+        "text_only": episode.text_only,
         "enclosure_url": safe_url(enclosure.url) if enclosure else None,
         "url": urls.episode(episode.id),
         "audio_url": urls.audio(episode.id) if episode.audio_path else None,
@@ -137,9 +183,10 @@ def hit_json(hit: Any, *, duration_s: float | None = None) -> dict[str, Any]:
         "score": round(float(hit.score), 4),
         "url": urls.episode(hit.episode_id),
         "duration_s": duration_s,
-        # The index may count every matching passage; else the ones it returned.
-        "passage_count": int(getattr(hit, "passage_total", None) or len(hit.passages)),
+        "passage_count": hit.passage_total or len(hit.passages),
         "matched_metadata": bool(hit.matched_metadata),
+        # How the episode matched: passage, near, metadata, episode (archive.search.MatchTier).
+        "tier": hit.tier,
         "passages": [
             {
                 "segment": getattr(p, "index", -1),
@@ -150,6 +197,7 @@ def hit_json(hit: Any, *, duration_s: float | None = None) -> dict[str, Any]:
                 "end": round(p.end, 3),
                 "text": p.text,
                 "snippet_html": sanitize_html(p.snippet_html, tags=SNIPPET_TAGS),
+                "near": bool(p.near),
                 "score": round(float(p.score), 4),
                 # A title or description excerpt has no moment in the audio to link to.
                 "url": urls.episode(hit.episode_id, t=p.start if _kind(p) == "transcript"

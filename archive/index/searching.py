@@ -165,7 +165,8 @@ def _hit(ctx: _Context, m: EpisodeMatch, seen: dict[str, bool]) -> EpisodeHit:
     if ctx.request.sort != "relevance":
         passages = tuple(sorted(passages, key=lambda p: (p.kind != "transcript", p.start)))
     return EpisodeHit(info.episode_id, info.feed_id, info.title or info.episode_id,
-                      info.feed_title, info.published, m.score, passages, m.metadata, m.tier)
+                      info.feed_title, info.published, m.score, passages, m.metadata, m.tier,
+                      m.passage_total)
 
 
 def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str,

@@ -152,6 +152,11 @@ class EpisodeMatch:
     _meta: tuple[float, int] | None = None
 
     @property
+    def passage_total(self) -> int:
+        """How many passages (segments, or stretches for ``near``) of the episode matched."""
+        return int(self._spoken.sizes[self._row]) if self._spoken is not None else 0
+
+    @property
     def passages(self) -> tuple[Passage, ...]:
         """The best passages, and the title/description excerpt where it matched and there
         is room (first when nothing spoken matched every word)."""
