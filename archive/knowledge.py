@@ -31,7 +31,6 @@ from typing import Protocol
 from poddarkiv.archive.chapters import suggest_chapters
 from poddarkiv.archive.keyterms import TermCounts, count_terms
 from poddarkiv.archive.models import Chapter, Episode, EpisodeThemes, Feed, Transcript
-from poddarkiv.archive.normalise import plain_text
 from poddarkiv.archive.people import PersonMention, credited_people, extract_people
 from poddarkiv.archive.references import Mention, extract_references
 from poddarkiv.archive.store import Catalogue
@@ -180,7 +179,7 @@ def analyse(taxonomy: Taxonomy, episode: Episode, transcript: Transcript | None,
     passages = tuple(
         PassageTheme(i, segments[i].start, segments[i].end, slug, score, segments[i].text.strip())
         for i, pairs in sorted(scores.segments.items()) for slug, score in pairs)
-    text = " ".join((episode.title, plain_text(episode.description),
+    text = " ".join((episode.title, episode.description,
                      transcript.text if transcript is not None else ""))
     chapters = suggest_chapters(taxonomy, transcript, scores.segments) if transcript else ()
     return EpisodeAnalysis(

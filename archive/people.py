@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from poddarkiv.archive.models import Episode, Transcript
-from poddarkiv.archive.normalise import plain_text, slugify
+from poddarkiv.archive.normalise import slugify
 
 __all__ = ["PersonMention", "PersonSource", "credited_people", "extract_people"]
 
@@ -33,7 +33,6 @@ _CREDIT_RE = re.compile(rf"^\s*(?P<role>{'|'.join(sorted(_ROLES, key=len, revers
 _SPLIT_RE = re.compile(r",|;| och | & | and ")
 _CAP = r"[A-ZÅÄÖÉÈÜ][\w'\u2019-]+"  # an apostrophe may be typographic
 _NAME_RE = re.compile(rf"^\s*({_CAP}(?:\s+(?:af |von |van |de |du )?{_CAP}){{1,3}})")
-_BREAK_RE = re.compile(r"<\s*(?:br|/p|/li|/div|/h\d)\b[^>]*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +53,6 @@ class PersonMention:
     context: str = ""
 
 
-def _lines(markup: str) -> list[str]:
-    return [plain_text(line) for line in _BREAK_RE.split(markup) for line in line.splitlines()]
-
-
 def credited_people(episode: Episode) -> tuple[PersonMention, ...]:
     """The episode's ``<podcast:person>`` entries, then show-note credits not already among them."""
     found: dict[str, PersonMention] = {}
@@ -68,7 +63,7 @@ def credited_people(episode: Episode) -> tuple[PersonMention, ...]:
             found[slug] = PersonMention(slug, person.name.strip(), episode.id, "feed",
                                         role=person.role, group=person.group, href=href,
                                         img=person.img)
-    for line in _lines(episode.description):
+    for line in episode.description.splitlines():  # plain text, a line per block, since ingest
         for credit in _CREDIT_RE.finditer(line):
             role = _ROLES[credit.group("role").lower()]
             for part in _SPLIT_RE.split(credit.group("names")):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from poddarkiv.archive.models import Episode, Transcript
-from poddarkiv.archive.normalise import plain_text, slugify
+from poddarkiv.archive.normalise import slugify
 
 __all__ = [
     "REFERENCE_KINDS",
@@ -266,7 +266,9 @@ def extract_references(episode: Episode, transcript: Transcript | None) -> tuple
     description together (``segment`` None), in order."""
     mentions: list[Mention] = []
     seen: set[tuple[str, str, int | None]] = set()
-    for text in (episode.title, plain_text(episode.description)):
+    # The description is plain text since ingest (archive.normalise.html_to_text): it is not
+    # parsed as HTML again, so "a <c" stays as written.
+    for text in (episode.title, " ".join(episode.description.split())):
         for hit in find_references(text):
             if (hit.reference.kind, hit.reference.key, None) not in seen:
                 seen.add((hit.reference.kind, hit.reference.key, None))

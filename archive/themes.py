@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from poddarkiv.archive.models import Episode, EpisodeThemes, Transcript
-from poddarkiv.archive.normalise import fold, plain_text
+from poddarkiv.archive.normalise import fold
 from poddarkiv.errors import ConfigError
 
 __all__ = [
@@ -255,7 +255,7 @@ def score_themes(taxonomy: Taxonomy, episode: Episode,
         kept = {s: v for s, v in scores.items() if v >= taxonomy.min_segment_score}
         if kept:
             passages[index] = _best_first(kept)
-    description = plain_text(episode.description)
+    description = " ".join(episode.description.split())  # plain text since ingest
     for text, weight in ((episode.title, taxonomy.title_weight),
                          (description, taxonomy.description_weight)):
         for slug, value in score_text(taxonomy, text).items():

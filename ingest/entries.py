@@ -26,7 +26,7 @@ from poddarkiv.archive.times import parse_clock
 from poddarkiv.ingest.dates import parse_feed_date
 from poddarkiv.ingest.identity import episode_id_for, episode_identity
 from poddarkiv.ingest.podcastns import RawElement, RawItem
-from poddarkiv.ingest.text import clean_line, clean_url, html_to_text
+from poddarkiv.ingest.text import clean_line, clean_markup, clean_url
 
 __all__ = [
     "MAX_DURATION_S",
@@ -170,13 +170,13 @@ def _description(entry: Mapping[str, Any]) -> str:
     RSS <description> and <itunes:summary> both land in "summary"; content:encoded (Atom
     <content>) is usually the full show notes; itunes:subtitle is the last resort.
     """
-    summary = html_to_text(entry.get("summary") or "")
-    contents = [html_to_text(c.get("value") or "") for c in entry.get("content") or []
+    summary = clean_markup(entry.get("summary") or "")
+    contents = [clean_markup(c.get("value") or "") for c in entry.get("content") or []
                 if isinstance(c, Mapping)]
     fullest = max(contents, key=len, default="")
     if len(fullest) > len(summary):
         return fullest
-    return summary or html_to_text(entry.get("subtitle") or "")
+    return summary or clean_markup(entry.get("subtitle") or "")
 
 
 def _chapters(entry: Mapping[str, Any], ctx: EntryContext) -> tuple[Chapter, ...]:

@@ -34,7 +34,7 @@ from poddarkiv.errors import FeedError
 from poddarkiv.ingest.entries import EntryContext, episode_from_entry, language_tag
 from poddarkiv.ingest.identity import episode_id_for, feed_id_for, normalise_media_url
 from poddarkiv.ingest.podcastns import RawFeed, RawItem, scan_feed
-from poddarkiv.ingest.text import clean_line, clean_url, html_to_text
+from poddarkiv.ingest.text import clean_line, clean_markup, clean_url
 from poddarkiv.ingest.xmlsafe import replace_bad_char_refs, strip_doctype
 
 __all__ = ["MAX_EPISODES", "MAX_PROBLEMS", "MAX_SKIPPED_LISTED", "ParsedFeed", "parse_feed"]
@@ -242,7 +242,7 @@ def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
     return ParsedFeed(
         url=url, feed_id=feed_id,
         title=clean_line(meta.get("title")),
-        description=html_to_text(meta.get("subtitle") or meta.get("summary") or ""),
+        description=clean_markup(meta.get("subtitle") or meta.get("summary") or ""),
         link=clean_url(meta.get("link"), base=url),
         language=language_tag(meta.get("language")),
         image=_image(meta, url),

@@ -9,20 +9,20 @@ C1 controls, and capped in length. URLs survive only when they are absolute ``ht
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
+
+from poddarkiv.archive.normalise import html_to_text
 
 __all__ = [
     "MAX_LINE_CHARS",
     "MAX_TEXT_CHARS",
     "MAX_URL_CHARS",
     "clean_line",
+    "clean_markup",
     "clean_text",
     "clean_url",
-    "html_to_text",
 ]
 
 #: Titles, names, authors: one line.
@@ -39,15 +39,8 @@ _MAX_HTML_CHARS = 1_000_000
 # and the two noncharacters U+FFFE and U+FFFF.
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
-_INLINE_SPACES = re.compile(r"[^\S\n]+")
-_MANY_NEWLINES = re.compile(r"\n{3,}")
 _SCHEMES = ("http", "https")
-_BLOCK_TAGS = frozenset({
-    "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer",
-    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section",
-    "table", "tr", "ul",
-})
-_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
+
 
 
 def clean_text(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str:
@@ -94,48 +87,11 @@ def clean_url(value: object, *, base: str | None = None) -> str | None:
     return url
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip_depth = 0
+def clean_markup(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """A feed field that may hold HTML (show notes, summaries) as safe plain text, capped.
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skip_depth += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
-            self.parts.append(data)
-
-
-def html_to_text(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str:
-    """Readable plain text from an HTML fragment: tags dropped, blocks as paragraphs.
-
-    Text without any markup is only unescaped and cleaned, so plain descriptions keep their
-    line breaks.
+    The HTML becomes text in :func:`poddarkiv.archive.normalise.html_to_text`, the one place that
+    does it; this cleans what goes in (huge or control-laden input) and what comes out.
     """
-    raw = clean_text(value, max_chars=_MAX_HTML_CHARS)
-    if "<" not in raw:
-        return clean_text(html.unescape(raw), max_chars=max_chars)
-    extractor = _TextExtractor()
-    try:
-        extractor.feed(raw)
-        extractor.close()
-    except (AssertionError, ValueError):  # html.parser raises these on some broken markup
-        return clean_text(re.sub(r"<[^>]*>", " ", raw), max_chars=max_chars)
-    lines = (_INLINE_SPACES.sub(" ", line).strip() for line in "".join(extractor.parts).split("\n"))
-    text = _MANY_NEWLINES.sub("\n\n", "\n".join(lines))
-    return clean_text(text, max_chars=max_chars)
+    return clean_text(html_to_text(clean_text(value, max_chars=_MAX_HTML_CHARS)),
+                      max_chars=max_chars)

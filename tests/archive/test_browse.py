@@ -25,7 +25,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalogue]:
     for episode, transcript in sample_pairs():
         if episode.id == "statsstod-och-sgei":
             episode = episode.replace(persons=(Person("Lisa Berg", "host"),),
-                                      description="<p>Gäst: Eva Ek, jurist</p>")
+                                      description="Gäst: Eva Ek, jurist")
         cat.save_episode(episode)
         cat.save_transcript(transcript)
     apply_themes(cat, None, load_taxonomy())

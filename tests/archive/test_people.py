@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from poddarkiv.archive.models import Episode, Person
+from poddarkiv.archive.normalise import html_to_text
 from poddarkiv.archive.people import credited_people, extract_people
 from tests.archive.knowledge_sample import transcript_of
 
-NOTES = ("<p>Ett samtal om IOP.</p><p>Gäst: Anna Andersson, jurist på Famna, och Per von "
-         "Svensson</p>Programledare: Lisa Berg<br>Med: ingen särskild")
+#: Show notes as ingest stores them: HTML made text once, a line per block.
+NOTES = html_to_text("<p>Ett samtal om IOP.</p><p>Gäst: Anna Andersson, jurist på Famna, och "
+                     "Per von Svensson</p>Programledare: Lisa Berg<br>Med: ingen särskild")
 
 
 def _episode(**changes: object) -> Episode:
@@ -32,7 +34,7 @@ def test_only_http_links_are_kept() -> None:
 
 
 def test_no_credit_line_no_people() -> None:
-    assert credited_people(_episode(persons=(), description="<p>Anna Andersson ringde.</p>")) == ()
+    assert credited_people(_episode(persons=(), description="Anna Andersson ringde.")) == ()
 
 
 def test_named_in_the_transcript_with_times() -> None:
@@ -42,3 +44,11 @@ def test_named_in_the_transcript_with_times() -> None:
     said = [(p.slug, p.segment, p.start_s) for p in found if p.source == "transcript"]
     assert said == [("anna-andersson", 0, 0.0), ("lisa-berg", 2, 10.0),
                     ("karin-karlsson", 3, 15.0)]
+
+
+def test_show_notes_are_read_as_the_plain_text_they_are() -> None:
+    # Escaped markup in a feed is text after ingest; it is not parsed as HTML a second time.
+    notes = "Gäst: Anna Andersson <anna@example.org>\nProgramledare: Lisa Berg"
+    people = credited_people(_episode(persons=(), description=notes))
+    assert [(p.name, p.role) for p in people] == [("Anna Andersson", "guest"),
+                                                   ("Lisa Berg", "host")]

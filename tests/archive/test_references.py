@@ -112,7 +112,7 @@ def test_spans_point_at_the_text() -> None:
 
 def test_mentions_once_per_segment_with_times() -> None:
     episode = Episode(id="e", feed_id="f", guid="g", title="Om LOU",
-                      description="<p>Vi nämner <b>Konkurrensverket</b>.</p>")
+                      description="Vi nämner Konkurrensverket.")
     transcript = transcript_of("e", "LOU och åter LOU, alltså 2016:1145.", "Inget här.",
                                "Konkurrensverket igen.")
     mentions = extract_references(episode, transcript)

@@ -154,7 +154,7 @@ def test_passages_get_themes_with_scores() -> None:
 
 def test_title_and_description_count_without_a_transcript() -> None:
     episode = Episode(id="e", feed_id="f", guid="g", title="Statsstöd och SGEI",
-                      description="<p>Om <b>statsstöd</b> till föreningar.</p>")
+                      description="Om statsstöd till föreningar.")
     scores = score_themes(TAXONOMY, episode, None)
     assert scores.episode[0][0] == "statsstod"
     assert scores.segments == {}

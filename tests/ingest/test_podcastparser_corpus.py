@@ -32,9 +32,9 @@ from typing import Any
 import pytest
 
 from poddarkiv.archive.models import Episode, Feed
+from poddarkiv.ingest.text import clean_markup
 from poddarkiv.errors import FeedError
 from poddarkiv.ingest.feeds import ParsedFeed, parse_feed
-from poddarkiv.ingest.text import html_to_text
 
 PODCASTPARSER_SDIST = "podcastparser==0.6.11"
 TARBALL = "podcastparser-0.6.11.tar.gz"
@@ -117,7 +117,7 @@ def _url(value: object) -> str | None:
 
 
 def _text(value: object) -> str:
-    return " ".join(html_to_text(value or "").split()) if isinstance(value, str) else ""
+    return " ".join(clean_markup(value or "").split()) if isinstance(value, str) else ""
 
 
 def _when(value: object) -> int | None:
