@@ -32,9 +32,9 @@ from typing import Any
 import pytest
 
 from poddarkiv.archive.models import Episode, Feed
-from poddarkiv.ingest.text import clean_markup
 from poddarkiv.errors import FeedError
 from poddarkiv.ingest.feeds import ParsedFeed, parse_feed
+from poddarkiv.ingest.text import clean_markup
 
 PODCASTPARSER_SDIST = "podcastparser==0.6.11"
 TARBALL = "podcastparser-0.6.11.tar.gz"
