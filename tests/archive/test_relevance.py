@@ -13,15 +13,21 @@ worse fails here. Figures are printed with ``pytest -s`` and recorded in ``bench
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from poddarkiv.archive.index import ArchiveIndex
-from poddarkiv.archive.search import SearchPage, SearchRequest
-from tests.data.relevance.corpus import HERE, Judgement, load_corpus, load_queries
+from poddarkiv.archive.search import SearchRequest
+from tests.data.relevance.corpus import (
+    HERE,
+    Judgement,
+    load_corpus,
+    load_queries,
+    rank_metrics,
+    shows_passage,
+)
 from tests.data.relevance.synthetic import Planted, synthetic_corpus
 
 #: Hand-written set: every query finds all its episodes today; allow no regression.
@@ -33,30 +39,6 @@ SYNTHETIC_HOURS = 6.0
 SYNTHETIC_EPISODE_HOURS = 0.25
 SYNTHETIC_MIN_RECALL_AT_10 = 1.0
 SYNTHETIC_MIN_MRR = 0.9
-
-
-@dataclass(frozen=True)
-class Scores:
-    recall_at_10: float
-    mrr: float
-
-
-def _rank_metrics(pages: Sequence[tuple[Judgement, SearchPage]]) -> Scores:
-    recalls, ranks = [], []
-    for j, page in pages:
-        ids = [h.episode_id for h in page.hits[:10]]
-        recalls.append(sum(r in ids for r in j.relevant) / len(j.relevant))
-        first = next((i + 1 for i, e in enumerate(ids) if e in j.relevant), None)
-        ranks.append(1 / first if first else 0.0)
-    return Scores(sum(recalls) / len(recalls), sum(ranks) / len(ranks))
-
-
-def _shows_passage(j: Judgement, page: SearchPage) -> bool:
-    if j.passage is None:
-        return True
-    wanted = j.passage.lower()
-    return any(wanted in p.text.lower() for h in page.hits if h.episode_id in j.relevant
-               for p in h.passages)
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +82,12 @@ def test_each_query_finds_its_episodes_and_passage(small_index: ArchiveIndex,
     page = small_index.search(SearchRequest(q=judgement.query))
     ids = [h.episode_id for h in page.hits]
     assert set(judgement.relevant) <= set(ids), (judgement.query, ids)
-    assert _shows_passage(judgement, page), [p.text for h in page.hits for p in h.passages]
+    assert shows_passage(judgement, page), [p.text for h in page.hits for p in h.passages]
 
 
 def test_small_set_recall_and_mrr_stay_above_thresholds(small_index: ArchiveIndex) -> None:
     pages = [(j, small_index.search(SearchRequest(q=j.query))) for j in QUERIES]
-    scores = _rank_metrics(pages)
+    scores = rank_metrics(pages)
     print(f"\nrelevance (hand-written, {len(pages)} queries): "
           f"recall@10={scores.recall_at_10:.3f} MRR={scores.mrr:.3f}")
     assert scores.recall_at_10 >= SMALL_MIN_RECALL_AT_10
@@ -116,8 +98,8 @@ def test_synthetic_set_recall_and_mrr_stay_above_thresholds(
         synthetic_index: ArchiveIndex) -> None:
     judged = [j for _, j in _load_planted()]
     pages = [(j, synthetic_index.search(SearchRequest(q=j.query))) for j in judged]
-    scores = _rank_metrics(pages)
-    missing = [j.query for j, page in pages if not _shows_passage(j, page)]
+    scores = rank_metrics(pages)
+    missing = [j.query for j, page in pages if not shows_passage(j, page)]
     _, segments = synthetic_index.doc_counts()
     print(f"\nrelevance (synthetic, {segments} segments, {len(pages)} queries): "
           f"recall@10={scores.recall_at_10:.3f} MRR={scores.mrr:.3f}")

@@ -19,15 +19,21 @@ every query that misses an episode or its passage, with what came back instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.search import SearchPage, SearchRequest
-from tests.data.relevance.corpus import HERE, Judgement, load_corpus, load_queries
+from tests.data.relevance.corpus import (
+    HERE,
+    Judgement,
+    load_corpus,
+    load_queries,
+    rank_metrics,
+    shows_passage,
+)
 
 FOLDER = HERE / "listener"
 QUERIES_TSV = HERE / "listener_queries.tsv"
@@ -45,31 +51,6 @@ MIN_BY_KIND: dict[str, tuple[float, float]] = {
     "phrase": (0.99, 0.99),
     "hard": (0.87, 0.87),
 }
-
-
-@dataclass(frozen=True)
-class Scores:
-    recall_at_10: float
-    mrr: float
-
-
-def _rank_metrics(pages: Sequence[tuple[Judgement, SearchPage]]) -> Scores:
-    """Mean recall@10 and mean reciprocal rank of the first relevant episode (as test_relevance)."""
-    recalls, ranks = [], []
-    for j, page in pages:
-        ids = [h.episode_id for h in page.hits[:10]]
-        recalls.append(sum(r in ids for r in j.relevant) / len(j.relevant))
-        first = next((i + 1 for i, e in enumerate(ids) if e in j.relevant), None)
-        ranks.append(1 / first if first else 0.0)
-    return Scores(sum(recalls) / len(recalls), sum(ranks) / len(ranks))
-
-
-def _shows_passage(j: Judgement, page: SearchPage) -> bool:
-    if j.passage is None:
-        return True
-    wanted = j.passage.lower()
-    return any(wanted in p.text.lower() for h in page.hits if h.episode_id in j.relevant
-               for p in h.passages)
 
 
 def _kinds(path: Path) -> list[str]:
@@ -113,7 +94,7 @@ def _misses(j: Judgement, page: SearchPage) -> str | None:
     notes = []
     if missing:
         notes.append(f"missing {missing}")
-    if not _shows_passage(j, page):
+    if not shows_passage(j, page):
         shown = [p.text for h in page.hits if h.episode_id in j.relevant for p in h.passages][:3]
         notes.append(f"passage {j.passage!r} not shown (shown: {shown})")
     if not notes:
@@ -124,10 +105,10 @@ def _misses(j: Judgement, page: SearchPage) -> str | None:
 def test_listener_set_recall_and_mrr_stay_above_thresholds(
         listener_index: ArchiveIndex) -> None:
     pages = [(j, listener_index.search(SearchRequest(q=j.query))) for j in QUERIES]
-    overall = _rank_metrics(pages)
+    overall = rank_metrics(pages)
     with_passage = [(j, p) for j, p in pages if j.passage is not None]
-    shown = sum(_shows_passage(j, p) for j, p in with_passage) / len(with_passage)
-    by_kind = {k: _rank_metrics([jp for jp, kind in zip(pages, QUERY_KINDS, strict=True)
+    shown = sum(shows_passage(j, p) for j, p in with_passage) / len(with_passage)
+    by_kind = {k: rank_metrics([jp for jp, kind in zip(pages, QUERY_KINDS, strict=True)
                                  if kind == k]) for k in KINDS}
     counts = {k: QUERY_KINDS.count(k) for k in KINDS}
 

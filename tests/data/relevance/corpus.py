@@ -7,14 +7,24 @@ queries with the episodes they must find and a passage that must be shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from poddarkiv.archive.index import EpisodeThemes
-from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
+from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Segment, Transcript
+from poddarkiv.archive.search import SearchPage
 
-__all__ = ["HERE", "SEGMENT_S", "Judgement", "load_corpus", "load_queries"]
+__all__ = [
+    "HERE",
+    "SEGMENT_S",
+    "Judgement",
+    "Scores",
+    "load_corpus",
+    "load_queries",
+    "rank_metrics",
+    "shows_passage",
+]
 
 HERE = Path(__file__).parent
 SEGMENT_S = 5.0
@@ -64,3 +74,31 @@ def load_queries(path: Path = HERE / "queries.tsv") -> list[Judgement]:
         passage = rest[0].strip() if rest and rest[0].strip() else None
         out.append(Judgement(query, tuple(r.strip() for r in relevant.split(",")), passage))
     return out
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Mean recall@10 and mean reciprocal rank of the first relevant episode."""
+
+    recall_at_10: float
+    mrr: float
+
+
+def rank_metrics(pages: Sequence[tuple[Judgement, SearchPage]]) -> Scores:
+    """Recall@10 (share of relevant episodes on the first page of ten) and MRR, averaged."""
+    recalls, ranks = [], []
+    for j, page in pages:
+        ids = [h.episode_id for h in page.hits[:10]]
+        recalls.append(sum(r in ids for r in j.relevant) / len(j.relevant))
+        first = next((i + 1 for i, e in enumerate(ids) if e in j.relevant), None)
+        ranks.append(1 / first if first else 0.0)
+    return Scores(sum(recalls) / len(recalls), sum(ranks) / len(ranks))
+
+
+def shows_passage(j: Judgement, page: SearchPage) -> bool:
+    """Whether a relevant episode's hit shows the judgement's passage (true when it has none)."""
+    if j.passage is None:
+        return True
+    wanted = j.passage.lower()
+    return any(wanted in p.text.lower() for h in page.hits if h.episode_id in j.relevant
+               for p in h.passages)
