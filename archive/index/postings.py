@@ -225,20 +225,33 @@ class LeafData:
 
     def postings(self, field: str, term: str) -> TermPostings:
         """The term's postings in this segment (deleted documents included)."""
-        key = (self.segment_id, "p", field, term)
+        found = self._cached("p", field, term, self._decode, EMPTY_POSTINGS)
+        assert isinstance(found, TermPostings)
+        return found
+
+    def positions(self, field: str, term: str) -> Positions:
+        """The term's positions in each document of this segment that holds it."""
+        found = self._cached("x", field, term, self._decode_all_positions, EMPTY_POSITIONS)
+        assert isinstance(found, Positions)
+        return found
+
+    def _cached(self, kind: str, field: str, term: str, decode: Any,
+                empty: TermPostings | Positions) -> TermPostings | Positions:
+        """What ``decode(blocks)`` makes of the term's blocks, decoded once per process."""
+        key = (self.segment_id, kind, field, term)
         hit = _CACHE.get(key)
-        if isinstance(hit, TermPostings):
+        if hit is not None:
             return hit
-        found = self._decode(field, term)
+        btext = term.encode("utf-8")
+        found = decode(_blocks(_raw_matcher(self._leaf, field, btext))) \
+            if (field, btext) in self._leaf else empty
         _CACHE.put(key, found)
         return found
 
-    def _decode(self, field: str, term: str) -> TermPostings:
-        btext = term.encode("utf-8")
-        if not self._has(field, btext):
-            return EMPTY_POSTINGS
+    @staticmethod
+    def _decode(blocks: Any) -> TermPostings:
         ids, tfs = [], []
-        for deltas, weights, _ in _blocks(_raw_matcher(self._leaf, field, btext)):
+        for deltas, weights, _ in blocks:
             block = np.cumsum(np.asarray(deltas, dtype=np.int64))
             ids.append(block)
             tfs.append(_weights(weights, len(block)))
@@ -246,27 +259,12 @@ class LeafData:
             return EMPTY_POSTINGS
         return TermPostings(np.concatenate(ids), np.concatenate(tfs))
 
-    def _has(self, field: str, btext: bytes) -> bool:
-        return bool((field, btext) in self._leaf)
-
-    def positions(self, field: str, term: str) -> Positions:
-        """The term's positions in each document of this segment that holds it."""
-        key = (self.segment_id, "x", field, term)
-        hit = _CACHE.get(key)
-        if isinstance(hit, Positions):
-            return hit
-        found = self._decode_all_positions(field, term)
-        _CACHE.put(key, found)
-        return found
-
-    def _decode_all_positions(self, field: str, term: str) -> Positions:
-        btext = term.encode("utf-8")
-        if not self._has(field, btext):
-            return EMPTY_POSITIONS
+    @staticmethod
+    def _decode_all_positions(blocks: Any) -> Positions:
         ids: list[IntArray] = []
         counts: list[int] = []
         flat: list[int] = []
-        for deltas, _, values in _blocks(_raw_matcher(self._leaf, field, btext)):
+        for deltas, _, values in blocks:
             ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
             for value in values:
                 steps = _decode_positions(value)
