@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from poddarkiv.archive.keyterms import KEY_TERMS_LIMIT, KeyTerm, TermCounts, key_terms
-from poddarkiv.archive.knowledge import ensure_tables
 from poddarkiv.archive.models import Chapter
 from poddarkiv.archive.store import Catalogue
 
@@ -149,7 +148,6 @@ class EpisodeKnowledge:
 
 
 def _q(catalogue: Catalogue, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    ensure_tables(catalogue)
     return catalogue.query(sql, params)
 
 

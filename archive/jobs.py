@@ -9,16 +9,16 @@ catalogue remembers each episode's latest job in one row::
 ``state`` is ``queued``, ``running``, ``done`` or ``failed``. The row is written *before* the
 job is sent (``sent = 0``) and marked sent afterwards, so an ingest killed at any point finds its
 jobs on the next run: unsent ones are sent again under the same id, sent ones are collected, and
-nothing is enqueued twice. The table is created on first use (``CREATE TABLE IF NOT EXISTS``),
-so catalogues from before the cluster existed open unchanged. Only the ingest side writes here;
-workers never see the catalogue. The admin page reads :func:`job_summary`.
+nothing is enqueued twice. The table is created when the catalogue opens
+(:mod:`poddarkiv.archive.migrations`, which holds its DDL), so catalogues from before the cluster
+existed gain it then. Only the ingest side writes here; workers never see the catalogue. The
+admin page reads :func:`job_summary`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,19 +41,6 @@ __all__ = [
 
 JobState = Literal["queued", "running", "done", "failed"]
 JOB_STATES: tuple[JobState, ...] = ("queued", "running", "done", "failed")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS transcription_jobs (
-    episode_id TEXT PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
-    job_id TEXT NOT NULL UNIQUE,
-    queue TEXT NOT NULL,
-    state TEXT NOT NULL,
-    sent INTEGER NOT NULL DEFAULT 0,
-    worker TEXT, error TEXT,
-    queued TEXT NOT NULL, updated TEXT NOT NULL
-)
-"""
-_ready: weakref.WeakSet[Catalogue] = weakref.WeakSet()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +81,8 @@ class JobSummary:
                             for w, c in sorted(self.per_worker.items())]}
 
 
-def _ensure_table(catalogue: Catalogue) -> None:
-    if catalogue in _ready:
-        return
-    with catalogue.transaction() as conn:
-        conn.execute(_SCHEMA)
-    _ready.add(catalogue)
-
-
 def save_job(catalogue: Catalogue, job: TranscriptionJob) -> None:
     """Insert or replace the episode's job row."""
-    _ensure_table(catalogue)
     with catalogue.transaction() as conn:
         conn.execute(
             "INSERT INTO transcription_jobs (episode_id, job_id, queue, state, sent, worker, "
@@ -119,7 +97,6 @@ def save_job(catalogue: Catalogue, job: TranscriptionJob) -> None:
 
 def job_for(catalogue: Catalogue, episode_id: str) -> TranscriptionJob | None:
     """The episode's latest job, if it ever had one."""
-    _ensure_table(catalogue)
     rows = catalogue.query("SELECT * FROM transcription_jobs WHERE episode_id = ?",
                            (episode_id,))
     return _job(rows[0]) if rows else None
@@ -127,7 +104,6 @@ def job_for(catalogue: Catalogue, episode_id: str) -> TranscriptionJob | None:
 
 def open_jobs(catalogue: Catalogue) -> list[TranscriptionJob]:
     """Jobs that may still deliver a transcript (queued or running), oldest first."""
-    _ensure_table(catalogue)
     rows = catalogue.query("SELECT * FROM transcription_jobs WHERE state IN "
                            "('queued', 'running') ORDER BY queued, episode_id")
     return [_job(r) for r in rows]
@@ -135,7 +111,6 @@ def open_jobs(catalogue: Catalogue) -> list[TranscriptionJob]:
 
 def recent_jobs(catalogue: Catalogue, *, limit: int = 50) -> list[TranscriptionJob]:
     """The latest jobs, most recently changed first (for the admin page)."""
-    _ensure_table(catalogue)
     rows = catalogue.query("SELECT * FROM transcription_jobs ORDER BY updated DESC, episode_id "
                            "LIMIT ?", (limit,))
     return [_job(r) for r in rows]
@@ -143,7 +118,6 @@ def recent_jobs(catalogue: Catalogue, *, limit: int = 50) -> list[TranscriptionJ
 
 def job_summary(catalogue: Catalogue) -> JobSummary:
     """How many jobs are queued, running, done and failed, overall and per worker."""
-    _ensure_table(catalogue)
     rows = catalogue.query("SELECT coalesce(worker, '') AS worker, state, count(*) AS n "
                            "FROM transcription_jobs GROUP BY 1, 2")
     return _summarise((r["worker"], r["state"], int(r["n"])) for r in rows)

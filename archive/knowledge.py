@@ -1,8 +1,9 @@
 """What the archive knows about each episode, kept in the catalogue: themes, references, people,
 key terms and chapters.
 
-The tables live in the catalogue's SQLite file beside the feeds and episodes (created here with
-``CREATE TABLE IF NOT EXISTS``, deleted with their episode by ``ON DELETE CASCADE``)::
+The tables live in the catalogue's SQLite file beside the feeds and episodes (defined in
+``data/knowledge.sql``, created when the catalogue opens by :mod:`poddarkiv.archive.migrations`,
+deleted with their episode by ``ON DELETE CASCADE``)::
 
     knowledge_meta     key/value: the applied taxonomy's hash, source and TOML
     themes             the applied taxonomy's themes (names, descriptions), in its order
@@ -22,10 +23,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import weakref
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Protocol
 
 from poddarkiv.archive.chapters import suggest_chapters
@@ -53,7 +52,6 @@ __all__ = [
     "analyse_episode",
     "applied_taxonomy_hash",
     "apply_themes",
-    "ensure_tables",
     "save_analysis",
     "save_publisher_chapters",
     "save_taxonomy",
@@ -64,10 +62,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_SCHEMA_FILE = "knowledge.sql"
 _EPISODE_TABLES = ("episode_themes", "passage_themes", "reference_mentions", "person_mentions",
                    "episode_terms")
-_ready: weakref.WeakSet[Catalogue] = weakref.WeakSet()
 #: Episodes re-indexed per index commit by :func:`apply_themes` (their transcripts are in memory).
 INDEX_BATCH = 50
 
@@ -108,26 +104,11 @@ class EpisodeAnalysis:
     chapters: tuple[Chapter, ...]
 
 
-def ensure_tables(catalogue: Catalogue) -> None:
-    """Create the knowledge tables if they are missing (once per open catalogue)."""
-    if catalogue in _ready:
-        return
-    script = (resources.files("poddarkiv.archive") / "data" / _SCHEMA_FILE).read_text("utf-8")
-    # One statement at a time: executescript() would commit the open transaction first.
-    code = "\n".join(line.split("--")[0] for line in script.splitlines())
-    statements = [s for s in code.split(";") if s.strip()]
-    with catalogue.transaction() as conn:
-        for statement in statements:
-            conn.execute(statement)
-    _ready.add(catalogue)
-
-
 # -- the taxonomy the catalogue was analysed with -------------------------------------------
 
 
 def save_taxonomy(catalogue: Catalogue, taxonomy: Taxonomy) -> None:
     """Record ``taxonomy`` as the applied one: its themes, hash, source and TOML."""
-    ensure_tables(catalogue)
     meta = {"taxonomy_hash": taxonomy_hash(taxonomy), "taxonomy_source": taxonomy.source,
             "taxonomy_text": taxonomy.text}
     with catalogue.transaction() as conn:
@@ -140,7 +121,6 @@ def save_taxonomy(catalogue: Catalogue, taxonomy: Taxonomy) -> None:
 
 
 def _meta(catalogue: Catalogue, key: str) -> str | None:
-    ensure_tables(catalogue)
     rows = catalogue.query("SELECT value FROM knowledge_meta WHERE key = ?", (key,))
     return str(rows[0][0]) if rows else None
 
@@ -217,7 +197,6 @@ def save_analysis(catalogue: Catalogue, analysis: EpisodeAnalysis) -> None:
 
     Publisher chapters are kept; suggested ones are replaced.
     """
-    ensure_tables(catalogue)
     try:
         with catalogue.transaction() as conn:
             for table in _EPISODE_TABLES:
@@ -232,7 +211,6 @@ def save_analysis(catalogue: Catalogue, analysis: EpisodeAnalysis) -> None:
 def save_publisher_chapters(catalogue: Catalogue, episode_id: str,
                             chapters: Sequence[Chapter]) -> None:
     """Store the feed's own chapters for an episode (they win over suggested ones)."""
-    ensure_tables(catalogue)
     with catalogue.transaction() as conn:
         conn.execute("DELETE FROM chapters WHERE episode_id = ? AND source = 'publisher'",
                      (episode_id,))
@@ -263,7 +241,6 @@ def analyse_episode(catalogue: Catalogue, episode: Episode, transcript: Transcri
 def stored_episode_themes(catalogue: Catalogue, episode_id: str) -> EpisodeThemes | None:
     """The episode's themes as last stored (no recomputation), for rebuilding the index;
     ``None`` when the episode was never analysed."""
-    ensure_tables(catalogue)
     episode = catalogue.query("SELECT theme, score FROM episode_themes WHERE episode_id = ? "
                               "ORDER BY score DESC, theme", (episode_id,))
     passages = catalogue.query("SELECT segment, theme FROM passage_themes WHERE episode_id = ? "

@@ -27,6 +27,7 @@ from typing import Any
 
 from poddarkiv.archive.codec import dt_from_iso, dt_to_iso, transcript_from_dict, transcript_to_dict
 from poddarkiv.archive.files import atomic_write_bytes
+from poddarkiv.archive.migrations import SCHEMA_VERSION, migrate, schema_version
 from poddarkiv.archive.models import (
     Chapter,
     Enclosure,
@@ -45,64 +46,6 @@ from poddarkiv.errors import CatalogueError
 __all__ = ["Catalogue", "DataDir", "TranscriptInfo", "atomic_write_bytes", "open_catalogue"]
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feeds (
-    id TEXT PRIMARY KEY,
-    url TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL DEFAULT '',
-    description TEXT NOT NULL DEFAULT '',
-    link TEXT, language TEXT, image TEXT, author TEXT,
-    etag TEXT, last_modified TEXT, body_sha256 TEXT,
-    error_count INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-    last_fetched TEXT, next_fetch_after TEXT,
-    added TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS episodes (
-    id TEXT PRIMARY KEY,
-    feed_id TEXT NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
-    guid TEXT NOT NULL,
-    title TEXT NOT NULL,
-    description TEXT NOT NULL DEFAULT '',
-    link TEXT, published TEXT, duration_s REAL, season INTEGER, number INTEGER, image TEXT,
-    enclosure_url TEXT, enclosure_type TEXT, enclosure_length INTEGER,
-    transcripts_json TEXT NOT NULL DEFAULT '[]',
-    chapters_url TEXT,
-    persons_json TEXT NOT NULL DEFAULT '[]',
-    audio_path TEXT, audio_sha256 TEXT,
-    first_seen TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS episodes_feed ON episodes(feed_id, published);
-CREATE INDEX IF NOT EXISTS episodes_published ON episodes(published);
-CREATE TABLE IF NOT EXISTS transcripts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    episode_id TEXT NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
-    source TEXT NOT NULL, engine TEXT NOT NULL, model TEXT NOT NULL, model_sha256 TEXT,
-    language TEXT NOT NULL, duration_s REAL, created TEXT NOT NULL,
-    segment_count INTEGER NOT NULL,
-    path TEXT NOT NULL,
-    is_current INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS transcripts_current ON transcripts(episode_id, is_current);
-CREATE TABLE IF NOT EXISTS ingest_reports (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    started TEXT NOT NULL, finished TEXT, report_json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS episode_failures (
-    episode_id TEXT PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
-    error TEXT NOT NULL, count INTEGER NOT NULL, failed_at TEXT NOT NULL,
-    retry_at TEXT, enclosure_url TEXT
-);
-"""
-#: Columns added after the first release: an older catalogue gains them when it is opened.
-_ADDED_COLUMNS = (
-    ("feeds", "previous_urls_json", "TEXT NOT NULL DEFAULT '[]'"),
-    ("feeds", "problems_json", "TEXT NOT NULL DEFAULT '[]'"),
-    ("feeds", "skipped_json", "TEXT NOT NULL DEFAULT '[]'"),
-    ("feeds", "item_count", "INTEGER NOT NULL DEFAULT 0"),
-    ("episodes", "chapters_json", "TEXT NOT NULL DEFAULT '[]'"),
-)
-
 
 @dataclass(frozen=True, slots=True)
 class DataDir:
@@ -164,21 +107,19 @@ class Catalogue:
     the same catalogue (WAL mode, busy timeout).
     """
 
-    def __init__(self, data: DataDir, *, clock: Any = _now) -> None:
-        self.data = data.ensure()
+    def __init__(self, data: DataDir, *, clock: Any = _now, read_only: bool = False) -> None:
+        """Open the catalogue in ``data``, creating it and migrating its schema as needed.
+
+        ``read_only`` opens an existing catalogue without ever writing to it (no directories,
+        no schema changes): it must exist and be at :data:`~poddarkiv.archive.migrations.
+        SCHEMA_VERSION`, else :class:`CatalogueError` says what to do.
+        """
+        self.data = data if read_only else data.ensure()
+        self.read_only = read_only
         self._clock = clock
         self._lock = threading.RLock()
         try:
-            self._conn = sqlite3.connect(
-                data.catalogue, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False,
-                isolation_level=None,
-            )
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-            _add_columns(self._conn)
+            self._conn = _connect(data.catalogue, read_only=read_only)
         except sqlite3.DatabaseError as exc:
             raise CatalogueError(f"cannot open catalogue {data.catalogue}: {exc}") from exc
 
@@ -404,22 +345,41 @@ class Catalogue:
         return report
 
 
-def _add_columns(conn: sqlite3.Connection) -> None:
-    """Bring an older catalogue's tables up to date (ADD COLUMN keeps every row)."""
-    for table, column, declaration in _ADDED_COLUMNS:
-        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if column in present:
-            continue
-        try:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-        except sqlite3.OperationalError as exc:
-            if "duplicate column" not in str(exc):  # another process was first: fine
-                raise
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    if read_only:
+        # mode=ro: SQLite itself refuses every write, and a missing file is an error, not a
+        # new empty catalogue.
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False,
+                               isolation_level=None)
+    else:
+        conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False,
+                               isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        if read_only:
+            version = schema_version(conn)
+            if version != SCHEMA_VERSION:
+                raise CatalogueError(
+                    f"the catalogue {path} has schema version {version}, not "
+                    f"{SCHEMA_VERSION}: run a writing command once (poddarkiv ingest or "
+                    "poddarkiv index) to upgrade it")
+        else:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if not read_only:
+            migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
-def open_catalogue(data_dir: Path) -> Catalogue:
-    """Open (creating if needed) the catalogue in ``data_dir``."""
-    return Catalogue(DataDir(Path(data_dir)))
+def open_catalogue(data_dir: Path, *, read_only: bool = False) -> Catalogue:
+    """Open (creating and migrating if needed, unless ``read_only``) the catalogue in
+    ``data_dir``."""
+    return Catalogue(DataDir(Path(data_dir)), read_only=read_only)
 
 
 # -- row conversion -------------------------------------------------------------------------

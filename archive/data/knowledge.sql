@@ -1,4 +1,5 @@
--- The knowledge tables in the catalogue (poddarkiv.archive.knowledge creates them).
+-- The knowledge tables in the catalogue (poddarkiv.archive.migrations creates them when the
+-- catalogue opens; poddarkiv.archive.knowledge fills them).
 -- Every per-episode row goes with its episode (ON DELETE CASCADE). Statements end with ";".
 
 CREATE TABLE IF NOT EXISTS knowledge_meta (

@@ -80,6 +80,7 @@ def test_a_catalogue_from_before_the_cluster_opens_and_gains_the_table(tmp_path:
         assert job_summary(catalogue).to_dict()["total"]["queued"] == 0
     with sqlite3.connect(tmp_path / "data" / "catalogue.sqlite") as conn:
         conn.execute("DROP TABLE transcription_jobs")
+        conn.execute("PRAGMA user_version = 0")  # as catalogues from before versions are
     with Catalogue(DataDir(tmp_path / "data")) as catalogue:
         assert open_jobs(catalogue) == []
         save_job(catalogue, job("a"))

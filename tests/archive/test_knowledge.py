@@ -14,7 +14,6 @@ from poddarkiv.archive.knowledge import (
     analyse_episode,
     applied_taxonomy_hash,
     apply_themes,
-    ensure_tables,
     save_publisher_chapters,
     stored_episode_themes,
     stored_taxonomy,
@@ -68,15 +67,10 @@ class IndexKnowingItsEpisodes(RecordingIndex):
         return self._indexed or set()
 
 
-def test_tables_are_created_once_and_again_harmlessly(catalogue: Catalogue) -> None:
-    ensure_tables(catalogue)
-    ensure_tables(catalogue)
-    reopened = open_catalogue(catalogue.data.root)
-    ensure_tables(reopened)
-    names = {r[0] for r in reopened.query("SELECT name FROM sqlite_master WHERE type='table'")}
+def test_the_knowledge_tables_exist_once_the_catalogue_is_open(catalogue: Catalogue) -> None:
+    names = {r[0] for r in catalogue.query("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"themes", "episode_themes", "passage_themes", "reference_mentions",
             "person_mentions", "episode_terms", "chapters", "knowledge_meta"} <= names
-    reopened.close()
 
 
 def test_analyse_episode_stores_and_returns_index_themes(catalogue: Catalogue) -> None:
