@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 
+import numpy as np
+
 from poddarkiv.archive.analysis import STOP_WORDS, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.highlight import highlight
-from poddarkiv.archive.index.tiers import EpisodeMatch, Passage, match
+from poddarkiv.archive.index.tiers import EpisodeMatch, Matches, Passage, match
 from poddarkiv.archive.index.view import SearchView
 from poddarkiv.archive.query.compile import CompiledQuery, compile_query
 from poddarkiv.archive.query.fuzzy import near_words
@@ -85,35 +87,32 @@ def _wanted(info: EpisodeInfo | None, request: SearchRequest) -> bool:
     return True
 
 
-def _ordered(found: list[EpisodeMatch], request: SearchRequest,
-             infos: Mapping[int, EpisodeInfo]) -> list[EpisodeMatch]:
+def _kept(found: Matches, request: SearchRequest, infos: Mapping[int, EpisodeInfo]) -> Matches:
+    """The matches that the request's filters (podcast, theme, dates) keep."""
     filtered = request.podcast or request.theme or request.date_from or request.date_to
-    kept = [m for m in found if _wanted(infos.get(m.ep_key), request)] if filtered \
-        else [m for m in found if m.ep_key in infos]
-    if request.sort == "relevance":
-        return kept  # already in tier order, best first
-    dated = [m for m in kept if infos[m.ep_key].published is not None]
-    undated = [m for m in kept if infos[m.ep_key].published is None]
-    dated.sort(key=lambda m: infos[m.ep_key].published,  # type: ignore[arg-type,return-value]
-               reverse=request.sort == "newest")
-    return dated + undated
+    keys = found.keys().tolist()
+    keep = [k for k in keys if _wanted(infos.get(k), request)] if filtered \
+        else [k for k in keys if k in infos]
+    if len(keep) == len(keys):
+        return found
+    return found.restricted(np.asarray(sorted(keep), dtype=np.int64))
 
 
 def _find(view: SearchView, parsed: ParsedQuery, request: SearchRequest,
           splitter: CompoundSplitter, synonyms: Synonyms, infos: Mapping[int, EpisodeInfo],
-          ) -> tuple[list[EpisodeMatch], CompiledQuery, bool, bool]:
-    """Matches in order, the query they came from, whether fuzzily, whether time ran out."""
+          ) -> tuple[Matches, CompiledQuery, bool, bool]:
+    """The matches, the query they came from, whether fuzzily, whether time ran out."""
     compiled = compile_query(parsed, view, splitter=splitter, synonyms=synonyms)
     found, timed_out = match(view, compiled.groups, compiled.excluded)
-    matches = _ordered(found, request, infos)
+    matches = _kept(found, request, infos)
     # Only when nothing matched: a rare word that did match is what the reader asked for,
     # and widening it to its near spellings would bury it.
-    if matches or not (rare := _rare(view, compiled)):
+    if matches.total or not (rare := _rare(view, compiled)):
         return matches, compiled, False, timed_out
     fuzzy_c = compile_query(parsed, view, splitter=splitter, synonyms=synonyms, fuzzy=rare)
     more, timed_out_f = match(view, fuzzy_c.groups, fuzzy_c.excluded)
-    more_matches = _ordered(more, request, infos)
-    if len(more_matches) > len(matches):
+    more_matches = _kept(more, request, infos)
+    if more_matches.total > matches.total:
         return more_matches, fuzzy_c, True, timed_out_f
     return matches, compiled, False, timed_out
 
@@ -133,29 +132,42 @@ def run_search(view: SearchView, request: SearchRequest, *, splitter: CompoundSp
                                                 infos)
     if compiled.empty:
         return SearchPage(request, notes=tuple(notes), elapsed_ms=(clock() - t0) * 1000)
-    suggestion = _suggest(view, request, compiled) if len(matches) < FEW_EPISODES else None
+    suggestion = _suggest(view, request, compiled) if matches.total < FEW_EPISODES else None
     if timed_out:
         notes.append(Note("timed_out"))
-    if not matches and len(compiled.groups) > 1:
+    if not matches.total and len(compiled.groups) > 1:
         notes.append(Note("no_episode_has_all_words"))
     ctx = _Context(view, request, compiled, splitter, infos)
     return _page(ctx, matches, suggestion, tuple(notes), fuzzy, t0, clock)
 
 
-def _page(ctx: _Context, matches: list[EpisodeMatch], suggestion: str | None,
+def _page(ctx: _Context, matches: Matches, suggestion: str | None,
           notes: tuple[Note, ...], fuzzy: bool, t0: float,
           clock: Callable[[], float]) -> SearchPage:
     request = ctx.request
-    total = len(matches)
+    total = matches.total
     pages = math.ceil(total / request.per_page) if total else 0
     page = max(1, min(request.page, pages or 1))
-    shown = matches[(page - 1) * request.per_page:page * request.per_page]
+    start, stop = (page - 1) * request.per_page, page * request.per_page
+    if request.sort == "relevance":
+        shown = matches.ranked(start, stop)
+    else:
+        shown = matches.of(_by_date(matches.keys().tolist(), ctx.infos,
+                                    newest=request.sort == "newest")[start:stop])
     seen: dict[str, bool] = {}
     hits = tuple(_hit(ctx, m, seen) for m in shown)
-    themes = Counter(chain.from_iterable(ctx.infos[m.ep_key].themes for m in matches))
+    themes = Counter(chain.from_iterable(ctx.infos[k].themes for k in matches.keys().tolist()))
     return SearchPage(request, hits, total, page, pages, suggestion,
                       theme_counts=dict(themes.most_common()),
                       elapsed_ms=(clock() - t0) * 1000, fuzzy=fuzzy, notes=notes)
+
+
+def _by_date(keys: list[int], infos: Mapping[int, EpisodeInfo], *, newest: bool) -> list[int]:
+    """Episodes by publication date (undated ones last), then by tier order."""
+    dated = [k for k in keys if infos[k].published is not None]
+    undated = [k for k in keys if infos[k].published is None]
+    dated.sort(key=lambda k: infos[k].published, reverse=newest)  # type: ignore[arg-type,return-value]
+    return dated + undated
 
 
 def _hit(ctx: _Context, m: EpisodeMatch, seen: dict[str, bool]) -> EpisodeHit:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 import numpy as np
@@ -49,6 +50,7 @@ __all__ = [
     "NEAR_CUES",
     "TIERS",
     "EpisodeMatch",
+    "Matches",
     "Passage",
     "Tier",
     "match",
@@ -167,10 +169,79 @@ class EpisodeMatch:
         return tuple(shown)
 
 
+@dataclass(frozen=True, slots=True)
+class _Tier:
+    """One tier's episodes (sorted keys) and where its passages come from."""
+
+    tier: Tier
+    keys: IntArray
+    #: ``(first documents, scores, last documents)`` of candidate passages, any episode.
+    passages: Callable[[], tuple[IntArray, FloatArray, IntArray]]
+
+
+class Matches:
+    """Every episode a query matched, tier by tier; ranked only as far as a page needs.
+
+    Which episodes matched, and in which tier, is cheap to know (array set operations); ordering
+    a tier's episodes by score and finding their best passages is not, so it is done only for the
+    tiers the requested page reaches (:meth:`ranked`) or for the episodes shown (:meth:`of`).
+    """
+
+    def __init__(self, tiers: list[_Tier], meta: _Meta, ep: IntArray) -> None:
+        self._tiers = [t for t in tiers if len(t.keys)]
+        self._meta = meta
+        self._ep = ep
+
+    @property
+    def total(self) -> int:
+        return sum(len(t.keys) for t in self._tiers)
+
+    def keys(self) -> IntArray:
+        """Every matched episode's key, best tier first (unordered within a tier)."""
+        return np.concatenate([t.keys for t in self._tiers]) if self._tiers else _EMPTY
+
+    def restricted(self, keep: IntArray) -> Matches:
+        """Only the episodes ``keep`` (sorted keys), as a filter leaves them."""
+        tiers = [_Tier(t.tier, np.intersect1d(t.keys, keep, assume_unique=True), t.passages)
+                 for t in self._tiers]
+        return Matches(tiers, self._meta, self._ep)
+
+    def ranked(self, start: int, stop: int) -> list[EpisodeMatch]:
+        """The episodes at ranks ``start``..``stop`` (best tier first, best first within)."""
+        out: list[EpisodeMatch] = []
+        offset = 0
+        for t in self._tiers:
+            if offset >= stop:
+                break
+            if offset + len(t.keys) > start:
+                out += self._rank(t, t.keys, max(start - offset, 0), stop - offset)
+            offset += len(t.keys)
+        return out
+
+    def of(self, keys: Sequence[int]) -> list[EpisodeMatch]:
+        """The matches of the episodes ``keys``, in that order (for pages sorted by date)."""
+        wanted = np.asarray(sorted(keys), dtype=np.int64)
+        found: dict[int, EpisodeMatch] = {}
+        for t in self._tiers:
+            mine = np.intersect1d(t.keys, wanted, assume_unique=True)
+            if len(mine):
+                found.update((m.ep_key, m) for m in self._rank(t, mine, 0, len(mine)))
+        return [found[k] for k in keys if k in found]
+
+    def _rank(self, t: _Tier, keys: IntArray, start: int, stop: int) -> list[EpisodeMatch]:
+        """Ranks ``start``..``stop`` among the tier's episodes ``keys``."""
+        firsts, scores, lasts = t.passages()
+        if keys is not t.keys:
+            keep = np.isin(self._ep[firsts], keys)
+            firsts, scores, lasts = firsts[keep], scores[keep], lasts[keep]
+        grouped = _group(self._ep, firsts, scores, lasts)
+        return _ranked(grouped, keys, t.tier, self._meta, start, stop)
+
+
 def match(view: SearchView, groups: Sequence[Node], excluded: Node | None, *,
           time_limit_s: float | None = None,
-          clock: Callable[[], float] = time.perf_counter) -> tuple[list[EpisodeMatch], bool]:
-    """Every episode that matches, best tier first and best first within a tier.
+          clock: Callable[[], float] = time.perf_counter) -> tuple[Matches, bool]:
+    """Every episode that matches, in tiers.
 
     Returns the matches and whether time ran out (after ``matching.TIME_LIMIT_S`` by default;
     then nothing is returned: partial results would be wrong in ways nobody could see).
@@ -180,39 +251,43 @@ def match(view: SearchView, groups: Sequence[Node], excluded: Node | None, *,
     try:
         return _tiers(matcher, groups, excluded), False
     except TimeUp:
-        return [], True
+        return Matches([], _Meta(_EMPTY, NONE.scores, _EMPTY), view.ep_key), True
 
 
-def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> list[EpisodeMatch]:
+def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches:
     per_group = [m.group(g) for g in groups]
     if excluded is not None:
         ex_spoken, ex_meta = m.group(excluded)
         per_group = [(without(s, ex_spoken.ids), without(x, ex_meta.ids)) for s, x in per_group]
     spoken = [s for s, _ in per_group]
     ep = m.view.ep_key
-    meta_docs = intersect([x for _, x in per_group])
-    meta_keys = ep[meta_docs.ids]
-    order = np.argsort(meta_keys)
-    meta = _Meta(meta_keys[order], meta_docs.scores[order], meta_docs.ids[order])
-    passages = intersect(spoken)
-    grouped = _group(ep, passages.ids, passages.scores)
-    out = _ranked(grouped, grouped.keys, "passage", meta)
-    seen = grouped.keys
+    meta = _meta(ep, intersect([x for _, x in per_group]))
+    one = intersect(spoken)
+    seen = episodes_of(ep, one.ids)
+    tiers = [_Tier("passage", seen, lambda: (one.ids, one.scores, one.ids))]
     m.check_time()
     if len(spoken) > 1:
         firsts, scores, lasts = _near(m.view, spoken, seen)
-        grouped = _group(ep, firsts, scores, lasts)
-        out += _ranked(grouped, grouped.keys, "near", meta)
-        seen = np.union1d(seen, grouped.keys)
+        near_keys = episodes_of(ep, firsts)
+        tiers.append(_Tier("near", near_keys, lambda: (firsts, scores, lasts)))
+        seen = np.union1d(seen, near_keys)
     m.check_time()
     rest = np.setdiff1d(_episodes_with_all(ep, per_group), seen, assume_unique=True)
-    if len(rest):
-        partial = union([_in_episodes(ep, s, rest) for s in spoken], np.maximum)
-        grouped = _group(ep, partial.ids, partial.scores)
-        in_meta = np.isin(rest, meta.keys, assume_unique=True)
-        out += _ranked(grouped, rest[in_meta], "metadata", meta)
-        out += _ranked(grouped, rest[~in_meta], "episode", meta)
-    return out
+    in_meta = np.isin(rest, meta.keys, assume_unique=True)
+
+    @cache
+    def partial() -> tuple[IntArray, FloatArray, IntArray]:
+        docs = union([_in_episodes(ep, s, rest) for s in spoken], np.maximum)
+        return docs.ids, docs.scores, docs.ids
+
+    tiers += [_Tier("metadata", rest[in_meta], partial), _Tier("episode", rest[~in_meta], partial)]
+    return Matches(tiers, meta, ep)
+
+
+def _meta(ep: IntArray, docs: Docs) -> _Meta:
+    keys = ep[docs.ids]
+    order = np.argsort(keys)
+    return _Meta(keys[order], docs.scores[order], docs.ids[order])
 
 
 def _in_episodes(ep: IntArray, docs: Docs, keys: IntArray) -> Docs:
@@ -220,8 +295,9 @@ def _in_episodes(ep: IntArray, docs: Docs, keys: IntArray) -> Docs:
     return Docs(docs.ids[keep], docs.scores[keep])
 
 
-def _ranked(grouped: _Grouped, keys: IntArray, tier: Tier, meta: _Meta) -> list[EpisodeMatch]:
-    """The episodes ``keys`` of one tier, best first."""
+def _ranked(grouped: _Grouped, keys: IntArray, tier: Tier, meta: _Meta, start: int,
+            stop: int) -> list[EpisodeMatch]:
+    """The episodes ``keys`` of one tier at ranks ``start``..``stop``, best first."""
     if not len(keys):
         return []
     rows = _rows(grouped.keys, keys)
@@ -231,7 +307,7 @@ def _ranked(grouped: _Grouped, keys: IntArray, tier: Tier, meta: _Meta) -> list[
     meta_doc = _take(meta.docs, meta_rows, -1)
     scores = meta_score if tier == "metadata" else spoken + META_SHARE * meta_score
     out = []
-    for i in np.argsort(-scores, kind="stable").tolist():
+    for i in np.argsort(-scores, kind="stable")[start:stop].tolist():
         row, m_doc = int(rows[i]), int(meta_doc[i])
         found = (float(meta_score[i]), m_doc) if m_doc >= 0 else None
         out.append(EpisodeMatch(int(keys[i]), tier, float(scores[i]), found is not None,
