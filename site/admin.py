@@ -18,16 +18,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from poddarkiv.archive.jobs import TranscriptionJob, job_summary, recent_jobs
 from poddarkiv.site import urls
 from poddarkiv.site.resources import SiteResources, resources
 from poddarkiv.site.security import csrf_token, read_small_body, verify_csrf
 from poddarkiv.site.templating import is_json, respond
 
-__all__ = ["ADMIN_COOKIE", "admin", "admin_ingest", "admin_login", "admin_logout"]
+__all__ = ["ADMIN_COOKIE", "RECENT_JOBS", "admin", "admin_ingest", "admin_login", "admin_logout"]
 
 ADMIN_COOKIE = "poddarkiv_admin"
 _COOKIE_PATH = "/"
 _MAX_FORM_FIELDS = 20
+#: The latest transcription jobs looked at for failures on the admin page.
+RECENT_JOBS = 50
 
 
 def _enabled(site: SiteResources) -> str:
@@ -72,6 +75,37 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in parsed.items() if v}
 
 
+def _report_feeds(report: dict[str, Any] | None, titles: dict[str, str]) -> list[dict[str, Any]]:
+    """Per feed of the last ingest report: items, text-only episodes, skipped items and the
+    parser's problems (reports from before these were recorded have zeros)."""
+    found = report.get("feeds") if report else None
+    if not isinstance(found, list):
+        return []
+    return [{
+        "feed_id": f.get("feed_id"), "title": titles.get(str(f.get("feed_id")), f.get("url")),
+        "status": f.get("status"), "items": f.get("items", 0), "new": f.get("new", 0),
+        "text_only": f.get("text_only", 0), "skipped_count": f.get("skipped_count", 0),
+        "skipped": f.get("skipped", []), "problems": f.get("problems", []),
+    } for f in found if isinstance(f, dict)]
+
+
+def _jobs(site: SiteResources) -> dict[str, Any] | None:
+    """Transcription jobs on the cluster, per state and worker, and the latest failures (none
+    when the cluster was never used)."""
+    summary = job_summary(site.catalogue).to_dict()
+    if not any(summary["total"].values()):
+        return None
+    failed = [j for j in recent_jobs(site.catalogue, limit=RECENT_JOBS) if j.state == "failed"]
+    return {**summary, "recent_failures": [_failed_job(site, j) for j in failed]}
+
+
+def _failed_job(site: SiteResources, job: TranscriptionJob) -> dict[str, Any]:
+    episode = site.catalogue.episode(job.episode_id)
+    return {"episode_id": job.episode_id, "title": episode.title if episode else job.episode_id,
+            "url": urls.episode(job.episode_id), "job_id": job.job_id, "worker": job.worker,
+            "error": job.error, "updated": job.updated.isoformat()}
+
+
 def _status(site: SiteResources) -> dict[str, Any]:
     feeds = [{
         "id": f.id, "title": f.title or f.url, "url": f.url, "error_count": f.error_count,
@@ -80,7 +114,12 @@ def _status(site: SiteResources) -> dict[str, Any]:
         "next_fetch_after": f.next_fetch_after.isoformat() if f.next_fetch_after else None,
         "episode_count": site.catalogue.count_episodes(feed_id=f.id),
     } for f in site.catalogue.feeds()]
-    return {"feeds": feeds, "last_report": site.catalogue.last_report(),
+    report = site.catalogue.last_report()
+    return {"feeds": feeds, "last_report": report,
+            "report_feeds": _report_feeds(report, {str(f["id"]): str(f["title"])
+                                                   for f in feeds}),
+            "waiting": report.get("waiting", 0) if report else 0,
+            "jobs": _jobs(site),
             "ingest": site.ingest.status() if site.ingest else None,
             "ingest_available": site.ingest is not None}
 

@@ -30,8 +30,9 @@ class Citation:
     podcast: str
     episode: str
     published: str | None
-    time: str
-    seconds: int
+    #: The moment cited (``None`` for an episode without audio: its text has no times).
+    time: str | None
+    seconds: int | None
     url: str
     source: str
     text: str
@@ -59,9 +60,11 @@ def transcript_source(transcript: Transcript | None, lang: str) -> str:
 
 
 def cite(*, base_url: str, feed: Feed | None, episode: Episode, transcript: Transcript | None,
-         seconds: float, lang: str, quote: str | None = None, speaker: str | None = None,
-         accessed: date | None = None) -> Citation:
+         seconds: float | None, lang: str, quote: str | None = None,
+         speaker: str | None = None, accessed: date | None = None) -> Citation:
     """The citation for ``episode`` at ``seconds``; ``base_url`` is the site's own origin.
+
+    ``seconds`` is ``None`` for an episode without audio: the citation names no moment.
 
     ``quote`` is the passage said at ``seconds``; ``accessed`` is today (the caller's clock).
     """
@@ -75,7 +78,8 @@ def cite(*, base_url: str, feed: Feed | None, episode: Episode, transcript: Tran
     parts = [podcast, f"{opening}{episode.title}{closing}"]
     if episode.published:
         parts.append(format_date(episode.published, lang))
-    parts.append(_("vid %(time)s") % {"time": timecode(seconds)})
+    if seconds is not None:
+        parts.append(_("vid %(time)s") % {"time": timecode(seconds)})
     said = " ".join((quote or "").split())
     lead = (f"{speaker}: " if speaker else "") + (f"{opening}{said}{closing} " if said else "")
     text = lead + ", ".join(parts) + f". {link}. " + _("Transkription: %(source)s.") % {
@@ -84,6 +88,7 @@ def cite(*, base_url: str, feed: Feed | None, episode: Episode, transcript: Tran
         text += " " + _("Hämtad %(date)s.") % {"date": format_date(accessed, lang)}
     return Citation(podcast=podcast, episode=episode.title,
                     published=episode.published.date().isoformat() if episode.published else None,
-                    time=timecode(seconds), seconds=max(0, int(seconds)), url=link,
+                    time=None if seconds is None else timecode(seconds),
+                    seconds=None if seconds is None else max(0, int(seconds)), url=link,
                     source=source, text=text, quote=said or None, speaker=speaker,
                     accessed=accessed.isoformat() if accessed else None)

@@ -117,9 +117,10 @@ def _knowledge(site: SiteResources, ep: Episode) -> Any:
         return None
 
 
-def _knowledge_json(episode_id: str, knowledge: Any) -> dict[str, Any] | None:
+def _knowledge_json(ep: Episode, knowledge: Any) -> dict[str, Any] | None:
     if knowledge is None:
         return None
+    episode_id = ep.id
     from poddarkiv.site.themes_views import person_url, reference_url, theme_url
 
     return {
@@ -132,7 +133,8 @@ def _knowledge_json(episode_id: str, knowledge: Any) -> dict[str, Any] | None:
                         "url": reference_url(r.kind, r.key)} for r in knowledge.references],
         "people": [{"name": p.name, "url": person_url(p.slug)} for p in knowledge.people],
         "chapters": [{"start": round(c.start, 3), "title": c.title,
-                      "url": urls.episode(episode_id, t=c.start)} for c in knowledge.chapters],
+                      "url": None if ep.text_only else urls.episode(episode_id, t=c.start)}
+                     for c in knowledge.chapters],
     }
 
 
@@ -164,8 +166,8 @@ def _citation(request: Request, site: SiteResources, ep: Episode,
     at = current if current is not None else 0
     quote = transcript.segments[at].text if transcript and transcript.segments else None
     return cite(base_url=str(request.base_url), feed=feed, episode=ep, transcript=transcript,
-                seconds=t or 0, lang=i18n.language_of(request), quote=quote,
-                accessed=today()).to_json()
+                seconds=None if ep.text_only else t or 0, lang=i18n.language_of(request),
+                quote=quote, accessed=today()).to_json()
 
 
 def episode(request: Request) -> Response:
@@ -180,7 +182,9 @@ def episode(request: Request) -> Response:
     feed = site.catalogue.feed(ep.feed_id)
     transcript, problem = _load_transcript(site, ep)
     segments = transcript.segments if transcript else ()
-    t = parse_time(request.query_params.get("t"), limit=_duration(ep, transcript))
+    # A text-only episode has no audio to seek in: a ``?t=`` names no moment of it.
+    t = None if ep.text_only else parse_time(request.query_params.get("t"),
+                                             limit=_duration(ep, transcript))
     current = _current_index(segments, t)
     knowledge = _knowledge(site, ep)
     data = {
@@ -196,7 +200,7 @@ def episode(request: Request) -> Response:
         "current": current,
         "find": find_in_episode(ep.id, segments, request.query_params.get("i")),
         "citation": _citation(request, site, ep, transcript, t, current),
-        "knowledge": _knowledge_json(ep.id, knowledge),
+        "knowledge": _knowledge_json(ep, knowledge),
         "related": _related(site, ep, knowledge),
         "chapters_url": urls.chapters(ep.id) if transcript else None,
     }

@@ -14,13 +14,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from poddarkiv import __version__
+from poddarkiv.archive.models import EpisodeFailure
+from poddarkiv.archive.store import Catalogue
 from poddarkiv.site import urls
 from poddarkiv.site.resources import resources
 from poddarkiv.site.sanitize import safe_url
-from poddarkiv.site.serialize import episode_json, feed_json
+from poddarkiv.site.serialize import episode_json, failure_json, feed_json, feed_record_json
 from poddarkiv.site.templating import is_json, render, respond, static_url
 
 __all__ = [
+    "FAILURES_SHOWN",
     "HOME_EPISODES",
     "PODCAST_PAGE_SIZE",
     "about",
@@ -38,6 +41,8 @@ DIGG_COMPLAINTS_URL = ("https://www.digg.se/analys-och-uppfoljning/lagen-om-till
                        "digital-offentlig-service-dos-lagen/anmal-bristande-tillganglighet")
 HOME_EPISODES = 10
 PODCAST_PAGE_SIZE = 20
+#: Failed episodes listed on a podcast's page and its twin (soonest retry first); both count all.
+FAILURES_SHOWN = 50
 MAX_PAGE = 10_000
 
 
@@ -92,12 +97,27 @@ def podcast(request: Request) -> Response:
     episodes = catalogue.episodes(feed_id=feed.id, limit=PODCAST_PAGE_SIZE,
                                   offset=(page - 1) * PODCAST_PAGE_SIZE)
     data = {
-        "podcast": feed_json(feed, episode_count=total),
+        "podcast": {**feed_json(feed, episode_count=total), **feed_record_json(
+            feed, text_only_count=catalogue.count_episodes(feed_id=feed.id, text_only=True))},
+        **_failures(catalogue, feed.id),
         "episodes": [episode_json(e, feed_title=feed.title) for e in episodes],
         "page": page,
         "pages": pages,
     }
     return respond(request, "podcast.html", data)
+
+
+def _retry_order(failure: EpisodeFailure) -> tuple[bool, str]:
+    """Soonest retry first; those waiting for new audio (no retry time) last."""
+    return failure.retry_at is None, failure.retry_at.isoformat() if failure.retry_at else ""
+
+
+def _failures(catalogue: Catalogue, feed_id: str) -> dict[str, Any]:
+    """The feed's episodes whose last attempt failed, with the error and the next try."""
+    found = sorted(catalogue.episode_failures(feed_id=feed_id).values(), key=_retry_order)
+    return {"failure_count": len(found),
+            "failures": [failure_json(f, catalogue.episode(f.episode_id))
+                         for f in found[:FAILURES_SHOWN]]}
 
 
 def help_page(request: Request) -> Response:
