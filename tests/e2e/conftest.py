@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.e2e.live_server import SampleSite, sample_site, serve
+from tests.site.site_archive import record_history
 
 CHROMIUM = Path(os.environ.get("PODDARKIV_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,8 +36,10 @@ def _missing(what: str) -> None:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite]:
-    """The sample archive, indexed and themed, behind the real app."""
+    """The sample archive, indexed and themed, behind the real app; the feed has a recorded
+    history (a move, skipped items, problems, failures, a report, cluster jobs) to show."""
     built = sample_site(tmp_path_factory.mktemp("e2e") / "data")
+    record_history(built.catalogue)
     yield built
     built.close()
 

@@ -12,7 +12,16 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from poddarkiv.archive.models import Enclosure, Episode, Feed, Person, Segment, Transcript
+from poddarkiv.archive.models import (
+    Enclosure,
+    Episode,
+    EpisodeFailure,
+    Feed,
+    Person,
+    Segment,
+    SkippedItem,
+    Transcript,
+)
 from poddarkiv.archive.store import Catalogue, open_catalogue
 from poddarkiv.sample import FEED_TITLE, SAMPLE_EPISODES, SampleEpisode
 
@@ -81,6 +90,38 @@ def build_archive(root: Path, *, with_people: bool = False) -> Catalogue:
         description=HOSTILE_NOTES, link="javascript:alert(1)",
         published=datetime(2023, 1, 1, tzinfo=UTC)))
     return catalogue
+
+
+#: When the recorded failures happened and may be tried again (see :func:`record_history`).
+FAILED_AT = datetime(2026, 3, 12, 14, 5, tzinfo=UTC)
+
+
+def record_history(catalogue: Catalogue) -> None:
+    """What reading the feed and transcribing on a cluster record, for the pages that show it:
+    a move, skipped items, parser problems, two failed episodes (one waits for new audio), an
+    ingest report and transcription jobs (one failed)."""
+    from poddarkiv.archive.jobs import TranscriptionJob, save_job
+
+    first, second = (s.slug for s in SAMPLE_EPISODES[:2])
+    catalogue.save_feed(sample_feed().replace(
+        image="https://example.org/omslag.jpg", item_count=7,
+        previous_urls=("https://old.example.org/feed.xml", "javascript:alert(1)"),
+        skipped=(SkippedItem("Trailer", "guid-1", "no audio, no transcript and no text"),
+                 SkippedItem("the last 2 items", "", "past the cap", count=2)),
+        problems=("ignored enclosure length 'lots'",)))
+    catalogue.save_episode_failure(EpisodeFailure(first, "HTTP 404", 3, FAILED_AT, FAILED_AT))
+    catalogue.save_episode_failure(EpisodeFailure(second, "not audio", 1, FAILED_AT, None))
+    catalogue.save_report(FAILED_AT, FAILED_AT, {"waiting": 4, "feeds": [{
+        "feed_id": FEED_ID, "url": sample_feed().url, "status": "ok", "new": 1, "items": 7,
+        "skipped_count": 3, "text_only": 1,
+        "skipped": [{"title": "Trailer", "guid": "g", "reason": "no audio", "count": 1}],
+        "problems": ["ignored enclosure length 'lots'"]}]})
+    for episode_id, state, worker, error in [
+            (first, "done", "gpu0@box", None), (second, "failed", "gpu0@box", "CUDA out of memory"),
+            (HOSTILE_ID, "queued", None, None)]:
+        save_job(catalogue, TranscriptionJob(episode_id, f"job-{episode_id}", "transcribe", state,
+                                             FAILED_AT, FAILED_AT, sent=True, worker=worker,
+                                             error=error))
 
 
 def transcripts(catalogue: Catalogue) -> list[tuple[Feed, Episode, Transcript]]:

@@ -3,42 +3,24 @@ and the admin page's report and transcription jobs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.testclient import TestClient
 
-from poddarkiv.archive.jobs import TranscriptionJob, save_job
 from poddarkiv.archive.knowledge import save_publisher_chapters
-from poddarkiv.archive.models import Chapter, EpisodeFailure, SkippedItem
+from poddarkiv.archive.models import Chapter
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.sample import SAMPLE_EPISODES
 from tests.site.conftest import ADMIN_TOKEN
 from tests.site.html_probe import parse
-from tests.site.site_archive import FEED_ID, HOSTILE_ID
+from tests.site.site_archive import FAILED_AT, FEED_ID, HOSTILE_ID, record_history
 
 FIRST = SAMPLE_EPISODES[0].slug
 SECOND = SAMPLE_EPISODES[1].slug
-WHEN = datetime(2026, 3, 12, 14, 5, tzinfo=UTC)
 BEARER = {"authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-def _record_feed(catalogue: Catalogue) -> None:
-    """The sample feed as a read that moved, skipped and complained records it."""
-    feed = catalogue.feed(FEED_ID)
-    assert feed is not None
-    catalogue.save_feed(feed.replace(
-        image="https://example.org/omslag.jpg", item_count=7,
-        previous_urls=("https://old.example.org/feed.xml", "javascript:alert(1)"),
-        skipped=(SkippedItem("Trailer", "guid-1", "no audio, no transcript and no text"),
-                 SkippedItem("the last 2 items", "", "past the cap", count=2)),
-        problems=("ignored enclosure length 'lots'",)))
-    catalogue.save_episode_failure(EpisodeFailure(FIRST, "HTTP 404", 3, WHEN, WHEN))
-    catalogue.save_episode_failure(EpisodeFailure(SECOND, "not audio", 1, WHEN, None))
 
 
 def test_podcast_json_has_the_feed_record_and_waiting_episodes(client: TestClient,
                                                               catalogue: Catalogue) -> None:
-    _record_feed(catalogue)
+    record_history(catalogue)
     data = client.get(f"/poddar/{FEED_ID}.json").json()
     podcast = data["podcast"]
     assert podcast["image"] == "https://example.org/omslag.jpg"
@@ -49,12 +31,12 @@ def test_podcast_json_has_the_feed_record_and_waiting_episodes(client: TestClien
     assert data["failure_count"] == 2
     soonest, waits = data["failures"]
     assert (soonest["episode_id"], soonest["count"], soonest["retry_at"]) == (
-        FIRST, 3, WHEN.isoformat())
+        FIRST, 3, FAILED_AT.isoformat())
     assert waits["retry_at"] is None and waits["error"] == "not audio"
 
 
 def test_podcast_page_shows_the_feed_record(client: TestClient, catalogue: Catalogue) -> None:
-    _record_feed(catalogue)
+    record_history(catalogue)
     page = parse(client.get(f"/poddar/{FEED_ID}").text)
     assert page.find("a", cls="cover-link").attrs["href"] == "https://example.org/omslag.jpg"
     assert not page.find_all("img")  # no request to the feed's host (security.CSP)
@@ -63,7 +45,7 @@ def test_podcast_page_shows_the_feed_record(client: TestClient, catalogue: Catal
     problems = page.find("details", cls="feed-problems")
     assert "Problem med flödet" in problems.find("summary").text
     failures = page.find("ul", cls="failures")
-    assert failures.find("time").attrs["datetime"] == WHEN.isoformat()
+    assert failures.find("time").attrs["datetime"] == FAILED_AT.isoformat()
     assert "12 mars 2026 kl. 14:05 UTC" in failures.text and "HTTP 404" in failures.text
     assert "Endast text" in page.find("ul", cls="episode-list").text
     english = parse(client.get(f"/poddar/{FEED_ID}", params={"lang": "en"}).text)
@@ -123,21 +105,11 @@ def test_publisher_chapters_render_and_seek_only_with_audio(client: TestClient,
     assert "Upphandling" in text_only.text and not text_only.find_all("a")
 
 
-def _report(catalogue: Catalogue) -> None:
-    catalogue.save_report(WHEN, WHEN, {
-        "started": WHEN.isoformat(), "finished": WHEN.isoformat(), "waiting": 4,
-        "feeds": [{"feed_id": FEED_ID, "url": "https://example.org/konkurrenten.xml",
-                   "status": "ok", "new": 1, "items": 7, "skipped_count": 3, "text_only": 1,
-                   "skipped": [{"title": "Trailer", "guid": "g", "reason": "no audio",
-                                "count": 1}],
-                   "problems": ["ignored enclosure length 'lots'"]}]})
-
-
 def test_admin_shows_the_report_per_feed_and_the_waiting_episodes(
         client: TestClient, catalogue: Catalogue) -> None:
-    _report(catalogue)
+    record_history(catalogue)
     data = client.get("/admin.json", headers=BEARER).json()
-    assert data["waiting"] == 4 and data["jobs"] is None
+    assert data["waiting"] == 4
     row = data["report_feeds"][0]
     assert row["title"].startswith("Konkurrenten")
     assert (row["items"], row["skipped_count"], len(row["problems"])) == (7, 3, 1)
@@ -145,17 +117,12 @@ def test_admin_shows_the_report_per_feed_and_the_waiting_episodes(
     table = page.find("table", cls="report-feeds")
     assert "ignored enclosure length" in table.text and "Trailer" in table.text
     assert "4 avsnitt väntar" in page.find("main").text
-    assert not page.find_all("table", cls="jobs-table")  # no jobs, no section
 
 
 def test_admin_shows_transcription_jobs_per_worker_and_failures(
         client: TestClient, catalogue: Catalogue) -> None:
-    for episode_id, state, worker, error in [
-            (FIRST, "done", "gpu0@box", None), (SECOND, "failed", "gpu0@box", "CUDA out of memory"),
-            (HOSTILE_ID, "queued", None, None)]:
-        save_job(catalogue, TranscriptionJob(episode_id, f"job-{episode_id}", "transcribe",
-                                             state, WHEN, WHEN, sent=True, worker=worker,
-                                             error=error))
+    assert client.get("/admin.json", headers=BEARER).json()["jobs"] is None  # never used
+    record_history(catalogue)
     jobs = client.get("/admin.json", headers=BEARER).json()["jobs"]
     assert jobs["total"] == {"queued": 1, "running": 0, "done": 1, "failed": 1}
     assert [w["worker"] for w in jobs["workers"]] == ["", "gpu0@box"]
