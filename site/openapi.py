@@ -71,7 +71,9 @@ PATHS: dict[str, Any] = {
     "/avsnitt/{episode_id}/ljud": _get("The archived audio (supports HTTP Range).", [_EPISODE],
                                        media="audio/mpeg"),
     "/poddar.json": _get("Every podcast in the archive."),
-    "/poddar/{feed_id}.json": _get("One podcast and its episodes.", [
+    "/poddar/{feed_id}.json": _get("One podcast and its episodes, what the last read of its "
+                                   "feed recorded (items, earlier addresses, skipped items, "
+                                   "problems) and the episodes waiting for another try.", [
         _FEED, _param("page", "query", _INT, "Page of episodes, from 1.")]),
     "/poddar/{feed_id}/rss.xml": _get("The podcast re-published with podcast:transcript and "
                                       "podcast:chapters.", [_FEED],
