@@ -26,7 +26,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Literal
 
 import numpy as np
@@ -169,14 +168,21 @@ class EpisodeMatch:
         return tuple(shown)
 
 
+Candidates = tuple[IntArray, FloatArray, IntArray]
+
+
 @dataclass(frozen=True, slots=True)
 class _Tier:
     """One tier's episodes (sorted keys) and where its passages come from."""
 
     tier: Tier
     keys: IntArray
-    #: ``(first documents, scores, last documents)`` of candidate passages, any episode.
-    passages: Callable[[], tuple[IntArray, FloatArray, IntArray]]
+    #: ``(first documents, scores, last documents)`` of candidate passages in the episodes
+    #: given (sorted keys).
+    passages: Callable[[IntArray], Candidates]
+    #: Scores to order the episodes given by, when grouping every candidate would cost more
+    #: than the page needs (``None``: order by the grouped passages).
+    order: Callable[[IntArray], FloatArray] | None = None
 
 
 class Matches:
@@ -202,8 +208,8 @@ class Matches:
 
     def restricted(self, keep: IntArray) -> Matches:
         """Only the episodes ``keep`` (sorted keys), as a filter leaves them."""
-        tiers = [_Tier(t.tier, np.intersect1d(t.keys, keep, assume_unique=True), t.passages)
-                 for t in self._tiers]
+        tiers = [_Tier(t.tier, np.intersect1d(t.keys, keep, assume_unique=True), t.passages,
+                       t.order) for t in self._tiers]
         return Matches(tiers, self._meta, self._ep)
 
     def ranked(self, start: int, stop: int) -> list[EpisodeMatch]:
@@ -230,12 +236,15 @@ class Matches:
 
     def _rank(self, t: _Tier, keys: IntArray, start: int, stop: int) -> list[EpisodeMatch]:
         """Ranks ``start``..``stop`` among the tier's episodes ``keys``."""
-        firsts, scores, lasts = t.passages()
-        if keys is not t.keys:
-            keep = np.isin(self._ep[firsts], keys)
-            firsts, scores, lasts = firsts[keep], scores[keep], lasts[keep]
-        grouped = _group(self._ep, firsts, scores, lasts)
-        return _ranked(grouped, keys, t.tier, self._meta, start, stop)
+        if t.order is None:
+            grouped = _group(self._ep, *t.passages(keys))
+            return _ranked(grouped, keys, t.tier, self._meta, start, stop)
+        base = t.order(keys)
+        chosen = np.argsort(-base, kind="stable")[start:stop]
+        keys, base = keys[chosen], base[chosen]
+        order = np.argsort(keys)
+        grouped = _group(self._ep, *t.passages(keys[order]))
+        return _ranked(grouped, keys, t.tier, self._meta, 0, len(keys), base=base)
 
 
 def match(view: SearchView, groups: Sequence[Node], excluded: Node | None, *,
@@ -264,24 +273,57 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
     meta = _meta(ep, intersect([x for _, x in per_group]))
     one = intersect(spoken)
     seen = episodes_of(ep, one.ids)
-    tiers = [_Tier("passage", seen, lambda: (one.ids, one.scores, one.ids))]
+    tiers = [_Tier("passage", seen, _within(ep, one.ids, one.scores, one.ids))]
     m.check_time()
     if len(spoken) > 1:
         firsts, scores, lasts = _near(m.view, spoken, seen)
         near_keys = episodes_of(ep, firsts)
-        tiers.append(_Tier("near", near_keys, lambda: (firsts, scores, lasts)))
+        tiers.append(_Tier("near", near_keys, _within(ep, firsts, scores, lasts)))
         seen = np.union1d(seen, near_keys)
     m.check_time()
     rest = np.setdiff1d(_episodes_with_all(ep, per_group), seen, assume_unique=True)
     in_meta = np.isin(rest, meta.keys, assume_unique=True)
 
-    @cache
-    def partial() -> tuple[IntArray, FloatArray, IntArray]:
-        docs = union([_in_episodes(ep, s, rest) for s in spoken], np.maximum)
+    def partial(keys: IntArray) -> Candidates:
+        docs = union([_in_episodes(ep, s, keys) for s in spoken], np.maximum)
         return docs.ids, docs.scores, docs.ids
 
-    tiers += [_Tier("metadata", rest[in_meta], partial), _Tier("episode", rest[~in_meta], partial)]
+    def by_meta(keys: IntArray) -> FloatArray:
+        return _take(meta.scores, _rows(meta.keys, keys), 0.0).astype(np.float32)
+
+    def by_groups(keys: IntArray) -> FloatArray:
+        # Each word's best passage (or metadata) in the episode, summed over the words.
+        total = np.zeros(len(keys), dtype=np.float32)
+        for s, x in per_group:
+            total += np.maximum(_best_per_episode(ep, s, keys), _best_per_episode(ep, x, keys))
+        return total
+
+    tiers += [_Tier("metadata", rest[in_meta], partial, by_meta),
+              _Tier("episode", rest[~in_meta], partial, by_groups)]
     return Matches(tiers, meta, ep)
+
+
+def _within(ep: IntArray, firsts: IntArray, scores: FloatArray,
+            lasts: IntArray) -> Callable[[IntArray], Candidates]:
+    """Candidates restricted to the episodes asked for."""
+
+    def candidates(keys: IntArray) -> Candidates:
+        keep = np.isin(ep[firsts], keys)
+        return firsts[keep], scores[keep], lasts[keep]
+
+    return candidates
+
+
+def _best_per_episode(ep: IntArray, docs: Docs, keys: IntArray) -> FloatArray:
+    """Each episode's best document score in ``docs`` (0 where it has none); runs, no sort."""
+    k = ep[docs.ids]
+    if not len(k):
+        return np.zeros(len(keys), dtype=np.float32)
+    starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+    run_keys, run_best = k[starts], np.maximum.reduceat(docs.scores, starts)
+    order = np.argsort(run_keys)
+    found: FloatArray = _take(run_best[order], _rows(run_keys[order], keys), 0.0)
+    return found
 
 
 def _meta(ep: IntArray, docs: Docs) -> _Meta:
@@ -296,8 +338,12 @@ def _in_episodes(ep: IntArray, docs: Docs, keys: IntArray) -> Docs:
 
 
 def _ranked(grouped: _Grouped, keys: IntArray, tier: Tier, meta: _Meta, start: int,
-            stop: int) -> list[EpisodeMatch]:
-    """The episodes ``keys`` of one tier at ranks ``start``..``stop``, best first."""
+            stop: int, *, base: FloatArray | None = None) -> list[EpisodeMatch]:
+    """The episodes ``keys`` of one tier at ranks ``start``..``stop``, best first.
+
+    An episode scores by its grouped passages (or by ``base`` when given), plus a share of its
+    metadata score; in the metadata tier by its metadata score.
+    """
     if not len(keys):
         return []
     rows = _rows(grouped.keys, keys)
@@ -305,6 +351,8 @@ def _ranked(grouped: _Grouped, keys: IntArray, tier: Tier, meta: _Meta, start: i
     meta_rows = _rows(meta.keys, keys)
     meta_score = _take(meta.scores, meta_rows, 0.0)
     meta_doc = _take(meta.docs, meta_rows, -1)
+    if base is not None:
+        spoken = base
     scores = meta_score if tier == "metadata" else spoken + META_SHARE * meta_score
     out = []
     for i in np.argsort(-scores, kind="stable")[start:stop].tolist():
