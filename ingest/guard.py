@@ -22,12 +22,22 @@ from urllib.parse import urlsplit
 
 from poddarkiv.errors import FetchError
 
-__all__ = ["Resolver", "check_host", "check_url", "is_public_address", "system_resolver"]
+__all__ = [
+    "PRIVATE_HINT",
+    "Resolver",
+    "check_host",
+    "check_url",
+    "is_public_address",
+    "system_resolver",
+]
 
 #: ``resolver(host, port)`` returns the host's IP addresses as strings.
 Resolver = Callable[[str, int], Sequence[str]]
 
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
+#: How a refusal says what would allow the address (the flag and the variable behind
+#: ``Settings.allow_private``).
+PRIVATE_HINT = "(--allow-private or PODDARKIV_ALLOW_PRIVATE=1 allows it)"
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -78,8 +88,8 @@ def check_host(host: str, port: int, *, allow_private: bool,
     if not allow_private:
         for address in addresses:
             if not is_public_address(address):
-                raise FetchError(f"refused {host}: {address} is not a public address "
-                                 "(allow private addresses to fetch from it)")
+                raise FetchError(
+                    f"refused {host}: {address} is not a public address {PRIVATE_HINT}")
     return list(addresses)
 
 
@@ -103,5 +113,4 @@ def check_url(url: str, *, schemes: frozenset[str], allow_private: bool) -> None
         return
     local_name = host.lower().rstrip(".") in _LOCAL_NAMES or host.lower().endswith(".localhost")
     if local_name or (_is_ip_literal(host) and not is_public_address(host)):
-        raise FetchError(f"refused {host}: not a public address "
-                         "(allow private addresses to fetch from it)", url=url)
+        raise FetchError(f"refused {host}: not a public address {PRIVATE_HINT}", url=url)

@@ -3,6 +3,10 @@
 Each command parses its options, builds :class:`~poddarkiv.config.Settings` (flags, then
 ``PODDARKIV_*`` variables, then defaults), calls one library function, and turns our errors into
 a clean message and a non-zero exit.
+
+Commands import their library functions inside the function, on purpose: ``poddarkiv --help``
+and a mistyped command then load click and the settings only, not the pipeline, the index or
+HTTP (about 0.06 s of CPU instead of 0.37 s).
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from poddarkiv.archive.times import format_clock
 from poddarkiv.archive.writers import FORMATS
 from poddarkiv.config import DEVICES, ENGINES, PREFERENCES, Settings, settings_from_env
 from poddarkiv.errors import PoddarkivError
-from poddarkiv.progress import ConsoleProgress, print_report
 
 if TYPE_CHECKING:
     from poddarkiv.archive.search import SearchPage
@@ -116,6 +119,7 @@ def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: b
     """
     from poddarkiv.ingest.feedlist import check_feed_url
     from poddarkiv.ingest.retry import release_failed_episodes
+    from poddarkiv.progress import ConsoleProgress, print_report
     from poddarkiv.runner import run_ingest
 
     urls = tuple(check_feed_url(url) for url in urls)
@@ -139,12 +143,9 @@ def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: b
 def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     """Search transcripts and episode descriptions."""
     from poddarkiv.archive.search import SearchRequest
-    from poddarkiv.compose import open_archive
-    from poddarkiv.runner import upgrade_index
+    from poddarkiv.runner import search_archive
 
-    upgrade_index(ctx.obj, echo=_echo_err)
-    with open_archive(ctx.obj) as archive:
-        page = archive.index.search(SearchRequest(q=query, per_page=limit))
+    page = search_archive(ctx.obj, SearchRequest(q=query, per_page=limit), echo=_echo_err)
     if as_json:
         click.echo(json.dumps(_page_dict(page), ensure_ascii=False, indent=2))
         return
@@ -285,6 +286,29 @@ from poddarkiv.cli_themes import themes  # noqa: E402
 cli.add_command(feeds)
 cli.add_command(watch)
 cli.add_command(themes)
+
+
+def _data_dir_here(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        try:
+            ctx.obj = ctx.obj.replace(data_dir=value)
+        except PoddarkivError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _accept_data_dir_everywhere(group: click.Group) -> None:
+    """Let every command take ``--data-dir`` after its name too (``poddarkiv search X
+    --data-dir D``), as newcomers type it; it overrides the one before the name."""
+    for command in group.commands.values():
+        command.params.append(click.Option(
+            ["--data-dir"], type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False, callback=_data_dir_here,
+            help="Where the archive lives (also accepted before the command)."))
+        if isinstance(command, click.Group):
+            _accept_data_dir_everywhere(command)
+
+
+_accept_data_dir_everywhere(cli)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import httpx
 
 from poddarkiv.archive.index import ArchiveIndex
+from poddarkiv.archive.knowledge import analyse_episode
 from poddarkiv.archive.models import Episode, Transcript
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.config import Settings
-from poddarkiv.errors import AudioError
+from poddarkiv.errors import AudioError, CatalogueError
 
 __all__ = ["Archive", "http_client", "open_archive", "themes_step", "whisper_step"]
 
@@ -34,9 +35,18 @@ class Archive:
 
 
 @contextmanager
-def open_archive(settings: Settings) -> Iterator[Archive]:
-    """Open (creating if needed) the catalogue and the index in ``settings.data_dir``."""
-    catalogue = Catalogue(DataDir(settings.data_dir))
+def open_archive(settings: Settings, *, create: bool = True) -> Iterator[Archive]:
+    """Open the catalogue and the index in ``settings.data_dir``, creating them if needed.
+
+    With ``create=False`` a data directory without a catalogue is a :class:`CatalogueError`
+    (a search or an export never leaves an empty archive behind a mistyped path).
+    """
+    data = DataDir(settings.data_dir)
+    if not create and not data.catalogue.is_file():
+        raise CatalogueError(
+            f"no archive in {data.root} (it has no catalogue.sqlite): "
+            "`poddarkiv ingest FEED_URL` makes one, or --data-dir names another")
+    catalogue = Catalogue(data)
     try:
         index = ArchiveIndex.open(catalogue.data.index)
     except BaseException:
@@ -77,14 +87,8 @@ def whisper_step(settings: Settings, data: DataDir
     return factory
 
 
-def themes_step(catalogue: Catalogue) -> Callable[[Episode, Transcript | None], object] | None:
-    """Assign themes, key terms and references for an episode and store them.
-
-    ``None`` when they are unavailable."""
-    try:
-        from poddarkiv.archive.knowledge import analyse_episode
-    except ImportError:
-        return None
+def themes_step(catalogue: Catalogue) -> Callable[[Episode, Transcript | None], object]:
+    """Assign themes, key terms and references for an episode and store them."""
 
     def step(episode: Episode, transcript: Transcript | None) -> object:
         return analyse_episode(catalogue, episode, transcript)

@@ -40,9 +40,9 @@ class ConsoleProgress:
         self.out.flush()
 
     def feed_done(self, outcome: FeedOutcome) -> None:
-        extra = f": {outcome.error}" if outcome.error else ""
+        # A failure's reason is said once, in the report (print_report), not here as well.
         new = f", {len(outcome.new_episode_ids)} new" if outcome.new_episode_ids else ""
-        self._line(f"feed {outcome.status:<9} {outcome.url}{new}{extra}")
+        self._line(f"feed {outcome.status:<9} {outcome.url}{new}")
 
     def episode_started(self, episode: Episode, what: str) -> None:
         self._started = self._now()
@@ -66,8 +66,7 @@ class ConsoleProgress:
         self._bar_open = True
 
     def episode_done(self, outcome: EpisodeOutcome) -> None:
-        extra = f": {outcome.error}" if outcome.error else ""
-        self._line(f"  episode {outcome.status}: {outcome.title}{extra}")
+        self._line(f"  episode {outcome.status}: {outcome.title}")
 
 
 def print_report(report: IngestReport, out: TextIO | None = None) -> None:

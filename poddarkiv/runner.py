@@ -16,6 +16,7 @@ from poddarkiv.errors import PoddarkivError
 from poddarkiv.ingest.pipeline import IngestReport, Progress, ingest
 
 if TYPE_CHECKING:
+    from poddarkiv.archive.search import SearchPage, SearchRequest
     from poddarkiv.archive.store import Catalogue
     from poddarkiv.ingest.cluster import ClusterQueue
 
@@ -25,6 +26,7 @@ __all__ = [
     "rebuild_index",
     "run_demo",
     "run_ingest",
+    "search_archive",
     "serve_site",
     "site_app",
     "upgrade_index",
@@ -87,6 +89,20 @@ def rebuild_index(settings: Settings) -> tuple[int, int]:
         return archive.index.doc_counts()
 
 
+def search_archive(settings: Settings, request: SearchRequest, *,
+                   echo: Echo = _quiet) -> SearchPage:
+    """Search the archive in ``settings.data_dir``, which must exist (a search never makes one).
+
+    An index built by another version of poddarkiv is rebuilt first (see :func:`upgrade_index`).
+    """
+    with open_archive(settings, create=False) as archive:
+        if not archive.index.needs_reindex:
+            return archive.index.search(request)
+    upgrade_index(settings, echo=echo)
+    with open_archive(settings, create=False) as archive:
+        return archive.index.search(request)
+
+
 def upgrade_index(settings: Settings, *, echo: Echo = _quiet) -> bool:
     """Rebuild the index from the catalogue if another version of poddarkiv built it.
 
@@ -107,7 +123,7 @@ def export_transcript(settings: Settings, episode_id: str, fmt: str) -> str:
     """An episode's current transcript rendered as txt, vtt, srt or json."""
     from poddarkiv.archive.writers import render_transcript
 
-    with open_archive(settings) as archive:
+    with open_archive(settings, create=False) as archive:
         transcript = archive.catalogue.transcript(episode_id)
     if transcript is None:
         raise PoddarkivError(f"episode {episode_id!r} has no transcript (or does not exist)")

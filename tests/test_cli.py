@@ -7,6 +7,8 @@ are tested in ``tests/ingest/test_transcribe.py`` and the demo end to end in ``t
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from poddarkiv.archive.models import Episode, Segment, Transcript
-from poddarkiv.archive.store import DataDir
+from poddarkiv.archive.store import DataDir, open_catalogue
 from poddarkiv.archive.writers import FORMATS
 from poddarkiv.cli import cli
 from poddarkiv.config import Settings
@@ -137,10 +139,51 @@ def test_export_of_an_unknown_episode_is_a_clean_error(run: Callable[..., Result
     assert result.output.startswith("Error:") and "Traceback" not in result.output
 
 
-def test_search_of_an_empty_archive_says_so(run: Callable[..., Result]) -> None:
+def test_search_of_an_empty_archive_says_so(run: Callable[..., Result], tmp_path: Path) -> None:
+    open_catalogue(tmp_path / "data").close()
     result = run("search", "partnerskap")
     assert result.exit_code == 0, result.output
     assert "0 episode(s)" in result.output
+
+
+def test_search_where_there_is_no_archive_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "stavfel"
+    result = CliRunner().invoke(cli, ["--data-dir", str(missing), "search", "iop"])
+    assert result.exit_code == 1
+    assert f"no archive in {missing}" in result.output and "Traceback" not in result.output
+    assert not missing.exists()
+
+
+def test_data_dir_is_accepted_after_the_command_too(run: Callable[..., Result],
+                                                    tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    assert run("feeds", "add", "https://example.org/feed.xml", "--data-dir",
+               str(elsewhere)).exit_code == 0
+    listed = run("feeds", "list", "--data-dir", str(elsewhere))
+    assert "example.org/feed.xml" in listed.output, listed.output
+    assert "example.org" not in run("feeds", "list").output  # the one before the name
+    result = run("search", "iop", "--data-dir", str(tmp_path / "nowhere"))
+    assert result.exit_code == 1 and "no archive in" in result.output
+
+
+def test_a_loopback_refusal_names_the_flag_once(run: Callable[..., Result],
+                                                sample: SampleServer) -> None:
+    result = run("ingest", sample.feed_url)
+    assert result.exit_code == 1
+    assert result.output.count("--allow-private") == 1, result.output
+    assert result.output.count("not a public address") == 1, result.output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["search", "--help"]])
+def test_help_starts_without_the_pipeline_or_the_transcription_stack(args: list[str]) -> None:
+    code = ("import sys\nfrom poddarkiv.cli import main\nsys.argv = ['poddarkiv', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = {'torch', 'ctranslate2', 'whisper', 'faster_whisper', 'numpy', 'whoosh',\n"
+            "         'httpx', 'poddarkiv.ingest.pipeline'} & set(sys.modules)\n"
+            "print('HEAVY', sorted(heavy))")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
 
 
 def test_watch_runs_the_given_number_of_times_and_survives_errors(
