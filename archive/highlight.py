@@ -45,14 +45,14 @@ def matched_spans(text: str, stems: Collection[str], prefixes: Sequence[str] = (
     return spans
 
 
-def _window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
-    if len(text) <= SNIPPET_CHARS:
+def _window(text: str, spans: list[tuple[int, int]], max_chars: int) -> tuple[int, int]:
+    if len(text) <= max_chars:
         return 0, len(text)
     first = spans[0][0] if spans else 0
     start = max(0, first - _CONTEXT_BEFORE_CHARS)
     space = text.rfind(" ", 0, start + 1)
     start = space + 1 if start and space >= 0 else start
-    end = min(len(text), start + SNIPPET_CHARS)
+    end = min(len(text), start + max_chars)
     space = text.find(" ", end)
     end = len(text) if space < 0 or space - end > 20 else space
     return start, end
@@ -60,10 +60,11 @@ def _window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
 
 def highlight(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
               splitter: CompoundSplitter | None = None, mark: bool = True,
-              seen: dict[str, bool] | None = None) -> Markup:
-    """``text`` as escaped HTML with matched words in ``<mark>``, cut to a snippet if long."""
+              seen: dict[str, bool] | None = None, max_chars: int = SNIPPET_CHARS) -> Markup:
+    """``text`` as escaped HTML with matched words in ``<mark>``, cut to ``max_chars`` around
+    the first match if longer."""
     spans = matched_spans(text, stems, prefixes, splitter=splitter, seen=seen) if mark else []
-    lo, hi = _window(text, spans)
+    lo, hi = _window(text, spans, max_chars)
     out: list[str] = ["…"] if lo > 0 else []
     pos = lo
     for start, end in spans:

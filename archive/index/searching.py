@@ -18,10 +18,11 @@ from datetime import datetime
 from itertools import chain
 
 import numpy as np
+from markupsafe import Markup
 
 from poddarkiv.archive.analysis import STOP_WORDS, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
-from poddarkiv.archive.highlight import highlight
+from poddarkiv.archive.highlight import SNIPPET_CHARS, highlight, matched_spans
 from poddarkiv.archive.index.tiers import EpisodeMatch, Matches, Passage, match
 from poddarkiv.archive.index.view import SearchView
 from poddarkiv.archive.query.compile import CompiledQuery, compile_query
@@ -32,6 +33,7 @@ from poddarkiv.archive.search import (
     EpisodeHit,
     Note,
     PassageHit,
+    PassageKind,
     SearchPage,
     SearchRequest,
 )
@@ -44,6 +46,8 @@ FEW_EPISODES = 3
 RARE_DOC_FREQ = 3
 #: Suggestions: at most this many edits.
 SUGGEST_MAX_EDITS = 2
+#: Between the cues of a stretch that are shown, where cues without matched words were left out.
+ELISION = " … "
 #: Words shorter than this are never replaced by a suggestion.
 SUGGEST_MIN_CHARS = 4
 
@@ -184,30 +188,33 @@ def _hit(ctx: _Context, m: EpisodeMatch, seen: dict[str, bool]) -> EpisodeHit:
 def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str,
              seen: dict[str, bool]) -> PassageHit | None:
     c = ctx.compiled
-    mark = ctx.request.highlight
 
-    def snippet(text: str) -> object:
-        return highlight(text, c.stems, c.prefixes, splitter=ctx.splitter, mark=mark, seen=seen)
+    def snippet(text: str, max_chars: int = SNIPPET_CHARS) -> Markup:
+        return highlight(text, c.stems, c.prefixes, splitter=ctx.splitter,
+                         mark=ctx.request.highlight, seen=seen, max_chars=max_chars)
 
     if p.metadata:
-        kind = "description" if info.description and _marks(ctx, info.description) else "title"
+        kind: PassageKind = "description" if info.description and \
+            _marks(ctx, info.description, seen) else "title"
         text = info.description if kind == "description" else info.title
-        return PassageHit(0.0, 0.0, text, snippet(text), p.score, -1, kind)  # type: ignore[arg-type]
-    fields = [ctx.view.searcher.stored_fields(d) for d in range(p.first, p.last + 1)]
-    fields = [f for f in fields if "text" in f]
-    if not fields:
+        return PassageHit(0.0, 0.0, text, snippet(text), p.score, -1, kind)
+    cues = [f for f in (ctx.view.searcher.stored_fields(d) for d in range(p.first, p.last + 1))
+            if "text" in f]
+    if len(cues) > 2:
+        # A stretch: its first and last cues hold matched words; of those between, only the
+        # ones that do are shown, the rest elided.
+        cues = [cues[0], *(f for f in cues[1:-1] if _marks(ctx, f["text"], seen)), cues[-1]]
+    if not cues:
         return None
-    text = " ".join(str(f.get("text", "")) for f in fields)
-    return PassageHit(float(fields[0].get("start", 0.0)), float(fields[-1].get("end", 0.0)),
-                      text, snippet(text), p.score, int(fields[0].get("seg", -1)),  # type: ignore[arg-type]
-                      "transcript", tier == "near")
+    text = ELISION.join(str(f["text"]) for f in cues) if len(cues) > 1 else str(cues[0]["text"])
+    return PassageHit(float(cues[0].get("start", 0.0)), float(cues[-1].get("end", 0.0)),
+                      text, snippet(text, SNIPPET_CHARS * len(cues)), p.score,
+                      int(cues[0].get("seg", -1)), "transcript", tier == "near")
 
 
-def _marks(ctx: _Context, text: str) -> bool:
-    from poddarkiv.archive.highlight import matched_spans
-
+def _marks(ctx: _Context, text: str, seen: dict[str, bool]) -> bool:
     c = ctx.compiled
-    return bool(matched_spans(text, c.stems, c.prefixes, splitter=ctx.splitter))
+    return bool(matched_spans(text, c.stems, c.prefixes, splitter=ctx.splitter, seen=seen))
 
 
 def _rare(view: SearchView, compiled: CompiledQuery) -> frozenset[str]:

@@ -289,7 +289,8 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
         return docs.ids, docs.scores, docs.ids
 
     def by_meta(keys: IntArray) -> FloatArray:
-        return _take(meta.scores, _rows(meta.keys, keys), 0.0).astype(np.float32)
+        found: FloatArray = _take(meta.scores, _rows(meta.keys, keys), 0.0).astype(np.float32)
+        return found
 
     def by_groups(keys: IntArray) -> FloatArray:
         # Each word's best passage (or metadata) in the episode, summed over the words.

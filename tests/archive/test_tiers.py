@@ -163,3 +163,14 @@ def test_morphology_synonyms_and_typos_reach_what_was_said(
 def test_a_typo_in_the_first_letter_is_suggested(archive: ArchiveIndex) -> None:
     archive.index_many([episode("ep", ["Ett partnerskap med kommunen."])])
     assert search(archive, "bartnerskap kommunen").suggestion == "partnerskap kommunen"
+
+
+def test_a_stretch_shows_the_cues_with_matched_words_and_elides_the_rest(
+        archive: ArchiveIndex) -> None:
+    lines = [*filler(4), "Först om stöd.", FILLER, "Ännu en mening utan orden.",
+             "Sist om föreningar.", *filler(4)]
+    archive.index_many([episode("glest", lines)])
+    (p,) = search(archive, "stöd föreningar").hits[0].passages
+    assert p.text == "Först om stöd. … Sist om föreningar."
+    assert (p.start, p.end) == (4 * CUE_S + 0.3, 8 * CUE_S)
+    assert p.snippet_html.count("<mark>") == 2
