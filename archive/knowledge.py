@@ -57,7 +57,6 @@ __all__ = [
     "save_taxonomy",
     "stored_episode_themes",
     "stored_taxonomy",
-    "themes_stale",
 ]
 
 log = logging.getLogger(__name__)
@@ -128,12 +127,6 @@ def _meta(catalogue: Catalogue, key: str) -> str | None:
 def applied_taxonomy_hash(catalogue: Catalogue) -> str | None:
     """The :func:`~poddarkiv.archive.themes.taxonomy_hash` last applied, or ``None``."""
     return _meta(catalogue, "taxonomy_hash")
-
-
-def themes_stale(catalogue: Catalogue, taxonomy: Taxonomy) -> bool:
-    """Whether the catalogue's themes were computed with another taxonomy (or none yet)."""
-    applied: str | None = applied_taxonomy_hash(catalogue)
-    return applied != taxonomy_hash(taxonomy)
 
 
 def stored_taxonomy(catalogue: Catalogue) -> Taxonomy:

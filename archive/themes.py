@@ -32,7 +32,6 @@ __all__ = [
     "Term",
     "Theme",
     "ThemeScores",
-    "assign_themes",
     "compile_term",
     "default_taxonomy_path",
     "load_taxonomy",
@@ -102,7 +101,7 @@ class ThemeScores:
     segments: Mapping[int, tuple[tuple[str, float], ...]]
 
     def episode_themes(self) -> EpisodeThemes:
-        """The index's view (:class:`~poddarkiv.archive.index.schema.EpisodeThemes`)."""
+        """The index's view (:class:`~poddarkiv.archive.models.EpisodeThemes`)."""
         return EpisodeThemes(
             episode=self.episode,
             segments={i: tuple(slug for slug, _ in pairs) for i, pairs in self.segments.items()},
@@ -270,10 +269,3 @@ def _threshold(taxonomy: Taxonomy, slug: str) -> float:
     if theme is not None and theme.min_score is not None:
         return theme.min_score
     return taxonomy.min_episode_score
-
-
-def assign_themes(taxonomy: Taxonomy, episode: Episode,
-                  transcript: Transcript | None) -> EpisodeThemes:
-    """The episode's themes and its passages' themes, as the search index takes them."""
-    return score_themes(taxonomy, episode, transcript).episode_themes()
-

@@ -12,6 +12,7 @@ from poddarkiv.archive.models import Feed
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.errors import ConfigError
 from poddarkiv.ingest.identity import feed_id_for, normalise_feed_url
+from poddarkiv.ingest.opml import read_opml, write_opml
 
 __all__ = ["add_feed", "check_feed_url", "export_opml", "find_feed", "import_opml",
            "remove_feed"]
@@ -64,8 +65,6 @@ def import_opml(catalogue: Catalogue, body: bytes, *, refused: list[str] | None 
 
     Outlines whose URL cannot be a feed's are skipped, and listed in ``refused`` when given.
     """
-    from poddarkiv.ingest.opml import read_opml
-
     added = []
     for title, url in read_opml(body, refused=refused):
         try:
@@ -78,6 +77,4 @@ def import_opml(catalogue: Catalogue, body: bytes, *, refused: list[str] | None 
 
 def export_opml(catalogue: Catalogue) -> str:
     """Every feed as an OPML 2.0 document."""
-    from poddarkiv.ingest.opml import write_opml
-
     return write_opml(catalogue.feeds())

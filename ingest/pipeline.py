@@ -26,13 +26,18 @@ from typing import Literal, Protocol
 
 import httpx
 
+from poddarkiv.archive.chapters import parse_chapters_json
 from poddarkiv.archive.index import ArchiveIndex
+from poddarkiv.archive.knowledge import save_publisher_chapters
 from poddarkiv.archive.models import Episode, EpisodeFailure, Feed, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, PoddarkivError
+from poddarkiv.ingest.download import download_audio
+from poddarkiv.ingest.fetch import fetch, policy_for
 from poddarkiv.ingest.identity import feed_id_for
 from poddarkiv.ingest.lock import ingest_lock
+from poddarkiv.ingest.publisher import fetch_publisher_transcript
 from poddarkiv.ingest.refresh import FeedOutcome, error_message, refresh_feed
 from poddarkiv.ingest.retry import failure_after, is_limit, is_local, is_waiting
 
@@ -321,8 +326,6 @@ def _os_error_message(exc: OSError) -> str:
 def _transcribe_episode(run: _Run, episode: Episode
                         ) -> tuple[Transcript | None, EpisodeStatus]:
     """The transcript and how it came; ``None`` when the job went to the cluster."""
-    from poddarkiv.ingest.publisher import fetch_publisher_transcript
-
     # The archive keeps the audio even when the publisher's transcript is used, so the
     # site plays every episode from its own copy.
     episode, audio_error = _ensure_audio(run, episode)
@@ -347,8 +350,6 @@ def _transcribe_episode(run: _Run, episode: Episode
 
 def _ensure_audio(run: _Run, episode: Episode) -> tuple[Episode, PoddarkivError | None]:
     """The episode with its audio on disk, or the error that prevented the download."""
-    from poddarkiv.ingest.download import download_audio
-
     if episode.audio_path and (run.catalogue.data.root / episode.audio_path).exists():
         return episode, None
     run.progress.episode_started(episode, "download")
@@ -367,14 +368,8 @@ def _fetch_chapters(run: _Run, episode: Episode) -> None:
     never fails the episode."""
     if not episode.chapters_url:
         if episode.chapters:
-            from poddarkiv.archive.knowledge import save_publisher_chapters
-
             save_publisher_chapters(run.catalogue, episode.id, episode.chapters)
         return
-    from poddarkiv.archive.chapters import parse_chapters_json
-    from poddarkiv.archive.knowledge import save_publisher_chapters
-    from poddarkiv.ingest.fetch import fetch, policy_for
-
     try:
         result = fetch(run.client, episode.chapters_url, policy=policy_for(run.settings),
                        accept="application/json+chapters, application/json;q=0.9")

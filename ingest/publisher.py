@@ -31,7 +31,6 @@ from poddarkiv.ingest.fetch import fetch
 __all__ = [
     "ENGINE",
     "TranscriptFormat",
-    "choose_transcript_link",
     "fetch_publisher_transcript",
     "parse_publisher_transcript",
     "rank_transcript_links",
@@ -94,13 +93,6 @@ def rank_transcript_links(links: Iterable[TranscriptLink], *, language: str = "s
     usable = [(link, fmt) for link, fmt in known if fmt is not None]
     usable.sort(key=lambda pair: (_language_rank(pair[0], language), _ORDER.index(pair[1])))
     return [link for link, _ in usable]
-
-
-def choose_transcript_link(links: Iterable[TranscriptLink], *, language: str = "sv"
-                           ) -> TranscriptLink | None:
-    """The best transcript link for ``language``, or ``None`` when none is usable."""
-    ranked = rank_transcript_links(links, language=language)
-    return ranked[0] if ranked else None
 
 
 def _decode(body: bytes, content_type: str) -> str:

@@ -18,6 +18,7 @@ from poddarkiv.archive.models import Episode, Transcript
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.config import Settings
 from poddarkiv.errors import AudioError, CatalogueError
+from poddarkiv.ingest.client import make_client, policy_for
 
 __all__ = ["Archive", "http_client", "open_archive", "themes_step", "whisper_step"]
 
@@ -61,8 +62,6 @@ def open_archive(settings: Settings, *, create: bool = True) -> Iterator[Archive
 
 def http_client(settings: Settings) -> httpx.Client:
     """The HTTP client every fetch goes through (our User-Agent, timeouts, no auto-redirects)."""
-    from poddarkiv.ingest.client import make_client, policy_for
-
     return make_client(policy_for(settings))
 
 
@@ -71,6 +70,8 @@ def whisper_step(settings: Settings, data: DataDir
     """A factory for the pipeline's transcribe step: decode the audio once, then Whisper."""
 
     def factory() -> Callable[..., Transcript]:
+        # The transcription stack (PyAV, numpy, the engines) loads when the first episode is
+        # transcribed, not when the archive is opened: a run with nothing new never loads it.
         from poddarkiv.ingest.audio import decode_audio
         from poddarkiv.ingest.transcribe import make_transcriber
 

@@ -2,6 +2,10 @@
 
 Each takes :class:`Settings` and returns data; printing stays in the CLI. Tests call these
 directly with injected pieces, or the lower-level functions they wrap.
+
+The site (uvicorn, Starlette, Jinja2), the cluster (Celery, an optional extra) and the demo's
+sample server are imported inside the functions that use them, so that ``ingest``, ``search``
+and ``export`` never load them.
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from poddarkiv.archive.knowledge import stored_episode_themes
+from poddarkiv.archive.writers import render_transcript
 from poddarkiv.compose import http_client, open_archive, themes_step, whisper_step
-from poddarkiv.config import Settings
+from poddarkiv.config import Settings, settings_from_env, settings_to_env
 from poddarkiv.errors import PoddarkivError
+from poddarkiv.ingest.lock import ingest_lock
 from poddarkiv.ingest.pipeline import IngestReport, Progress, ingest
 
 if TYPE_CHECKING:
@@ -77,9 +84,6 @@ def _cluster_queue(settings: Settings, catalogue: Catalogue, echo: Echo
 
 def rebuild_index(settings: Settings) -> tuple[int, int]:
     """Rebuild the index from the catalogue; return (episode docs, passage docs)."""
-    from poddarkiv.archive.knowledge import stored_episode_themes
-    from poddarkiv.ingest.lock import ingest_lock
-
     with open_archive(settings) as archive:
         catalogue = archive.catalogue
         with ingest_lock(catalogue.data.ingest_lock, wait_s=60.0):
@@ -121,8 +125,6 @@ def upgrade_index(settings: Settings, *, echo: Echo = _quiet) -> bool:
 
 def export_transcript(settings: Settings, episode_id: str, fmt: str) -> str:
     """An episode's current transcript rendered as txt, vtt, srt or json."""
-    from poddarkiv.archive.writers import render_transcript
-
     with open_archive(settings, create=False) as archive:
         transcript = archive.catalogue.transcript(episode_id)
     if transcript is None:
@@ -153,7 +155,6 @@ def serve_site(settings: Settings, *, echo: Echo = _quiet, **app_kwargs: Any) ->
 def _serve_processes(settings: Settings) -> None:
     import uvicorn
 
-    from poddarkiv.config import settings_to_env
     from poddarkiv.site.security import new_secret
 
     # uvicorn's worker processes import the app by name; the settings go with them in the
@@ -167,7 +168,6 @@ def _serve_processes(settings: Settings) -> None:
 
 def site_app() -> Any:
     """The site for one of ``serve --workers N``'s processes, from ``PODDARKIV_*`` variables."""
-    from poddarkiv.config import settings_from_env
     from poddarkiv.site.app import create_app
 
     settings = settings_from_env()

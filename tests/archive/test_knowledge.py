@@ -17,7 +17,6 @@ from poddarkiv.archive.knowledge import (
     save_publisher_chapters,
     stored_episode_themes,
     stored_taxonomy,
-    themes_stale,
 )
 from poddarkiv.archive.models import Chapter, Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.store import Catalogue, open_catalogue
@@ -117,9 +116,9 @@ def test_apply_themes_only_reindexes_what_the_index_holds(catalogue: Catalogue) 
 def test_a_new_taxonomy_is_detected_applied_and_kept(catalogue: Catalogue) -> None:
     apply_themes(catalogue, None, TAXONOMY)
     mine = parse_taxonomy(ONLY_STATSSTOD, source="mine.toml")
-    assert themes_stale(catalogue, mine) and not themes_stale(catalogue, TAXONOMY)
+    assert applied_taxonomy_hash(catalogue) == taxonomy_hash(TAXONOMY) != taxonomy_hash(mine)
     apply_themes(catalogue, None, mine)
-    assert not themes_stale(catalogue, mine)
+    assert applied_taxonomy_hash(catalogue) == taxonomy_hash(mine)
     assert [t.slug for t in themes_overview(catalogue)] == ["statsstod"]
     assert stored_taxonomy(catalogue) == mine
     # Later ingests analyse with the applied taxonomy, not the shipped one.

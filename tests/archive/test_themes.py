@@ -8,7 +8,6 @@ import pytest
 
 from poddarkiv.archive.models import Episode, EpisodeThemes
 from poddarkiv.archive.themes import (
-    assign_themes,
     default_taxonomy_path,
     load_taxonomy,
     parse_taxonomy,
@@ -160,10 +159,10 @@ def test_title_and_description_count_without_a_transcript() -> None:
     assert scores.segments == {}
 
 
-def test_assign_themes_gives_the_index_its_type() -> None:
+def test_scores_give_the_index_its_type() -> None:
     episode = Episode(id="e", feed_id="f", guid="g", title="")
     transcript = transcript_of("e", "Vi pratar om LOU och upphandling.", "Och sedan om vädret.")
-    themes = assign_themes(TAXONOMY, episode, transcript)
+    themes = score_themes(TAXONOMY, episode, transcript).episode_themes()
     assert isinstance(themes, EpisodeThemes)
     assert themes.slugs == ("upphandling",)
     assert dict(themes.segments) == {0: ("upphandling",)}

@@ -16,12 +16,18 @@ from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError, TranscriptionError
 from poddarkiv.ingest.fetch import FetchPolicy, make_client
 from poddarkiv.ingest.publisher import (
-    choose_transcript_link,
     fetch_publisher_transcript,
     parse_publisher_transcript,
     rank_transcript_links,
 )
 from tests.httpserver import LoopbackServer, reply
+
+
+def choose_transcript_link(links: list[TranscriptLink], *, language: str = "sv"
+                           ) -> TranscriptLink | None:
+    """The link ingest would fetch first: the best ranked, or ``None``."""
+    ranked = rank_transcript_links(links, language=language)
+    return ranked[0] if ranked else None
 
 SAMPLE_VTT = (Path(__file__).resolve().parents[2] / "poddarkiv" / "sample" / "transcripts"
               / "iop-och-upphandling.vtt")
