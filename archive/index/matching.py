@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poddarkiv.archive.index.postings import FloatArray, IntArray
+from poddarkiv.archive.index.postings import FloatArray, IntArray, member
 from poddarkiv.archive.index.schema import DESCRIPTION_BOOST, PODCAST_BOOST, TITLE_BOOST
 from poddarkiv.archive.index.view import META_FIELDS, TEXT_FIELD, SearchView
 from poddarkiv.archive.query.compile import AllOf, Node, Phrase, Term
@@ -91,11 +91,12 @@ class Matcher:
         for i, s in enumerate(stems):
             docs, poss = self.view.positions(field, s, both.ids)
             packed = (docs << _POS_BITS) | (poss - i)
-            keys = packed if keys is None else keys[np.isin(keys, packed)]
+            # Both are sorted: documents ascending, positions ascending within a document.
+            keys = packed if keys is None else keys[member(packed, keys)]
             self.check_time()
         assert keys is not None
         found = np.unique(keys >> _POS_BITS)
-        keep = np.isin(both.ids, found, assume_unique=True)
+        keep = member(found, both.ids)
         return Docs(both.ids[keep], both.scores[keep])
 
     def group(self, node: Node) -> tuple[Docs, Docs]:
@@ -139,6 +140,6 @@ def intersect(sets: list[Docs]) -> Docs:
 def without(docs: Docs, excluded: IntArray) -> Docs:
     if not len(excluded) or not len(docs.ids):
         return docs
-    keep = ~np.isin(docs.ids, excluded, assume_unique=True)
+    keep = ~member(excluded, docs.ids)
     return Docs(docs.ids[keep], docs.scores[keep])
 

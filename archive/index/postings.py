@@ -32,7 +32,7 @@ from whoosh.codec import whoosh3
 from whoosh.matching import wrappers
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["CACHE_BYTES", "LeafData", "Positions", "TermPostings"]
+__all__ = ["CACHE_BYTES", "LeafData", "Positions", "TermPostings", "cache_bytes", "member"]
 
 #: Decoded postings and positions kept per process (bytes), across all segments. At 1,000 hours
 #: (650,000 segments) every term of a day's searching fits well within this.
@@ -113,6 +113,16 @@ class _Cache:
 
 #: One cache for the process: segments are identified by their id, unique per index.
 _CACHE = _Cache(CACHE_BYTES)
+
+
+def member(haystack: IntArray, needles: IntArray) -> npt.NDArray[np.bool_]:
+    """Which ``needles`` are in the sorted ``haystack``: bisection, O(m log n), where
+    ``np.isin`` sorts both arrays."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=bool)
+    pos = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    found: npt.NDArray[np.bool_] = haystack[pos] == needles
+    return found
 
 
 def cache_bytes() -> int:

@@ -26,6 +26,7 @@ from poddarkiv.archive.index.postings import (
     LeafData,
     Positions,
     TermPostings,
+    member,
 )
 from poddarkiv.archive.index.schema import SPELL_FIELD
 
@@ -194,7 +195,7 @@ def _episode_bounds(ep_key: IntArray) -> tuple[IntArray, IntArray]:
 
 def _gather(pos: Positions, local: IntArray) -> tuple[IntArray, IntArray]:
     """``(doc, position)`` pairs of ``pos`` for the local documents ``local``."""
-    idx = np.searchsorted(pos.ids, local[np.isin(local, pos.ids, assume_unique=True)])
+    idx = np.searchsorted(pos.ids, local[member(pos.ids, local)])
     starts = pos.offsets[idx]
     counts = pos.offsets[idx + 1] - starts
     total = int(counts.sum())
