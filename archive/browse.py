@@ -147,10 +147,6 @@ class EpisodeKnowledge:
     related: list[RelatedEpisode]
 
 
-def _q(catalogue: Catalogue, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    return catalogue.query(sql, params)
-
-
 def _mentioned(row: Any, **extra: Any) -> Mentioned:
     return Mentioned(row["episode_id"], row["title"], row["published"], row["segment"],
                      row["start_s"], row["end_s"], row["text"], **extra)
@@ -174,23 +170,23 @@ def _summary(row: Any) -> ThemeSummary:
 
 def themes_overview(catalogue: Catalogue) -> list[ThemeSummary]:
     """Every theme of the applied taxonomy, in its order, with episode and passage counts."""
-    return [_summary(r) for r in _q(catalogue, _THEMES_SQL.format(where=""))]
+    return [_summary(r) for r in catalogue.query(_THEMES_SQL.format(where=""))]
 
 
 def theme_names(catalogue: Catalogue, lang: str = "sv") -> dict[str, str]:
     """Theme slug → name in ``lang`` (``sv`` or ``en``; English falls back to Swedish)."""
-    rows = _q(catalogue, "SELECT slug, name, name_en FROM themes ORDER BY position")
+    rows = catalogue.query("SELECT slug, name, name_en FROM themes ORDER BY position")
     return {r["slug"]: (r["name_en"] or r["name"]) if lang == "en" else r["name"] for r in rows}
 
 
 def theme_page(catalogue: Catalogue, slug: str, *, page: int = 1,
                page_size: int = PASSAGES_PAGE_SIZE) -> ThemePage | None:
     """A theme, its episodes by score, and one page of its passages; ``None`` if unknown."""
-    rows = _q(catalogue, _THEMES_SQL.format(where="WHERE t.slug = ?"), (slug,))
+    rows = catalogue.query(_THEMES_SQL.format(where="WHERE t.slug = ?"), (slug,))
     if not rows:
         return None
     episodes = [ThemeEpisode(r["id"], r["title"], r["published"], r["feed_id"], r["score"],
-                             r["passages"]) for r in _q(catalogue, """
+                             r["passages"]) for r in catalogue.query("""
         SELECT e.id, e.title, e.published, e.feed_id, coalesce(et.score, 0.0) AS score,
           (SELECT count(*) FROM passage_themes p WHERE p.episode_id = e.id AND p.theme = ?)
             AS passages
@@ -199,7 +195,7 @@ def theme_page(catalogue: Catalogue, slug: str, *, page: int = 1,
           SELECT episode_id FROM passage_themes WHERE theme = ?)
         ORDER BY score DESC, passages DESC, e.published DESC LIMIT ?""",
         (slug, slug, slug, THEME_EPISODES_LIMIT))]
-    passages = [_mentioned(r, score=r["score"]) for r in _q(catalogue, """
+    passages = [_mentioned(r, score=r["score"]) for r in catalogue.query("""
         SELECT p.*, e.title, e.published FROM passage_themes p JOIN episodes e
           ON e.id = p.episode_id WHERE p.theme = ?
         ORDER BY e.published DESC, p.episode_id, p.start_s LIMIT ? OFFSET ?""",
@@ -222,16 +218,16 @@ def _ref(row: Any) -> ReferenceSummary:
 def references_overview(catalogue: Catalogue) -> list[ReferenceSummary]:
     """Every reference found, grouped by kind, most mentioned first."""
     sql = _REF_SQL.format(where="", order="kind, mentions DESC, label")
-    return [_ref(r) for r in _q(catalogue, sql)]
+    return [_ref(r) for r in catalogue.query(sql)]
 
 
 def reference_page(catalogue: Catalogue, kind: str, key: str) -> ReferencePage | None:
     """A reference and where it is mentioned; ``None`` if never."""
-    rows = _q(catalogue, _REF_SQL.format(where="WHERE kind = ? AND key = ?", order="kind"),
+    rows = catalogue.query(_REF_SQL.format(where="WHERE kind = ? AND key = ?", order="kind"),
               (kind, key))
     if not rows:
         return None
-    mentions = [_mentioned(r) for r in _q(catalogue, """
+    mentions = [_mentioned(r) for r in catalogue.query("""
         SELECT m.*, m.context AS text, e.title, e.published FROM reference_mentions m
           JOIN episodes e ON e.id = m.episode_id WHERE m.kind = ? AND m.key = ?
         ORDER BY e.published DESC, m.episode_id, m.start_s LIMIT ?""",
@@ -251,16 +247,16 @@ def _person(row: Any) -> PersonSummary:
 
 def people_overview(catalogue: Catalogue) -> list[PersonSummary]:
     """Every person the feeds name, in most episodes first."""
-    return [_person(r) for r in _q(catalogue, _PEOPLE_SQL.format(
+    return [_person(r) for r in catalogue.query(_PEOPLE_SQL.format(
         where="", order="episodes DESC, name"))]
 
 
 def person_page(catalogue: Catalogue, slug: str) -> PersonPage | None:
     """A person, the episodes that credit them and where their name is said."""
-    rows = _q(catalogue, _PEOPLE_SQL.format(where="WHERE slug = ?", order="slug"), (slug,))
+    rows = catalogue.query(_PEOPLE_SQL.format(where="WHERE slug = ?", order="slug"), (slug,))
     if not rows:
         return None
-    found = [_mentioned(r, source=r["source"], role=r["role"] or None) for r in _q(catalogue, """
+    found = [_mentioned(r, source=r["source"], role=r["role"] or None) for r in catalogue.query("""
         SELECT m.*, m.context AS text, e.title, e.published FROM person_mentions m
           JOIN episodes e ON e.id = m.episode_id WHERE m.slug = ?
         ORDER BY e.published DESC, m.episode_id, m.start_s LIMIT ?""", (slug, MENTIONS_LIMIT))]
@@ -273,7 +269,7 @@ def person_page(catalogue: Catalogue, slug: str) -> PersonPage | None:
 
 def episode_chapters(catalogue: Catalogue, episode_id: str) -> tuple[Chapter, ...]:
     """The publisher's chapters if the feed has them, else suggested ones (maybe none)."""
-    rows = _q(catalogue, "SELECT * FROM chapters WHERE episode_id = ? "
+    rows = catalogue.query("SELECT * FROM chapters WHERE episode_id = ? "
               "ORDER BY source = 'suggested', position", (episode_id,))
     source = rows[0]["source"] if rows else None
     return tuple(Chapter(r["start_s"], r["title"], r["url"]) for r in rows
@@ -281,13 +277,13 @@ def episode_chapters(catalogue: Catalogue, episode_id: str) -> tuple[Chapter, ..
 
 
 def _documents(catalogue: Catalogue) -> int:
-    return int(_q(catalogue, "SELECT count(DISTINCT episode_id) FROM episode_terms")[0][0])
+    return int(catalogue.query("SELECT count(DISTINCT episode_id) FROM episode_terms")[0][0])
 
 
 def episode_key_terms(catalogue: Catalogue, episode_id: str, *,
                       limit: int = KEY_TERMS_LIMIT) -> list[KeyTerm]:
     """The episode's key terms by tf-idf against every analysed episode."""
-    rows = _q(catalogue, """SELECT t.term, t.label, t.count,
+    rows = catalogue.query("""SELECT t.term, t.label, t.count,
         (SELECT count(*) FROM episode_terms d WHERE d.term = t.term) AS df
         FROM episode_terms t WHERE t.episode_id = ?""", (episode_id,))
     counts = TermCounts({r["term"]: r["count"] for r in rows},
@@ -307,7 +303,7 @@ def episodes_sharing_key_terms(catalogue: Catalogue, episode_id: str, *,
     if not terms:
         return []
     marks = ", ".join("?" * len(terms))
-    rows = _q(catalogue, f"""SELECT o.episode_id, o.term, o.count, e.title, e.published,
+    rows = catalogue.query(f"""SELECT o.episode_id, o.term, o.count, e.title, e.published,
         (SELECT count(*) FROM episode_terms n WHERE n.episode_id = o.episode_id) AS size
         FROM episode_terms o JOIN episodes e ON e.id = o.episode_id
         WHERE o.term IN ({marks}) AND o.episode_id != ?""", (*terms, episode_id))
@@ -326,15 +322,16 @@ def episodes_sharing_key_terms(catalogue: Catalogue, episode_id: str, *,
 
 def episode_knowledge(catalogue: Catalogue, episode_id: str) -> EpisodeKnowledge:
     """Themes, key terms, references, people, chapters and related episodes of one episode."""
-    themes = [EpisodeTheme(r["slug"], r["name"], r["name_en"], r["score"]) for r in _q(
-        catalogue, "SELECT t.slug, t.name, t.name_en, et.score FROM episode_themes et "
-        "JOIN themes t ON t.slug = et.theme WHERE et.episode_id = ? ORDER BY et.score DESC",
-        (episode_id,))]
+    themes = [EpisodeTheme(r["slug"], r["name"], r["name_en"], r["score"])
+              for r in catalogue.query(
+                  "SELECT t.slug, t.name, t.name_en, et.score FROM episode_themes et JOIN themes "
+                  "t ON t.slug = et.theme WHERE et.episode_id = ? ORDER BY et.score DESC",
+                  (episode_id,))]
     where = "WHERE episode_id = ?"
-    references = [_ref(r) for r in _q(catalogue, _REF_SQL.format(
+    references = [_ref(r) for r in catalogue.query(_REF_SQL.format(
         where=where, order="kind, mentions DESC, label"), (episode_id,))]
-    people = [_person(r) for r in _q(catalogue, _PEOPLE_SQL.format(where=where, order="name"),
-                                     (episode_id,))]
+    people = [_person(r) for r in catalogue.query(
+        _PEOPLE_SQL.format(where=where, order="name"), (episode_id,))]
     return EpisodeKnowledge(themes, episode_key_terms(catalogue, episode_id), references,
                             people, episode_chapters(catalogue, episode_id),
                             episodes_sharing_key_terms(catalogue, episode_id))
