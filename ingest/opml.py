@@ -4,12 +4,17 @@ Reading is as careful as reading a feed: DOCTYPE and ENTITY declarations are rem
 the XML parser sees the file (so no entity expansion, no external entities), the file size is
 capped, and only ``http``/``https`` feed URLs survive. Outlines may be nested in folders; every
 outline with an ``xmlUrl`` counts, once.
+
+Writing is :func:`write_outlines`, the one OPML writer: ``poddarkiv feeds export`` lists the
+feeds as followed (:func:`write_opml`), and a site listing its own re-published feeds passes
+outlines with those addresses.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from poddarkiv.archive.models import Feed
@@ -17,7 +22,7 @@ from poddarkiv.errors import ConfigError
 from poddarkiv.ingest.text import clean_line, clean_url
 from poddarkiv.ingest.xmlsafe import replace_bad_char_refs, strip_doctype
 
-__all__ = ["MAX_OPML_BYTES", "read_opml", "write_opml"]
+__all__ = ["MAX_OPML_BYTES", "Outline", "read_opml", "write_opml", "write_outlines"]
 
 MAX_OPML_BYTES = 10 * 1024 * 1024
 _BOMS = {b"\xff\xfe\x00\x00": "utf-32", b"\x00\x00\xfe\xff": "utf-32",
@@ -65,22 +70,37 @@ def read_opml(body: bytes, *, refused: list[str] | None = None) -> list[tuple[st
     return [(title, url) for url, title in feeds.items()]
 
 
-def write_opml(feeds: Iterable[Feed], *, title: str = "poddarkiv") -> str:
-    """An OPML 2.0 document listing ``feeds``."""
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """One podcast in an OPML list: its name, feed address and (optionally) web page."""
+
+    text: str
+    xml_url: str
+    html_url: str | None = None
+    language: str | None = None
+
+
+def write_outlines(outlines: Iterable[Outline], *, title: str = "poddarkiv") -> str:
+    """An OPML 2.0 document listing ``outlines`` (``type="rss"``)."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',
         f"  <head><title>{escape(title)}</title></head>",
         "  <body>",
     ]
-    for feed in feeds:
-        name = feed.title or feed.url
-        attrs = (f"type=\"rss\" text={quoteattr(name)} title={quoteattr(name)} "
-                 f"xmlUrl={quoteattr(feed.url)}")
-        if feed.link:
-            attrs += f" htmlUrl={quoteattr(feed.link)}"
-        if feed.language:
-            attrs += f" language={quoteattr(feed.language)}"
+    for outline in outlines:
+        attrs = (f"type=\"rss\" text={quoteattr(outline.text)} title={quoteattr(outline.text)} "
+                 f"xmlUrl={quoteattr(outline.xml_url)}")
+        if outline.html_url:
+            attrs += f" htmlUrl={quoteattr(outline.html_url)}"
+        if outline.language:
+            attrs += f" language={quoteattr(outline.language)}"
         lines.append(f"    <outline {attrs}/>")
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines)
+
+
+def write_opml(feeds: Iterable[Feed], *, title: str = "poddarkiv") -> str:
+    """An OPML 2.0 document listing ``feeds`` at their own addresses."""
+    return write_outlines((Outline(feed.title or feed.url, feed.url, feed.link, feed.language)
+                           for feed in feeds), title=title)

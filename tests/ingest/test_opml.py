@@ -8,7 +8,7 @@ import pytest
 
 from poddarkiv.archive.models import Feed
 from poddarkiv.errors import ConfigError
-from poddarkiv.ingest.opml import read_opml, write_opml
+from poddarkiv.ingest.opml import Outline, read_opml, write_opml, write_outlines
 
 APP_EXPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="1.0">
@@ -83,3 +83,12 @@ def test_outlines_that_are_not_feed_urls_are_refused_and_named() -> None:
     refused: list[str] = []
     assert read_opml(document.encode(), refused=refused) == [("Bra", "https://ok.example/f")]
     assert refused == ["file:///etc/passwd", "http://[::1"]
+
+
+def test_outlines_name_any_address_and_are_escaped() -> None:
+    document = write_outlines([Outline("Poddar & \"samtal\"", "https://arkiv.example/rss/a.xml",
+                                       html_url="https://arkiv.example/podd/a")], title="Arkiv")
+    assert read_opml(document.encode()) == [('Poddar & "samtal"',
+                                             "https://arkiv.example/rss/a.xml")]
+    assert 'htmlUrl="https://arkiv.example/podd/a"' in document
+    assert "<title>Arkiv</title>" in document
