@@ -26,11 +26,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
 
 import numpy as np
 
 from poddarkiv.archive.index import matching
+from poddarkiv.archive.index.episodes import (
+    EMPTY,
+    MAX_PASSAGES,
+    EpisodeMatch,
+    Meta,
+    Passage,
+    Tier,
+    best_per_episode,
+    episodes_of,
+    group,
+    in_episodes,
+    meta_of,
+    rank_episodes,
+    rows_of,
+    take,
+)
 from poddarkiv.archive.index.matching import (
     NONE,
     Docs,
@@ -55,117 +70,12 @@ __all__ = [
     "match",
 ]
 
-Tier = Literal["passage", "near", "metadata", "episode"]
 TIERS: tuple[Tier, ...] = ("passage", "near", "metadata", "episode")
 
 #: Words within this many segments of each other match as one passage. Cues of publisher
 #: transcripts and Whisper segments last 3-7 s, so 6 cues either way is about half a minute
 #: to a minute of speech: neighbouring sentences, not the episode's next topic.
 NEAR_CUES = 6
-#: Passages shown per episode.
-MAX_PASSAGES = 3
-#: The n-th best passage of an episode adds ``PASSAGE_DECAY ** n`` of its score.
-PASSAGE_DECAY = 0.5
-#: Passages summed into an episode's score.
-SCORED_PASSAGES = 8
-#: An episode's title/description match adds this share of its score to a spoken match.
-META_SHARE = 0.5
-#: Stretches read per episode to find :data:`MAX_PASSAGES` that do not overlap.
-_CANDIDATES = 4 * MAX_PASSAGES
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """Documents ``first``..``last`` (one segment, or a stretch for ``near``) and its score."""
-
-    first: int
-    last: int
-    score: float
-    #: The episode document: the match is in the title, description or podcast title.
-    metadata: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Grouped:
-    """Scored passages grouped per episode: sorted by episode key, best first within one."""
-
-    keys: IntArray
-    totals: FloatArray
-    starts: IntArray
-    sizes: IntArray
-    firsts: IntArray
-    lasts: IntArray
-    scores: FloatArray
-
-    def passages(self, row: int) -> list[Passage]:
-        """The episode's best passages that do not overlap, at most :data:`MAX_PASSAGES`."""
-        start = int(self.starts[row])
-        end = start + min(int(self.sizes[row]), _CANDIDATES)
-        kept: list[Passage] = []
-        for f, la, s in zip(self.firsts[start:end].tolist(), self.lasts[start:end].tolist(),
-                            self.scores[start:end].tolist(), strict=True):
-            if all(la < k.first or f > k.last for k in kept):
-                kept.append(Passage(f, la, s))
-                if len(kept) == MAX_PASSAGES:
-                    break
-        return kept
-
-
-_EMPTY = np.zeros(0, dtype=np.int64)
-
-
-def _group(ep: IntArray, firsts: IntArray, scores: FloatArray,
-           lasts: IntArray | None = None) -> _Grouped:
-    """Group passages (first document, score, last document) per episode."""
-    lasts = firsts if lasts is None else lasts
-    keys = ep[firsts]
-    order = np.lexsort((-scores, keys))
-    keys, firsts, lasts, scores = keys[order], firsts[order], lasts[order], scores[order]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) \
-        if len(keys) else _EMPTY
-    sizes = np.diff(np.append(starts, len(keys)))
-    rank = np.arange(len(keys)) - np.repeat(starts, sizes)
-    weight = np.where(rank < SCORED_PASSAGES, PASSAGE_DECAY ** np.minimum(rank, 30), 0.0)
-    totals = np.add.reduceat(scores * weight, starts) if len(keys) else scores
-    return _Grouped(keys[starts], totals.astype(np.float32), starts, sizes, firsts, lasts,
-                    scores)
-
-
-@dataclass(frozen=True, slots=True)
-class _Meta:
-    """Episodes whose title, description or podcast title matched every group."""
-
-    keys: IntArray  # sorted
-    scores: FloatArray
-    docs: IntArray
-
-
-@dataclass(frozen=True, slots=True)
-class EpisodeMatch:
-    """One episode that matched: its key, tier and score; its passages on demand."""
-
-    ep_key: int
-    tier: Tier
-    score: float
-    metadata: bool
-    _spoken: _Grouped | None = None
-    _row: int = -1
-    _meta: tuple[float, int] | None = None
-
-    @property
-    def passage_total(self) -> int:
-        """How many passages (segments, or stretches for ``near``) of the episode matched."""
-        return int(self._spoken.sizes[self._row]) if self._spoken is not None else 0
-
-    @property
-    def passages(self) -> tuple[Passage, ...]:
-        """The best passages, and the title/description excerpt where it matched and there
-        is room (first when nothing spoken matched every word)."""
-        shown = self._spoken.passages(self._row) if self._spoken is not None else []
-        if self._meta is not None and len(shown) < MAX_PASSAGES:
-            excerpt = Passage(self._meta[1], self._meta[1], self._meta[0], metadata=True)
-            shown = [excerpt, *shown] if self.tier == "metadata" else [*shown, excerpt]
-        return tuple(shown)
 
 
 Candidates = tuple[IntArray, FloatArray, IntArray]
@@ -193,7 +103,7 @@ class Matches:
     tiers the requested page reaches (:meth:`ranked`) or for the episodes shown (:meth:`of`).
     """
 
-    def __init__(self, tiers: list[_Tier], meta: _Meta, ep: IntArray) -> None:
+    def __init__(self, tiers: list[_Tier], meta: Meta, ep: IntArray) -> None:
         self._tiers = [t for t in tiers if len(t.keys)]
         self._meta = meta
         self._ep = ep
@@ -204,7 +114,7 @@ class Matches:
 
     def keys(self) -> IntArray:
         """Every matched episode's key, best tier first (unordered within a tier)."""
-        return np.concatenate([t.keys for t in self._tiers]) if self._tiers else _EMPTY
+        return np.concatenate([t.keys for t in self._tiers]) if self._tiers else EMPTY
 
     def restricted(self, keep: IntArray) -> Matches:
         """Only the episodes ``keep`` (sorted keys), as a filter leaves them."""
@@ -237,14 +147,14 @@ class Matches:
     def _rank(self, t: _Tier, keys: IntArray, start: int, stop: int) -> list[EpisodeMatch]:
         """Ranks ``start``..``stop`` among the tier's episodes ``keys``."""
         if t.order is None:
-            grouped = _group(self._ep, *t.passages(keys))
-            return _ranked(grouped, keys, t.tier, self._meta, start, stop)
+            grouped = group(self._ep, *t.passages(keys))
+            return rank_episodes(grouped, keys, t.tier, self._meta, start, stop)
         base = t.order(keys)
         chosen = np.argsort(-base, kind="stable")[start:stop]
         keys, base = keys[chosen], base[chosen]
         order = np.argsort(keys)
-        grouped = _group(self._ep, *t.passages(keys[order]))
-        return _ranked(grouped, keys, t.tier, self._meta, 0, len(keys), base=base)
+        grouped = group(self._ep, *t.passages(keys[order]))
+        return rank_episodes(grouped, keys, t.tier, self._meta, 0, len(keys), base=base)
 
 
 def match(view: SearchView, groups: Sequence[Node], excluded: Node | None, *,
@@ -260,7 +170,7 @@ def match(view: SearchView, groups: Sequence[Node], excluded: Node | None, *,
     try:
         return _tiers(matcher, groups, excluded), False
     except TimeUp:
-        return Matches([], _Meta(_EMPTY, NONE.scores, _EMPTY), view.ep_key), True
+        return Matches([], Meta(EMPTY, NONE.scores, EMPTY), view.ep_key), True
 
 
 def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches:
@@ -270,7 +180,7 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
         per_group = [(without(s, ex_spoken.ids), without(x, ex_meta.ids)) for s, x in per_group]
     spoken = [s for s, _ in per_group]
     ep = m.view.ep_key
-    meta = _meta(ep, intersect([x for _, x in per_group]))
+    meta = meta_of(ep, intersect([x for _, x in per_group]))
     one = intersect(spoken)
     seen = episodes_of(ep, one.ids)
     tiers = [_Tier("passage", seen, _within(ep, one.ids, one.scores, one.ids))]
@@ -285,18 +195,18 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
     in_meta = np.isin(rest, meta.keys, assume_unique=True)
 
     def partial(keys: IntArray) -> Candidates:
-        docs = union([_in_episodes(ep, s, keys) for s in spoken], np.maximum)
+        docs = union([in_episodes(ep, s, keys) for s in spoken], np.maximum)
         return docs.ids, docs.scores, docs.ids
 
     def by_meta(keys: IntArray) -> FloatArray:
-        found: FloatArray = _take(meta.scores, _rows(meta.keys, keys), 0.0).astype(np.float32)
+        found: FloatArray = take(meta.scores, rows_of(meta.keys, keys), 0.0).astype(np.float32)
         return found
 
     def by_groups(keys: IntArray) -> FloatArray:
         # Each word's best passage (or metadata) in the episode, summed over the words.
         total = np.zeros(len(keys), dtype=np.float32)
         for s, x in per_group:
-            total += np.maximum(_best_per_episode(ep, s, keys), _best_per_episode(ep, x, keys))
+            total += np.maximum(best_per_episode(ep, s, keys), best_per_episode(ep, x, keys))
         return total
 
     tiers += [_Tier("metadata", rest[in_meta], partial, by_meta),
@@ -313,71 +223,6 @@ def _within(ep: IntArray, firsts: IntArray, scores: FloatArray,
         return firsts[keep], scores[keep], lasts[keep]
 
     return candidates
-
-
-def _best_per_episode(ep: IntArray, docs: Docs, keys: IntArray) -> FloatArray:
-    """Each episode's best document score in ``docs`` (0 where it has none); runs, no sort."""
-    k = ep[docs.ids]
-    if not len(k):
-        return np.zeros(len(keys), dtype=np.float32)
-    starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
-    run_keys, run_best = k[starts], np.maximum.reduceat(docs.scores, starts)
-    order = np.argsort(run_keys)
-    found: FloatArray = _take(run_best[order], _rows(run_keys[order], keys), 0.0)
-    return found
-
-
-def _meta(ep: IntArray, docs: Docs) -> _Meta:
-    keys = ep[docs.ids]
-    order = np.argsort(keys)
-    return _Meta(keys[order], docs.scores[order], docs.ids[order])
-
-
-def _in_episodes(ep: IntArray, docs: Docs, keys: IntArray) -> Docs:
-    keep = np.isin(ep[docs.ids], keys)
-    return Docs(docs.ids[keep], docs.scores[keep])
-
-
-def _ranked(grouped: _Grouped, keys: IntArray, tier: Tier, meta: _Meta, start: int,
-            stop: int, *, base: FloatArray | None = None) -> list[EpisodeMatch]:
-    """The episodes ``keys`` of one tier at ranks ``start``..``stop``, best first.
-
-    An episode scores by its grouped passages (or by ``base`` when given), plus a share of its
-    metadata score; in the metadata tier by its metadata score.
-    """
-    if not len(keys):
-        return []
-    rows = _rows(grouped.keys, keys)
-    spoken = _take(grouped.totals, rows, 0.0)
-    meta_rows = _rows(meta.keys, keys)
-    meta_score = _take(meta.scores, meta_rows, 0.0)
-    meta_doc = _take(meta.docs, meta_rows, -1)
-    if base is not None:
-        spoken = base
-    scores = meta_score if tier == "metadata" else spoken + META_SHARE * meta_score
-    out = []
-    for i in np.argsort(-scores, kind="stable")[start:stop].tolist():
-        row, m_doc = int(rows[i]), int(meta_doc[i])
-        found = (float(meta_score[i]), m_doc) if m_doc >= 0 else None
-        out.append(EpisodeMatch(int(keys[i]), tier, float(scores[i]), found is not None,
-                                grouped if row >= 0 else None, row, found))
-    return out
-
-
-def _take(values: Any, rows: IntArray, missing: float) -> Any:
-    """``values[rows]``, with ``missing`` where a row is -1."""
-    if not len(values):
-        return np.full(len(rows), missing)
-    return np.where(rows >= 0, values[np.maximum(rows, 0)], missing)
-
-
-def _rows(sorted_keys: IntArray, keys: IntArray) -> IntArray:
-    """Each key's position in ``sorted_keys``, or -1 where it is missing."""
-    if not len(sorted_keys):
-        return np.full(len(keys), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    found: IntArray = np.where(sorted_keys[pos] == keys, pos, -1)
-    return found
 
 
 def _near(view: SearchView, spoken: list[Docs],
@@ -399,7 +244,7 @@ def _near(view: SearchView, spoken: list[Docs],
         if g is anchor:
             continue
         if not len(g.ids):
-            return _EMPTY, NONE.scores, _EMPTY
+            return EMPTY, NONE.scores, EMPTY
         lo = np.searchsorted(g.ids, lo_bound, side="left")
         hi = np.searchsorted(g.ids, hi_bound, side="right")
         ok &= hi > lo
@@ -421,19 +266,7 @@ def _episodes_with_all(ep: IntArray, per_group: list[tuple[Docs, Docs]]) -> IntA
         keys = np.union1d(episodes_of(ep, spoken.ids), episodes_of(ep, meta.ids))
         common = keys if common is None else np.intersect1d(common, keys, assume_unique=True)
         if not len(common):
-            return _EMPTY
-    return _EMPTY if common is None else common
+            return EMPTY
+    return EMPTY if common is None else common
 
 
-def episodes_of(ep: IntArray, ids: IntArray) -> IntArray:
-    """The sorted keys of the episodes that the sorted documents ``ids`` belong to.
-
-    An episode's documents are consecutive, so its key appears as one run: only the runs'
-    first keys are sorted (at most one per episode), not one key per document.
-    """
-    keys = ep[ids]
-    if not len(keys):
-        return keys
-    runs = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    found: IntArray = np.unique(runs)
-    return found
