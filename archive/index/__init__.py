@@ -45,7 +45,6 @@ from poddarkiv.archive.index.generations import (
     set_current,
 )
 from poddarkiv.archive.index.patches import patch_whoosh
-from poddarkiv.archive.index.postings import LeafData, forget_segments
 from poddarkiv.archive.index.related import related_episodes
 from poddarkiv.archive.index.schema import (
     EPISODE,
@@ -54,7 +53,7 @@ from poddarkiv.archive.index.schema import (
     episode_key,
 )
 from poddarkiv.archive.index.searching import EpisodeInfo, run_search
-from poddarkiv.archive.index.view import SearchView
+from poddarkiv.archive.index.view import WARM_MAX_TERMS, WARM_MIN_DOCS, DecodedIndex
 from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.query.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from poddarkiv.archive.search import SearchPage, SearchRequest
@@ -68,9 +67,6 @@ WRITE_LOCK_TIMEOUT_S = 30.0
 _WRITE_LOCK_POLL_S = 0.1
 #: Searchers check for other processes' commits at most this often.
 REFRESH_INTERVAL_S = 1.0
-#: :meth:`ArchiveIndex.warm` decodes terms in at least this many segments, at most this many.
-WARM_MIN_DOCS = 2_000
-WARM_MAX_TERMS = 2_000
 #: Rebuild: Whoosh's indexing memory limit (MB) per writer.
 REBUILD_LIMITMB = 256
 
@@ -155,8 +151,7 @@ class ArchiveIndex:
         self._leases: dict[int, int] = {}
         self._retired: list[Searcher] = []
         self._infos: tuple[Searcher, Mapping[int, EpisodeInfo]] | None = None
-        self._leaves: dict[str, LeafData] = {}
-        self._view: SearchView | None = None
+        self._decoded = DecodedIndex()
         self._vocab_loaded = False
 
     @classmethod
@@ -390,36 +385,11 @@ class ArchiveIndex:
             self._infos = (s, infos)
         return infos
 
-    def _leaf_data(self, leaf: Any) -> LeafData:
-        segment_id = f"{self._gen.name}/{leaf.segment().segment_id()}"
-        with self._lock:
-            data = self._leaves.get(segment_id)
-            if data is None:
-                data = self._leaves[segment_id] = LeafData(leaf, segment_id)
-            else:
-                data.rebind(leaf)
-            return data
-
-    def _view_of(self, s: Searcher) -> SearchView:
-        """The decoded view of searcher ``s``, built once per searcher."""
-        view = self._view
-        if view is not None and view.searcher is s:
-            return view
-        with _reading():
-            view = SearchView(s, self._leaf_data)
-        with self._lock:
-            self._view = view
-            live = {f"{self._gen.name}/{leaf.segment().segment_id()}"
-                    for leaf, _ in s.reader().leaf_readers() if leaf.doc_count_all()}
-            for gone in set(self._leaves) - live:
-                del self._leaves[gone]
-        forget_segments(live)
-        return view
-
     def search(self, request: SearchRequest) -> SearchPage:
         """One page of results; problems with the query come back as ``notes``."""
         with self.searcher() as s, _reading():
-            return run_search(self._view_of(s), request, splitter=self.splitter,
+            return run_search(self._decoded.view_of(s, self._gen.name), request,
+                              splitter=self.splitter,
                               synonyms=self.synonyms, episodes=lambda: self._episode_infos(s))
 
     def warm(self, *, min_docs: int = WARM_MIN_DOCS, limit: int = WARM_MAX_TERMS) -> int:
@@ -429,14 +399,7 @@ class ArchiveIndex:
         would notice; returns how many were decoded.
         """
         with self.searcher() as s, _reading():
-            view = self._view_of(s)
-            reader = s.reader()
-            terms = [(t.decode("utf-8"), reader.doc_frequency("text", t))
-                     for t in reader.lexicon("text")] if "text" in reader.schema else []
-            frequent = sorted((t for t in terms if t[1] >= min_docs), key=lambda t: -t[1])
-            for term, _ in frequent[:limit]:
-                view.postings("text", term)
-            return min(len(frequent), limit)
+            return self._decoded.warm(s, self._gen.name, min_docs=min_docs, limit=limit)
 
     def related(self, episode_id: str, *, limit: int = 5) -> list[str]:
         """Ids of episodes most like this one (more-like-this on transcript and metadata)."""

@@ -26,11 +26,19 @@ from poddarkiv.archive.index.postings import (
     LeafData,
     Positions,
     TermPostings,
+    forget_segments,
     member,
 )
 from poddarkiv.archive.index.schema import SPELL_FIELD
 
-__all__ = ["META_FIELDS", "TEXT_FIELD", "SearchView"]
+__all__ = [
+    "META_FIELDS",
+    "TEXT_FIELD",
+    "WARM_MAX_TERMS",
+    "WARM_MIN_DOCS",
+    "DecodedIndex",
+    "SearchView",
+]
 
 TEXT_FIELD = "text"
 #: The episode document's searchable fields.
@@ -204,3 +212,62 @@ def _gather(pos: Positions, local: IntArray) -> tuple[IntArray, IntArray]:
     run_starts = np.repeat(np.cumsum(counts) - counts, counts)
     flat_idx = np.repeat(starts, counts) + (np.arange(total) - run_starts)
     return np.repeat(pos.ids[idx], counts), pos.flat[flat_idx]
+
+
+#: :meth:`DecodedIndex.warm` decodes terms in at least this many segments, at most this many.
+WARM_MIN_DOCS = 2_000
+WARM_MAX_TERMS = 2_000
+
+
+class DecodedIndex:
+    """The decoded segments of one index, and the view of its current searcher; thread-safe.
+
+    Segments are known by generation and id, so what was decoded of a segment is reused by
+    every later searcher until a merge or a rebuild retires the segment.
+    """
+
+    def __init__(self) -> None:
+        self._leaves: dict[str, LeafData] = {}
+        self._view: SearchView | None = None
+        self._lock = threading.Lock()
+
+    def view_of(self, searcher: Searcher, generation: str) -> SearchView:
+        """The decoded view of ``searcher`` (built once per searcher)."""
+        view = self._view
+        if view is not None and view.searcher is searcher:
+            return view
+
+        def leaf_data(leaf: Any) -> LeafData:
+            segment_id = f"{generation}/{leaf.segment().segment_id()}"
+            with self._lock:
+                data = self._leaves.get(segment_id)
+                if data is None:
+                    data = self._leaves[segment_id] = LeafData(leaf, segment_id)
+                else:
+                    data.rebind(leaf)
+                return data
+
+        view = SearchView(searcher, leaf_data)
+        live = {f"{generation}/{leaf.segment().segment_id()}"
+                for leaf, _ in searcher.reader().leaf_readers() if leaf.doc_count_all()}
+        with self._lock:
+            self._view = view
+            for gone in set(self._leaves) - live:
+                del self._leaves[gone]
+        forget_segments(live)
+        return view
+
+    def warm(self, searcher: Searcher, generation: str, *, min_docs: int = WARM_MIN_DOCS,
+             limit: int = WARM_MAX_TERMS) -> int:
+        """Decode the postings of the most frequent spoken terms now, so no search pays for
+        them; returns how many were decoded."""
+        view = self.view_of(searcher, generation)
+        reader = searcher.reader()
+        if TEXT_FIELD not in reader.schema:
+            return 0
+        terms = [(t.decode("utf-8"), reader.doc_frequency(TEXT_FIELD, t))
+                 for t in reader.lexicon(TEXT_FIELD)]
+        frequent = sorted((t for t in terms if t[1] >= min_docs), key=lambda t: -t[1])
+        for term, _ in frequent[:limit]:
+            view.postings(TEXT_FIELD, term)
+        return min(len(frequent), limit)
