@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from poddarkiv.ingest.audio import SAMPLE_RATE, decode_audio
-from poddarkiv.ingest.guards import normalise
+from poddarkiv.ingest.hallucinations import normalise
 from poddarkiv.ingest.model import resolve_model
 from poddarkiv.ingest.transcribe import (
     FasterWhisperTranscriber,

@@ -5,7 +5,7 @@
 :func:`poddarkiv.ingest.audio.decode_audio`, and :func:`make_transcriber` gives them the same
 weights (see :mod:`poddarkiv.ingest.model`). Engine results become our
 :class:`~poddarkiv.archive.models.Transcript` here and only here, after the guards in
-:mod:`poddarkiv.ingest.guards` have had their say.
+:mod:`poddarkiv.ingest.hallucinations` have had their say.
 
 Long audio is fed to the engine in windows of about half an hour cut at quiet moments, which
 bounds the engines' working memory whatever the episode's length.
@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import logging
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from unittest import mock
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from poddarkiv.config import Settings
 from poddarkiv.errors import ConfigError, ModelError, TranscriptionError
 from poddarkiv.ingest.audio import SAMPLE_RATE, plan_windows
 from poddarkiv.ingest.convert import load_whisper_checkpoint
-from poddarkiv.ingest.guards import apply_guards
+from poddarkiv.ingest.hallucinations import apply_guards
 from poddarkiv.ingest.model import ResolvedModel, resolve_model
 
 __all__ = [
@@ -55,6 +56,8 @@ WINDOW_SEARCH_S = 30.0
 #: openai-whisper's mel frames are 10 ms (HOP_LENGTH 160 samples at 16 kHz).
 _SECONDS_PER_FRAME = 160 / SAMPLE_RATE
 _ENGINE_ERRORS = (RuntimeError, ValueError, IndexError, OSError)
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[float, float], None]
 """Called with (seconds of audio done, total seconds)."""
@@ -255,9 +258,32 @@ class _FrameCounter:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def update(self, frames: int) -> None:
+    def update(self, frames: int = 1, *args: Any, **kwargs: Any) -> None:
         self._frames += frames
         self._report(self._frames * _SECONDS_PER_FRAME)
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None  # the rest of tqdm's interface does nothing
+
+
+@contextmanager
+def _whisper_progress(report: Callable[[float], None]) -> Iterator[None]:
+    """openai-whisper's ``transcribe()`` reports progress only to a tqdm bar, which its module
+    imports as ``tqdm``: point that name at a :class:`_FrameCounter` for the call (the one place
+    we touch openai-whisper's internals). An openai-whisper without it still transcribes, without
+    progress, and the log says why."""
+    module = importlib.import_module("whisper.transcribe")
+    original = getattr(module, "tqdm", None)
+    if original is None:
+        log.warning("this openai-whisper has no whisper.transcribe.tqdm: transcribing without "
+                    "progress reports")
+        yield
+        return
+    setattr(module, "tqdm", types.SimpleNamespace(tqdm=_FrameCounter(report)))  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(module, "tqdm", original)  # noqa: B010
 
 
 def _segment_from_dict(d: dict[str, Any], offset: float) -> Segment:
@@ -296,8 +322,7 @@ class OpenAIWhisperTranscriber(_WindowedTranscriber):
         import whisper
 
         o = self.options
-        module = importlib.import_module("whisper.transcribe")
-        with mock.patch.object(module, "tqdm", types.SimpleNamespace(tqdm=_FrameCounter(report))):
+        with _whisper_progress(report):
             result = whisper.transcribe(
                 self._load(), chunk, language=language, beam_size=o.beam_size, best_of=5,
                 fp16=o.device == "cuda", word_timestamps=o.word_timestamps,

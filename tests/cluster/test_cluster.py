@@ -18,7 +18,7 @@ import pytest
 from poddarkiv.archive.jobs import job_summary
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import ClusterError
-from poddarkiv.ingest.guards import normalise
+from poddarkiv.ingest.hallucinations import normalise
 from tests.cluster.conftest import CLIP, ROOT, Cluster, wait_for
 from tests.httpserver import in_turn, reply
 

@@ -7,6 +7,7 @@ tests run both real engines on the committed Swedish clip with the bundled weigh
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from poddarkiv.archive.models import Transcript, Word
 from poddarkiv.config import ENGINES, Settings
 from poddarkiv.errors import ConfigError, ModelError, TranscriptionError
 from poddarkiv.ingest.audio import SAMPLE_RATE, decode_audio
-from poddarkiv.ingest.guards import normalise
+from poddarkiv.ingest.hallucinations import normalise
 from poddarkiv.ingest.model import BUNDLED_MODEL_SHA256, ResolvedModel, resolve_model
 from poddarkiv.ingest.transcribe import (
     ENGINE_CLASSES,
@@ -30,6 +31,7 @@ from poddarkiv.ingest.transcribe import (
     FasterWhisperTranscriber,
     OpenAIWhisperTranscriber,
     TranscribeOptions,
+    _whisper_progress,
     make_transcriber,
 )
 
@@ -289,3 +291,26 @@ def test_both_engines_give_the_same_words(model_cache: Path, clip: np.ndarray,
     # int8 (the CPU default) quantises the weights, which may change a hard word or two of
     # espeak's robotic Swedish (it hears "Klamunen" for "Kommunen"), not more.
     assert jiwer.wer(" ".join(words(openai[0])), " ".join(words(faster[0]))) <= 0.2
+
+
+def test_openai_whisper_progress_is_counted_from_its_tqdm_and_the_name_restored() -> None:
+    module = importlib.import_module("whisper.transcribe")
+    original = module.tqdm
+    heard: list[float] = []
+    # The bar is made inside the block, as whisper.transcribe() makes it.
+    with _whisper_progress(heard.append), module.tqdm.tqdm(total=3000, disable=False) as bar:
+        bar.update(1500)
+        bar.set_description("ignored")
+        bar.update(1500)
+    assert heard == [15.0, 30.0]
+    assert module.tqdm is original
+
+
+def test_an_openai_whisper_without_tqdm_transcribes_without_progress(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    module = importlib.import_module("whisper.transcribe")
+    monkeypatch.delattr(module, "tqdm")
+    with caplog.at_level("WARNING"), _whisper_progress(lambda s: None):
+        pass
+    assert "without progress" in caplog.text
+    assert not hasattr(module, "tqdm")

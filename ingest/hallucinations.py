@@ -1,4 +1,5 @@
-"""Guards against Whisper's known failure modes, as pure functions over segments.
+"""Guards against Whisper's hallucinations (loops, credits over silence, a prompt read back), as
+pure functions over segments.
 
 Whisper sometimes loops (the same phrase over and over), writes text over silence or music
 (often subtitle credits it learnt from video: "Textning.nu", "Tack för att ni tittade"), or

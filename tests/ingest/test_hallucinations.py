@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from poddarkiv.archive.models import Segment, Word
-from poddarkiv.ingest.guards import (
+from poddarkiv.ingest.hallucinations import (
     GuardLimits,
     apply_guards,
     collapse_loops,
