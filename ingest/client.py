@@ -128,7 +128,12 @@ class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, policy: FetchPolicy) -> None:
         super().__init__(trust_env=False, retries=0)
         # httpx.HTTPTransport has no parameter for httpcore's network backend, so the pool it
-        # built is replaced by an identical one that connects through the guard.
+        # built is replaced by an identical one that connects through the guard. That touches
+        # httpx's internals (pinned below 0.29 in pyproject.toml): an httpx that builds its
+        # transport otherwise must fail here, loudly, rather than fetch unguarded.
+        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
+            raise RuntimeError(f"httpx {httpx.__version__} keeps no httpcore pool in "
+                               "HTTPTransport._pool: the address guard cannot be installed")
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl.create_default_context(cafile=certifi.where()),
             max_connections=_MAX_CONNECTIONS,

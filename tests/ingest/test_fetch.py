@@ -296,6 +296,16 @@ def test_the_guard_checks_the_resolved_address_at_connect_time(
     assert http_server.last("/feed").headers["host"] == f"podcast.example:{http_server.port}"
 
 
+def test_an_httpx_whose_transport_has_no_pool_to_guard_fails_loudly(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def init_without_pool(self: httpx.HTTPTransport, **kwargs: object) -> None:
+        pass  # an httpx that builds its connection pool somewhere else
+
+    monkeypatch.setattr(httpx.HTTPTransport, "__init__", init_without_pool)
+    with pytest.raises(RuntimeError, match="address guard cannot be installed"):
+        make_client(LOOPBACK)
+
+
 def test_a_redirect_to_a_private_address_is_refused(http_server: LoopbackServer) -> None:
     http_server.route("/feed", redirect("http://169.254.169.254/latest/meta-data/"))
     resolver = lambda host, port: ["127.0.0.1"]  # noqa: E731
