@@ -266,7 +266,7 @@ def extract_references(episode: Episode, transcript: Transcript | None) -> tuple
     description together (``segment`` None), in order."""
     mentions: list[Mention] = []
     seen: set[tuple[str, str, int | None]] = set()
-    # The description is plain text since ingest (archive.normalise.html_to_text): it is not
+    # The description is plain text since ingest (archive.markup.html_to_text): it is not
     # parsed as HTML again, so "a <c" stays as written.
     for text in (episode.title, " ".join(episode.description.split())):
         for hit in find_references(text):

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from urllib.parse import urljoin, urlsplit
 
-from poddarkiv.archive.normalise import html_to_text
+from poddarkiv.archive.markup import html_to_text
 
 __all__ = [
     "MAX_LINE_CHARS",
@@ -90,7 +90,7 @@ def clean_url(value: object, *, base: str | None = None) -> str | None:
 def clean_markup(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str:
     """A feed field that may hold HTML (show notes, summaries) as safe plain text, capped.
 
-    The HTML becomes text in :func:`poddarkiv.archive.normalise.html_to_text`, the one place that
+    The HTML becomes text in :func:`poddarkiv.archive.markup.html_to_text`, the one place that
     does it; this cleans what goes in (huge or control-laden input) and what comes out.
     """
     return clean_text(html_to_text(clean_text(value, max_chars=_MAX_HTML_CHARS)),

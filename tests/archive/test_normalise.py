@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from poddarkiv.archive.normalise import fold, html_to_text, plain_text, slugify, words
+from poddarkiv.archive.normalise import fold, slugify, words
 
 
 @pytest.mark.parametrize(("text", "folded"), [
@@ -32,18 +32,3 @@ def test_words_split_on_hyphens_and_colons() -> None:
 ])
 def test_slugify(text: str, slug: str) -> None:
     assert slugify(text) == slug
-
-
-def test_plain_text_keeps_inline_words_together() -> None:
-    assert plain_text("<p>Om <b>LOU</b>.</p><p>Och &amp; mer</p>") == "Om LOU. Och & mer"
-
-
-def test_html_to_text_keeps_blocks_as_lines_and_leaves_scripts_out() -> None:
-    markup = ("<h2>Avsnitt 3</h2><p>Om <i>LOU</i>&nbsp;och IOP.</p><script>x()</script>"
-              "<ul><li>A</li><li>B</li></ul>")
-    assert html_to_text(markup).splitlines() == ["Avsnitt 3", "", "Om LOU och IOP.", "", "A", "",
-                                                 "B"]
-
-
-def test_text_without_markup_is_only_unescaped() -> None:
-    assert html_to_text("Fråga &amp; svar\nrad två") == "Fråga & svar\nrad två"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from poddarkiv.archive.markup import html_to_text
 from poddarkiv.archive.models import Episode, Person
-from poddarkiv.archive.normalise import html_to_text
 from poddarkiv.archive.people import credited_people, extract_people
 from tests.archive.knowledge_sample import transcript_of
 
