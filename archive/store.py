@@ -39,6 +39,7 @@ from poddarkiv.archive.models import (
     Transcript,
     TranscriptLink,
 )
+from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.errors import CatalogueError
 
 # atomic_write_bytes belongs to archive.files; it is re-exported for archive/index/generations.py
@@ -96,10 +97,6 @@ class TranscriptInfo:
     is_current: bool
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Catalogue:
     """Feeds, episodes and transcripts in SQLite, plus transcript files.
 
@@ -107,7 +104,7 @@ class Catalogue:
     the same catalogue (WAL mode, busy timeout).
     """
 
-    def __init__(self, data: DataDir, *, clock: Any = _now, read_only: bool = False) -> None:
+    def __init__(self, data: DataDir, *, clock: Clock = utcnow, read_only: bool = False) -> None:
         """Open the catalogue in ``data``, creating it and migrating its schema as needed.
 
         ``read_only`` opens an existing catalogue without ever writing to it (no directories,

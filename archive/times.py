@@ -1,4 +1,4 @@
-"""Times within an episode, in and out: the one owner of parsing and formatting them.
+"""Times, in and out: the one owner of parsing and formatting them, and of the clock.
 
 Seconds (a ``float``) are the archive's one form of a time. What a feed, a caption file or a
 chapters file writes is read here, and what people and players read is written here:
@@ -10,15 +10,37 @@ chapters file writes is read here, and what people and players read is written h
 * :func:`json_seconds`: a number or numeric string (Podcasting 2.0 JSON transcripts, chapters).
 * :func:`format_timestamp`: ``HH:MM:SS.mmm`` or ``HH:MM:SS,mmm`` for caption files.
 * :func:`format_clock`: ``m:ss`` or ``h:mm:ss`` for people.
+
+Wall-clock time is :func:`utcnow`, the default :data:`Clock` of everything that stamps a record
+(tests pass a fixed one).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["format_clock", "format_timestamp", "json_seconds", "parse_clock", "parse_timestamp"]
+__all__ = [
+    "Clock",
+    "format_clock",
+    "format_timestamp",
+    "json_seconds",
+    "parse_clock",
+    "parse_timestamp",
+    "utcnow",
+]
+
+#: Returns the current time, timezone-aware.
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
 
 _TIMESTAMP = re.compile(r"^(?:(\d{1,3}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")
 _CLOCK_PART = re.compile(r"\d+(\.\d+)?")

@@ -10,7 +10,7 @@ and counted after decompression, so a size cap holds against gzip bombs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,13 +19,13 @@ from urllib.parse import urljoin
 
 import httpx
 
+from poddarkiv.archive.times import Clock
 from poddarkiv.errors import FetchError
 from poddarkiv.ingest.client import MAX_RETRY_AFTER_S, FetchPolicy
 from poddarkiv.ingest.guard import check_url
 from poddarkiv.ingest.inflate import Inflater
 
 __all__ = [
-    "Clock",
     "Deadline",
     "Opened",
     "content_length",
@@ -34,19 +34,11 @@ __all__ = [
     "parse_retry_after",
     "raise_for_status",
     "read_body",
-    "utcnow",
 ]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
 
-#: Returns the current time, timezone-aware (tests pass a fixed one).
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 class Deadline:

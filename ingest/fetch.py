@@ -28,10 +28,10 @@ from pathlib import Path
 
 import httpx
 
+from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.errors import FetchError, NotModified
 from poddarkiv.ingest.client import FEED_ACCEPT, FetchPolicy, make_client, policy_for
 from poddarkiv.ingest.exchange import (
-    Clock,
     Deadline,
     Opened,
     content_length,
@@ -39,7 +39,6 @@ from poddarkiv.ingest.exchange import (
     parse_retry_after,
     raise_for_status,
     read_body,
-    utcnow,
 )
 
 __all__ = [

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, Protocol
 
 import httpx
@@ -31,6 +31,7 @@ from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.knowledge import save_publisher_chapters
 from poddarkiv.archive.models import Episode, EpisodeFailure, Feed, Transcript
 from poddarkiv.archive.store import Catalogue
+from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, PoddarkivError
 from poddarkiv.ingest.download import download_audio
@@ -174,7 +175,7 @@ class _Run:
     themes: ThemesStep | None
     jobs: JobQueue | None = None
     _transcriber: TranscribeStep | None = field(default=None)
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock = utcnow
     waiting: int = 0
 
     def transcriber(self) -> TranscribeStep:
@@ -194,7 +195,7 @@ def ingest(
     transcriber_factory: TranscriberFactory,
     progress: Progress | None = None,
     themes: ThemesStep | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utcnow,
     wait_s: float = 0.0,
     jobs: JobQueue | None = None,
 ) -> IngestReport:

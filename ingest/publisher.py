@@ -11,13 +11,13 @@ If the best link fails (HTTP error, unreadable body, no segments), the next is t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import Literal
 
 import httpx
 
 from poddarkiv.archive.models import Episode, Segment, Transcript, TranscriptLink
+from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError, TranscriptionError
 from poddarkiv.ingest.captions import (
@@ -54,7 +54,6 @@ _EXTENSIONS: dict[str, TranscriptFormat] = {
     "vtt": "vtt", "srt": "srt", "json": "json", "html": "html", "htm": "html", "txt": "text",
 }
 _ACCEPT = "text/vtt, application/x-subrip, application/json, text/html;q=0.8, */*;q=0.5"
-Clock = Callable[[], datetime]
 
 
 def transcript_format(content_type: str, url: str = "", body: bytes = b""
@@ -142,7 +141,7 @@ def _transcript(episode: Episode, link: TranscriptLink, segments: tuple[Segment,
 
 def fetch_publisher_transcript(client: httpx.Client, episode: Episode, *, settings: Settings,
                                policy: FetchPolicy | None = None,
-                               clock: Clock = lambda: datetime.now(UTC)) -> Transcript | None:
+                               clock: Clock = utcnow) -> Transcript | None:
     """The episode's publisher transcript, or ``None`` when the feed offers none we can read.
 
     Links are tried best first (see the module docstring). When every usable link fails, the

@@ -23,15 +23,15 @@ parses the feed again instead of believing it was stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import httpx
 
 from poddarkiv.archive.models import Feed, SkippedItem
 from poddarkiv.archive.store import Catalogue
+from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError, NotModified, PoddarkivError
 from poddarkiv.ingest.client import FetchPolicy, policy_for
@@ -59,7 +59,6 @@ _MAX_ERROR_CHARS = 500
 MAX_PREVIOUS_URLS = 20
 
 FeedStatus = Literal["new", "updated", "unchanged", "failed", "skipped"]
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +91,6 @@ def backoff_s(error_count: int) -> float:
     if error_count <= 0:
         return 0.0
     return float(min(BACKOFF_BASE_S * 2 ** min(error_count - 1, 30), MAX_BACKOFF_S))
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _resolve(catalogue: Catalogue, target: str | Feed) -> tuple[Feed, bool]:
@@ -244,7 +239,7 @@ def _store(mover: _Mover, feed: Feed, known: bool, result: FetchResult,
 
 def refresh_feed(catalogue: Catalogue, client: httpx.Client, target: str | Feed, *,
                  settings: Settings, policy: FetchPolicy | None = None,
-                 clock: Clock = _utcnow, force: bool = False) -> FeedOutcome:
+                 clock: Clock = utcnow, force: bool = False) -> FeedOutcome:
     """Fetch one feed (a URL or a stored :class:`Feed`) and bring the catalogue up to date.
 
     Never raises for the feed's own failures, whatever they are: they are counted on the feed

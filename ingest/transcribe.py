@@ -20,12 +20,12 @@ import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
 
 from poddarkiv.archive.models import Segment, Transcript, Word
+from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.config import Settings
 from poddarkiv.errors import ConfigError, ModelError, TranscriptionError
 from poddarkiv.ingest.audio import SAMPLE_RATE, plan_windows
@@ -61,11 +61,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[float, float], None]
 """Called with (seconds of audio done, total seconds)."""
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 #: Settings' defaults are the transcription defaults: options are derived from them, not copied.
@@ -169,7 +164,7 @@ class _WindowedTranscriber:
     name = ""
 
     def __init__(self, model: ResolvedModel, options: TranscribeOptions | None = None, *,
-                 clock: Clock = _utcnow, engine: Any = None) -> None:
+                 clock: Clock = utcnow, engine: Any = None) -> None:
         self.model, self.options, self._clock = model, options or TranscribeOptions(), clock
         self._engine: Any = engine
 
@@ -212,7 +207,7 @@ class FasterWhisperTranscriber(_WindowedTranscriber):
     name = "faster-whisper"
 
     def __init__(self, model: ResolvedModel, options: TranscribeOptions | None = None, *,
-                 clock: Clock = _utcnow, engine: Any = None) -> None:
+                 clock: Clock = utcnow, engine: Any = None) -> None:
         if model.kind == "whisper-checkpoint":
             raise ModelError(f"{model.path}: faster-whisper needs a CTranslate2 model folder")
         super().__init__(model, options, clock=clock, engine=engine)
@@ -304,7 +299,7 @@ class OpenAIWhisperTranscriber(_WindowedTranscriber):
     name = "openai-whisper"
 
     def __init__(self, model: ResolvedModel, options: TranscribeOptions | None = None, *,
-                 clock: Clock = _utcnow, engine: Any = None) -> None:
+                 clock: Clock = utcnow, engine: Any = None) -> None:
         if model.kind != "whisper-checkpoint":
             raise ModelError(f"{model.path}: openai-whisper needs a .pt checkpoint "
                              "(resolve_model converts CTranslate2 weights into one)")

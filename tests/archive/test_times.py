@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import pytest
 
@@ -12,6 +13,7 @@ from poddarkiv.archive.times import (
     json_seconds,
     parse_clock,
     parse_timestamp,
+    utcnow,
 )
 
 
@@ -63,3 +65,8 @@ def test_json_seconds_takes_finite_non_negative_numbers(
 ])
 def test_format_clock_is_minutes_under_an_hour_and_hours_above(seconds: float, clock: str) -> None:
     assert format_clock(seconds) == clock
+
+
+def test_utcnow_is_aware_and_in_utc() -> None:
+    now = utcnow()
+    assert now.tzinfo is not None and now.utcoffset() == timedelta(0)
