@@ -71,6 +71,11 @@ class Matcher:
         return union([self.node(n, field) for n in node.items], np.maximum)
 
     def term(self, stem: str, field: str) -> Docs:
+        """The term's documents with their BM25 scores (computed once per view)."""
+        found: Docs = self.view.memo(("bm25", field, stem), lambda: self._bm25(stem, field))
+        return found
+
+    def _bm25(self, stem: str, field: str) -> Docs:
         p = self.view.postings(field, stem)
         if not len(p.ids):
             return NONE

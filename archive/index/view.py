@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +45,9 @@ TEXT_FIELD = "text"
 META_FIELDS = ("title", "description", "podcast")
 #: Global postings kept per view (the per-segment cache holds the rest).
 _VIEW_TERMS = 256
+#: Other per-term results kept per view (:meth:`SearchView.memo`).
+_VIEW_MEMO = 1_024
+T = TypeVar("T")
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -72,6 +75,7 @@ class SearchView:
         self._offsets = [o for _, o, _ in parts]
         self.ep_first, self.ep_last = _episode_bounds(self.ep_key)
         self._terms: dict[tuple[str, str], TermPostings] = {}
+        self._memo: dict[Hashable, Any] = {}
         self._lengths: dict[str, FloatArray] = {}
         self._stats: dict[str, tuple[int, float]] = {}
         self._vocabulary: list[str] | None = None
@@ -110,6 +114,21 @@ class SearchView:
             docs.append(d + offset)
             poss.append(p)
         return _concat(docs, np.int64), _concat(poss, np.int64)
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, remembered for this view (bounded): per-term work that every query
+        using the term would otherwise repeat, such as its BM25 scores."""
+        try:
+            found: T = self._memo[key]
+            return found
+        except KeyError:
+            pass
+        value = make()
+        with self._lock:
+            if len(self._memo) >= _VIEW_MEMO:
+                self._memo.clear()
+            self._memo[key] = value
+        return value
 
     # -- statistics ----------------------------------------------------------------------
 
@@ -150,6 +169,9 @@ class SearchView:
 
     def expand_prefix(self, prefix: str, limit: int) -> list[str]:
         """Indexed stems starting with ``prefix``, at most ``limit`` per field."""
+        return self.memo(("prefix", prefix, limit), lambda: self._expand(prefix, limit))
+
+    def _expand(self, prefix: str, limit: int) -> list[str]:
         found: set[str] = set()
         for field in (TEXT_FIELD, *META_FIELDS):
             in_field: set[str] = set()
