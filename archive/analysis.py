@@ -5,7 +5,7 @@ Snowball stop list) with four changes:
 
 * **Stop words stay in the index.** Positions are kept for every word, so phrase queries made of
   stop words (``"inte det"``, ``"och så"``) still match; queries drop stop words from plain
-  word lists instead (:func:`query_words`).
+  word lists instead (:mod:`~poddarkiv.archive.query.compile`).
 * **Accents fold** (``é`` → ``e``: ``idéburen`` = ``ideburen``), while ``å``, ``ä`` and ``ö`` are
   letters of their own. ``æ``/``ø`` fold to ``ä``/``ö`` for Danish and Norwegian names.
 * **Compounds** are split by :class:`~poddarkiv.archive.compounds.CompoundSplitter` and their

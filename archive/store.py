@@ -42,8 +42,8 @@ from poddarkiv.archive.models import (
 from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.errors import CatalogueError
 
-# atomic_write_bytes belongs to archive.files; it is re-exported for archive/index/generations.py
-# (not yet moved to the owner); fault-injection tests wrap it here, where the catalogue calls it.
+# atomic_write_bytes belongs to archive.files; the fault-injection tests wrap it here, where the
+# catalogue calls it.
 __all__ = ["Catalogue", "DataDir", "TranscriptInfo", "atomic_write_bytes", "open_catalogue"]
 
 SQLITE_BUSY_TIMEOUT_S = 30.0

@@ -15,7 +15,6 @@ from poddarkiv.archive.index.schema import (
     episode_key,
 )
 from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
-from poddarkiv.archive.normalise import plain_text
 
 __all__ = ["CORPUS_MIN_COUNT", "episode_docs", "vocabulary"]
 
@@ -41,7 +40,8 @@ def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
     if slugs:
         common["ep_themes"] = ",".join(slugs)
     texts = [s.text for s in transcript.segments] if transcript else []
-    description = plain_text(episode.description or "")[:MAX_DESCRIPTION_CHARS]
+    # Show notes are stored as plain text (ingest.text made them so): indexed as they are.
+    description = (episode.description or "")[:MAX_DESCRIPTION_CHARS]
     yield {
         **common, "doc_id": episode_doc_id(episode.id), "kind": EPISODE, "is_ep": 1,
         "spelling": " ".join(sorted(spelling_words(texts))),

@@ -15,8 +15,8 @@ from pathlib import Path
 from whoosh import index as windex
 from whoosh.fields import Schema
 
+from poddarkiv.archive.files import atomic_write_bytes
 from poddarkiv.archive.index.schema import SCHEMA_VERSION
-from poddarkiv.archive.store import atomic_write_bytes
 from poddarkiv.errors import IndexError_
 
 __all__ = [
