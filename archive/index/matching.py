@@ -105,7 +105,13 @@ class Matcher:
         return Docs(both.ids[keep], both.scores[keep])
 
     def group(self, node: Node) -> tuple[Docs, Docs]:
-        """The group's matches in segments and in episode documents."""
+        """The group's matches in segments and in episode documents (once per view: a group
+        is usually one word with its variants, and words recur across searches)."""
+        self.check_time()
+        found: tuple[Docs, Docs] = self.view.memo(("group", node), lambda: self._group(node))
+        return found
+
+    def _group(self, node: Node) -> tuple[Docs, Docs]:
         spoken = self.node(node, TEXT_FIELD)
         meta = union([self.node(node, f) for f in META_FIELDS], np.add)
         return spoken, meta

@@ -191,7 +191,9 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
         tiers.append(_Tier("near", near_keys, _within(ep, firsts, scores, lasts)))
         seen = np.union1d(seen, near_keys)
     m.check_time()
-    rest = np.setdiff1d(_episodes_with_all(ep, per_group), seen, assume_unique=True)
+    every = _episodes_with_all(ep, per_group) if excluded is not None else \
+        _common([_group_episodes(m, g) for g in groups])
+    rest = np.setdiff1d(every, seen, assume_unique=True)
     in_meta = np.isin(rest, meta.keys, assume_unique=True)
 
     def partial(keys: IntArray) -> Candidates:
@@ -261,9 +263,26 @@ def _near(view: SearchView, spoken: list[Docs],
 
 def _episodes_with_all(ep: IntArray, per_group: list[tuple[Docs, Docs]]) -> IntArray:
     """Episodes in which every group matches somewhere (segments or metadata)."""
+    return _common([_episodes_of_group(ep, g) for g in per_group])
+
+
+def _group_episodes(m: Matcher, node: Node) -> IntArray:
+    """The episodes where the group ``node`` matches anywhere (once per view)."""
+    found: IntArray = m.view.memo(("episodes", node),
+                                  lambda: _episodes_of_group(m.view.ep_key, m.group(node)))
+    return found
+
+
+def _episodes_of_group(ep: IntArray, group: tuple[Docs, Docs]) -> IntArray:
+    spoken, meta = group
+    found: IntArray = np.union1d(episodes_of(ep, spoken.ids), episodes_of(ep, meta.ids))
+    return found
+
+
+def _common(key_sets: list[IntArray]) -> IntArray:
+    """The keys in every one of the sorted sets."""
     common: IntArray | None = None
-    for spoken, meta in per_group:
-        keys = np.union1d(episodes_of(ep, spoken.ids), episodes_of(ep, meta.ids))
+    for keys in sorted(key_sets, key=len):
         common = keys if common is None else np.intersect1d(common, keys, assume_unique=True)
         if not len(common):
             return EMPTY
