@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/search.py --hours 100 1000      # sizes in hours of speech
     .venv/bin/python bench/search.py --hours 10 --profile  # cProfile of each query kind
+    .venv/bin/python bench/search.py --cold                # no per-term memo between searches
 
 For each size it builds the corpus (``tests/data/relevance/synthetic.py``, about 650 segments an
 hour) into a fresh ``ArchiveIndex`` (one writer, one commit, as ``rebuild`` does) and into an
@@ -138,12 +139,14 @@ def fts_search(conn: sqlite3.Connection, q: str, highlight: bool) -> int:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def timed(fn: Callable[[str], object], queries: list[str], repeats: int) -> tuple[float, float]:
+def timed(fn: Callable[[str], object], queries: list[str], repeats: int,
+          before_each: Callable[[], None] = lambda: None) -> tuple[float, float]:
     for q in queries[:5]:
         fn(q)  # warm caches, as a running site would be
     times = []
     for _ in range(repeats):
         for q in queries:
+            before_each()
             t0 = time.perf_counter()
             fn(q)
             times.append((time.perf_counter() - t0) * 1000)
@@ -158,7 +161,7 @@ def fresh_hour(n: int) -> Item:
     return feed, ep, Transcript(ep.id, "whisper", "sv", segs)
 
 
-def run(hours: float, *, profile: bool, per_kind: int, repeats: int) -> None:
+def run(hours: float, *, profile: bool, per_kind: int, repeats: int, cold: bool) -> None:
     t0 = time.perf_counter()
     items = list(synthetic_corpus(hours, seed=CORPUS_SEED))
     n_segments = sum(len(t.segments) for _, _, t in items)
@@ -185,8 +188,11 @@ def run(hours: float, *, profile: bool, per_kind: int, repeats: int) -> None:
               "p50 ratio | p95 ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
         for kind, qs in queries.items():
             for hl in (False, True):
+                # --cold: each search scores and groups its words afresh (the view's per-term
+                # memo is cleared; decoded postings stay), as the first search of a word after
+                # a commit does. Without it, words repeated across the runs are remembered.
                 w50, w95 = timed(lambda q, hl=hl: ix.search(SearchRequest(q=q, highlight=hl)),
-                                 qs, repeats)
+                                 qs, repeats, ix._decoded.forget_memo if cold else lambda: None)
                 f50, f95 = timed(lambda q, hl=hl: fts_search(conn, q, hl), qs, repeats)
                 print(f"| {kind} | {'yes' if hl else 'no'} | {w50:.1f} | {w95:.1f} | "
                       f"{f50:.1f} | {f95:.1f} | {w50 / f50:.2f}x | {w95 / f95:.2f}x |")
@@ -216,11 +222,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile each query kind")
     parser.add_argument("--queries", type=int, default=QUERIES_PER_KIND, help="per kind")
     parser.add_argument("--repeats", type=int, default=REPEATS)
+    parser.add_argument("--cold", action="store_true",
+                        help="clear the per-term memo before each search (first-search times)")
     args = parser.parse_args(argv)
     print(f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
-          f"{args.queries} queries per kind x {args.repeats}, {os.cpu_count()} CPUs")
+          f"{args.queries} queries per kind x {args.repeats}, {os.cpu_count()} CPUs, "
+          f"per-term memo {'cleared before each search' if args.cold else 'kept'}")
     for hours in args.hours:
-        run(hours, profile=args.profile, per_kind=args.queries, repeats=args.repeats)
+        run(hours, profile=args.profile, per_kind=args.queries, repeats=args.repeats,
+            cold=args.cold)
 
 
 if __name__ == "__main__":

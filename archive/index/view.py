@@ -130,6 +130,11 @@ class SearchView:
             self._memo[key] = value
         return value
 
+    def forget_memo(self) -> None:
+        """Forget what :meth:`memo` remembered (the decoded postings stay)."""
+        with self._lock:
+            self._memo.clear()
+
     # -- statistics ----------------------------------------------------------------------
 
     def lengths(self, field: str) -> FloatArray:
@@ -278,6 +283,12 @@ class DecodedIndex:
                 del self._leaves[gone]
         forget_segments(live)
         return view
+
+    def forget_memo(self) -> None:
+        """Drop the current view's per-term results (for benchmarks of a first search)."""
+        view = self._view
+        if view is not None:
+            view.forget_memo()
 
     def warm(self, searcher: Searcher, generation: str, *, min_docs: int = WARM_MIN_DOCS,
              limit: int = WARM_MAX_TERMS) -> int:
