@@ -11,7 +11,7 @@ import feedparser
 import pytest
 from playwright.sync_api import Page, expect
 
-from poddarkiv.archive.models import Episode, Segment, Transcript
+from poddarkiv.archive.models import Enclosure, Episode, Segment, Transcript
 from tests.e2e.live_server import SampleSite, sample_site, serve
 from tests.site.site_archive import FEED_ID
 
@@ -34,7 +34,9 @@ def _ingest_new_episode(site: SampleSite) -> None:
     feed = site.catalogue.feed(FEED_ID)
     assert feed is not None
     episode = Episode(id=NEW_ID, feed_id=FEED_ID, guid=NEW_ID, title="Nytt om upphandling",
-                      published=datetime(2030, 1, 1, tzinfo=UTC), duration_s=20.0)
+                      published=datetime(2030, 1, 1, tzinfo=UTC), duration_s=20.0,
+                      enclosure=Enclosure(url="https://example.invalid/nytt.mp3",
+                                          type="audio/mpeg"))
     transcript = Transcript(episode_id=NEW_ID, source="whisper", language="sv", segments=(
         Segment(0.0, 6.5, "Välkommen tillbaka."),
         Segment(6.75, 12.0, "Regeringen vill ändra reglerna om upphandling."),
