@@ -12,12 +12,8 @@ test is skipped and says why.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import tarfile
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +21,7 @@ import pytest
 
 from poddarkiv.errors import FeedError
 from poddarkiv.ingest.feeds import ParsedFeed, parse_feed
+from tests.ingest.sdist import sdist
 
 FEEDPARSER_SDIST = "feedparser==6.0.12"
 TARBALL = "feedparser-6.0.12.tar.gz"
@@ -32,32 +29,10 @@ TARBALL = "feedparser-6.0.12.tar.gz"
 MIN_FEEDS = 2_000
 #: No single feed may take longer than this to parse.
 MAX_FEED_S = 2.0
-DOWNLOAD_TIMEOUT_S = 300
-
-
-def _cache_dir() -> Path:
-    root = os.environ.get("PODDARKIV_TEST_CACHE") or tempfile.gettempdir()
-    path = Path(root) / "feedparser-corpus"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _tarball() -> Path:
-    folder = _cache_dir()
-    tarball = folder / TARBALL
-    if tarball.exists():
-        return tarball
-    command = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
-               "--quiet", FEEDPARSER_SDIST, "-d", str(folder)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True,
-                              timeout=DOWNLOAD_TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"cannot download the feedparser sdist (no package index?): {exc}")
-    if done.returncode != 0 or not tarball.exists():
-        pytest.skip("cannot download the feedparser sdist (no package index?): "
-                    + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
-    return tarball
+    return sdist(FEEDPARSER_SDIST, TARBALL, "feedparser-corpus")
 
 
 def _corpus(tarball: Path) -> list[tuple[str, bytes]]:

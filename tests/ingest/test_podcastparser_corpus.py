@@ -18,29 +18,23 @@ fails the test), and ``docs/reliability.md`` has the agreement table this test p
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tarfile
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from poddarkiv.archive.models import Episode, Feed
 from poddarkiv.errors import FeedError
 from poddarkiv.ingest.feeds import ParsedFeed, parse_feed
 from poddarkiv.ingest.text import clean_markup
+from tests.ingest.sdist import sdist
 
 PODCASTPARSER_SDIST = "podcastparser==0.6.11"
 TARBALL = "podcastparser-0.6.11.tar.gz"
 #: The sdist holds 70 feeds with their expected JSON.
 MIN_CASES = 70
-DOWNLOAD_TIMEOUT_S = 300
 BASE = "https://tests/data/"
 
 Explanation = Callable[[str, str, Any, Any], bool]
@@ -67,29 +61,8 @@ EXPLANATIONS: dict[str, Explanation] = {
 }
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("PODDARKIV_TEST_CACHE") or tempfile.gettempdir()
-    path = Path(root) / "podcastparser-corpus"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _tarball() -> Path:
-    folder = _cache_dir()
-    tarball = folder / TARBALL
-    if tarball.exists():
-        return tarball
-    command = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
-               "--quiet", PODCASTPARSER_SDIST, "-d", str(folder)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True,
-                              timeout=DOWNLOAD_TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"cannot download the podcastparser sdist (no package index?): {exc}")
-    if done.returncode != 0 or not tarball.exists():
-        pytest.skip("cannot download the podcastparser sdist (no package index?): "
-                    + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
-    return tarball
+    return sdist(PODCASTPARSER_SDIST, TARBALL, "podcastparser-corpus")
 
 
 def _corpus(tarball: Path) -> list[tuple[str, bytes, dict[str, Any]]]:
