@@ -8,6 +8,8 @@ seconds. The real engines are tested in ``test_transcribe.py``.
 from __future__ import annotations
 
 import errno
+import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,17 +18,19 @@ from pathlib import Path
 import httpx
 import pytest
 
+from poddarkiv.archive.browse import episode_chapters
 from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.models import Episode, Segment, Transcript
 from poddarkiv.archive.search import SearchRequest
 from poddarkiv.archive.store import Catalogue, DataDir
+from poddarkiv.compose import themes_step
 from poddarkiv.config import Settings
 from poddarkiv.errors import BusyError, TranscriptionError
 from poddarkiv.ingest import fetch as fetch_module
 from poddarkiv.ingest.client import make_client, policy_for
 from poddarkiv.ingest.lock import ingest_lock
 from poddarkiv.ingest.pipeline import IngestReport, ingest
-from poddarkiv.sample import SAMPLE_EPISODES
+from poddarkiv.sample import SAMPLE_EPISODES, sample_dir
 from poddarkiv.sample.server import SampleServer, serve_sample
 from tests.ingest.fulldisk import full_disk_open
 
@@ -282,65 +286,46 @@ def test_a_broken_feed_url_is_reported_and_nothing_else_stops(archive: Archive) 
     assert archive.index.doc_counts()[0] == 4
 
 
-def test_publisher_chapters_are_fetched_and_kept(tmp_path: Path) -> None:
-    import json
-    import shutil
-
-    from poddarkiv.archive.browse import episode_chapters
-    from poddarkiv.compose import themes_step
-    from poddarkiv.sample import sample_dir
-
+def _sample_with_first_item(tmp_path: Path, extra: str) -> Path:
+    """A copy of the sample podcast whose first item also carries ``extra``."""
     root = tmp_path / "sample"
     shutil.copytree(sample_dir(), root)
+    feed = (root / "feed.xml").read_text("utf-8")
+    (root / "feed.xml").write_text(feed.replace("<item>", f"<item>\n      {extra}", 1), "utf-8")
+    return root
+
+
+def _chapters_after_ingest(tmp_path: Path, root: Path,
+                           has: Callable[[Episode], object]) -> list[tuple[float, str]]:
+    """Ingest the podcast at ``root``; the chapters of its one episode for which ``has``."""
+    settings = Settings(data_dir=tmp_path / "data", allow_private=True)
+    with Catalogue(DataDir(settings.data_dir)) as catalogue, serve_sample(root=root) as server, \
+            make_client(policy_for(settings)) as client:
+        index = ArchiveIndex.open(catalogue.data.index)
+        report = ingest(settings, (server.feed_url,), catalogue=catalogue, index=index,
+                        client=client, themes=themes_step(catalogue),
+                        transcriber_factory=ScriptTranscriber(catalogue.data).factory)
+        index.close()
+        assert not report.failed, report.to_dict()
+        (episode,) = [e for e in catalogue.episodes() if has(e)]
+        return [(c.start, c.title) for c in episode_chapters(catalogue, episode.id)]
+
+
+def test_publisher_chapters_are_fetched_and_kept(tmp_path: Path) -> None:
+    root = _sample_with_first_item(
+        tmp_path, '<podcast:chapters url="{base}/transcripts/chapters.json" '
+                  'type="application/json+chapters"/>')
     chapters = {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Inledning"},
                                                  {"startTime": 12.5, "title": "LOU"}]}
     (root / "transcripts" / "chapters.json").write_text(json.dumps(chapters))
-    feed = (root / "feed.xml").read_text("utf-8")
-    feed = feed.replace("<item>", '<item>\n      <podcast:chapters url="{base}/transcripts/'
-                        'chapters.json" type="application/json+chapters"/>', 1)
-    (root / "feed.xml").write_text(feed, "utf-8")
-
-    settings = Settings(data_dir=tmp_path / "data", allow_private=True)
-    with Catalogue(DataDir(settings.data_dir)) as catalogue, serve_sample(root=root) as server, \
-            make_client(policy_for(settings)) as client:
-        index = ArchiveIndex.open(catalogue.data.index)
-        report = ingest(settings, (server.feed_url,), catalogue=catalogue, index=index,
-                        client=client, themes=themes_step(catalogue),
-                        transcriber_factory=ScriptTranscriber(catalogue.data).factory)
-        index.close()
-        assert not report.failed, report.to_dict()
-        with_chapters = [e for e in catalogue.episodes() if e.chapters_url]
-        assert len(with_chapters) == 1
-        got = episode_chapters(catalogue, with_chapters[0].id)
-        assert [(c.start, c.title) for c in got] == [(0.0, "Inledning"), (12.5, "LOU")]
+    got = _chapters_after_ingest(tmp_path, root, lambda e: e.chapters_url)
+    assert got == [(0.0, "Inledning"), (12.5, "LOU")]
 
 
 def test_podlove_chapters_in_the_feed_are_kept(tmp_path: Path) -> None:
-    import shutil
-
-    from poddarkiv.archive.browse import episode_chapters
-    from poddarkiv.compose import themes_step
-    from poddarkiv.sample import sample_dir
-
-    root = tmp_path / "sample"
-    shutil.copytree(sample_dir(), root)
-    feed = (root / "feed.xml").read_text("utf-8")
-    feed = feed.replace("<item>", '<item>\n      <psc:chapters xmlns:psc="http://podlove.org/'
-                        'simple-chapters" version="1.2"><psc:chapter start="00:00:00" '
-                        'title="Inledning"/><psc:chapter start="00:12.5" title="LOU"/>'
-                        "</psc:chapters>", 1)
-    (root / "feed.xml").write_text(feed, "utf-8")
-
-    settings = Settings(data_dir=tmp_path / "data", allow_private=True)
-    with Catalogue(DataDir(settings.data_dir)) as catalogue, serve_sample(root=root) as server, \
-            make_client(policy_for(settings)) as client:
-        index = ArchiveIndex.open(catalogue.data.index)
-        report = ingest(settings, (server.feed_url,), catalogue=catalogue, index=index,
-                        client=client, themes=themes_step(catalogue),
-                        transcriber_factory=ScriptTranscriber(catalogue.data).factory)
-        index.close()
-        assert not report.failed, report.to_dict()
-        with_chapters = [e for e in catalogue.episodes() if e.chapters]
-        assert len(with_chapters) == 1
-        got = episode_chapters(catalogue, with_chapters[0].id)
-        assert [(c.start, c.title) for c in got] == [(0.0, "Inledning"), (12.5, "LOU")]
+    root = _sample_with_first_item(
+        tmp_path, '<psc:chapters xmlns:psc="http://podlove.org/simple-chapters" version="1.2">'
+                  '<psc:chapter start="00:00:00" title="Inledning"/>'
+                  '<psc:chapter start="00:12.5" title="LOU"/></psc:chapters>')
+    got = _chapters_after_ingest(tmp_path, root, lambda e: e.chapters)
+    assert got == [(0.0, "Inledning"), (12.5, "LOU")]
