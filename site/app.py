@@ -4,21 +4,17 @@ Shared resources (the catalogue, the search index, the templates, the ingest job
 the lifespan and reach views as ``request.state.site``. Each may be injected instead, which is
 how tests and the CLI hand in what they already have; injected resources are not closed here.
 
-Optional page modules plug in without this file changing: if ``poddarkiv.site.themes_views``
-exists, its ``routes`` are mounted, its ``home_context(request)`` (if any) adds to the home
-page's context, its ``openapi_paths`` (if any) join ``/openapi.json``, and its ``nav_url`` (if
-any) becomes the "Teman" link in the header.
+The knowledge pages (``poddarkiv.site.themes_views``: themes, references, people) bring their
+own ``routes``, a ``home_context(request)`` for the home page, their ``openapi_paths`` and the
+header's "Teman" link (``nav_url``).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -37,6 +33,7 @@ from poddarkiv.site import (
     search_feed,
     search_views,
     syndication,
+    themes_views,
     views,
 )
 from poddarkiv.site.i18n import LanguageCookieMiddleware
@@ -63,7 +60,6 @@ STATIC_MAX_AGE_S = 365 * 24 * 3600
 GZIP_MIN_BYTES = 1024
 #: zlib level 6: most of level 9's saving at a fraction of its time per page.
 GZIP_LEVEL = 6
-_OPTIONAL_PAGES = ("poddarkiv.site.themes_views",)
 
 
 class _CachedStatic(StaticFiles):
@@ -81,7 +77,7 @@ def _pair(path: str, endpoint: Any, name: str) -> list[Route]:
     return [Route(json_path, endpoint, name=f"{name}_json"), Route(path, endpoint, name=name)]
 
 
-def _routes(optional: list[ModuleType]) -> list[BaseRoute]:
+def _routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         *_pair("/", views.home, "home"),
         Route("/sok.rss", search_feed.rss, name="search_rss"),
@@ -106,15 +102,7 @@ def _routes(optional: list[ModuleType]) -> list[BaseRoute]:
         Route("/favicon.ico", views.favicon, name="favicon"),
         Mount("/static", _CachedStatic(directory=STATIC_DIR), name="static"),
     ]
-    for module in optional:
-        routes.extend(getattr(module, "routes", []))
-    return routes
-
-
-def _optional_modules() -> list[ModuleType]:
-    """Page modules that exist in this tree (an import error inside one is not hidden)."""
-    return [importlib.import_module(name) for name in _OPTIONAL_PAGES
-            if importlib.util.find_spec(name) is not None]
+    return [*routes, *themes_views.routes]
 
 
 def _warm(index: ArchiveIndex) -> None:
@@ -152,10 +140,8 @@ def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
     (``serve --workers N``), else a fresh one is made here.
     """
     key = secret if secret is not None else new_secret()
-    optional = _optional_modules()
     templates = make_templates()
-    templates.env.globals["themes_url"] = next(
-        (m.nav_url for m in optional if hasattr(m, "nav_url")), None)
+    templates.env.globals["themes_url"] = themes_views.nav_url
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -164,7 +150,7 @@ def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
         site = SiteResources(
             settings=settings, catalogue=cat, index=idx, templates=templates,
             secret=key, ingest=IngestJob(ingest_runner) if ingest_runner else None,
-            home_context=tuple(m.home_context for m in optional if hasattr(m, "home_context")),
+            home_context=(themes_views.home_context,),
         )
         try:
             yield {"site": site}
@@ -175,7 +161,7 @@ def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
                 cat.close()
 
     app = Starlette(
-        routes=_routes(optional),
+        routes=_routes(),
         middleware=[Middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES,
                                compresslevel=GZIP_LEVEL),
                     Middleware(SecurityHeadersMiddleware), Middleware(BodySizeLimitMiddleware),
@@ -183,8 +169,7 @@ def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
         exception_handlers={HTTPException: views.error_page, Exception: views.error_page},
         lifespan=lifespan,
     )
-    app.state.openapi = describe(
-        {k: v for m in optional for k, v in getattr(m, "openapi_paths", {}).items()})
+    app.state.openapi = describe(themes_views.openapi_paths)
     return app
 
 

@@ -10,7 +10,6 @@ citation says when it was read), so a revisit costs a 304.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import mimetypes
 from bisect import bisect_right
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from poddarkiv import __version__
+from poddarkiv.archive.browse import episode_knowledge
 from poddarkiv.archive.models import Episode, Segment, Transcript
 from poddarkiv.errors import CatalogueError, PoddarkivError
 from poddarkiv.site import i18n, urls
@@ -37,6 +37,7 @@ from poddarkiv.site.serialize import (
     transcript_json,
 )
 from poddarkiv.site.templating import respond
+from poddarkiv.site.themes_views import person_url, reference_url, theme_url
 
 __all__ = ["MAX_TIME_S", "RELATED_LIMIT", "audio", "chapters", "episode", "parse_time",
            "transcript_file"]
@@ -107,10 +108,6 @@ def _duration(ep: Episode, transcript: Transcript | None) -> float:
 
 def _knowledge(site: SiteResources, ep: Episode) -> Any:
     """Themes, key terms, references, people, chapters, related (``archive.browse``)."""
-    if importlib.util.find_spec("poddarkiv.site.themes_views") is None:
-        return None
-    from poddarkiv.archive.browse import episode_knowledge
-
     try:
         return episode_knowledge(site.catalogue, ep.id)
     except PoddarkivError:
@@ -121,8 +118,6 @@ def _knowledge_json(ep: Episode, knowledge: Any) -> dict[str, Any] | None:
     if knowledge is None:
         return None
     episode_id = ep.id
-    from poddarkiv.site.themes_views import person_url, reference_url, theme_url
-
     return {
         "themes": [{"slug": t.slug, "name": t.name, "name_en": t.name_en,
                     "score": round(t.score, 4), "url": theme_url(t.slug)}

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from poddarkiv.archive.browse import theme_names
 from poddarkiv.archive.search import SearchPage, SearchRequest
 from poddarkiv.errors import PoddarkivError, QueryError
 from poddarkiv.site import i18n, urls
@@ -43,10 +44,8 @@ def _link(req: SearchRequest, **changes: Any) -> str:
 
 def _theme_names(site: SiteResources, lang: str) -> dict[str, str]:
     try:
-        from poddarkiv.archive.browse import theme_names
-
         return theme_names(site.catalogue, lang)
-    except (ImportError, PoddarkivError):
+    except PoddarkivError:
         return {}
 
 

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from poddarkiv import __version__
-from poddarkiv.archive.normalise import plain_text
+from poddarkiv.archive.times import format_clock
 from poddarkiv.site import i18n, urls
 from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
 
@@ -55,11 +55,8 @@ _MONTHS = {
 
 
 def timecode(seconds: float | None) -> str:
-    """``754.2`` → ``"12:34"``; ``3723`` → ``"1:02:03"``."""
-    total = max(0, int(seconds or 0))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    """``754.2`` → ``"12:34"``; ``3723`` → ``"1:02:03"`` (:func:`archive.times.format_clock`)."""
+    return format_clock(seconds or 0)
 
 
 def _as_datetime(value: date | str | None) -> date | None:
@@ -124,9 +121,9 @@ def make_templates(extra_dirs: tuple[Path, ...] = ()) -> Jinja2Templates:
     )
     i18n.install(env)
     env.filters.update(timecode=timecode, date=format_date, iso_date=iso_date,
-                       safe_url=safe_url, sanitize=lambda html: Markup(sanitize_html(html)),
+                       safe_url=safe_url,
                        snippet=lambda html: Markup(sanitize_html(html, tags=SNIPPET_TAGS)),
-                       plain=plain_text, moment=format_moment)
+                       moment=format_moment)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     env.globals.update(urls=urls, static_url=static_url, languages=i18n.LANGUAGES,
                        version=__version__, content_lang=CONTENT_LANGUAGE)
