@@ -24,6 +24,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from poddarkiv import __version__
 from poddarkiv.archive.browse import episode_knowledge
 from poddarkiv.archive.models import Episode, Segment, Transcript
+from poddarkiv.archive.writers import MEDIA_TYPES
 from poddarkiv.errors import CatalogueError, PoddarkivError
 from poddarkiv.site import i18n, urls
 from poddarkiv.site.citation import cite, transcript_source
@@ -45,8 +46,6 @@ __all__ = ["MAX_TIME_S", "RELATED_LIMIT", "audio", "chapters", "episode", "parse
 #: The longest time a link may name (seconds); anything beyond is clamped.
 MAX_TIME_S = 24 * 3600
 RELATED_LIMIT = 5
-_MEDIA_TYPES = {"txt": "text/plain", "vtt": "text/vtt", "srt": "application/x-subrip",
-                "json": "application/json", "podcast.json": "application/json"}
 
 
 def _today() -> date:
@@ -234,7 +233,7 @@ def transcript_file(request: Request) -> Response:
     from poddarkiv.archive.writers import render_transcript
 
     fmt = request.path_params["fmt"]
-    if fmt not in _MEDIA_TYPES:
+    if fmt not in MEDIA_TYPES:
         raise HTTPException(404)
     site = resources(request)
     ep = _episode_or_404(site, request.path_params["episode_id"])
@@ -247,7 +246,7 @@ def transcript_file(request: Request) -> Response:
     note = [f"{podcast}: {ep.title}", page,
             transcript_source(transcript, i18n.language_of(request))]
     body = with_source_note(render_transcript(transcript, fmt), fmt, note)
-    return Response(body, media_type=_MEDIA_TYPES[fmt], headers={
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers={
         "content-disposition": content_disposition(podcast, ep.title, fmt),
         "access-control-allow-origin": "*",  # podcast apps fetch transcripts cross-origin
     })

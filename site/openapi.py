@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from poddarkiv import __version__
+from poddarkiv.archive.writers import TRANSCRIPT_FORMATS
 
 __all__ = ["describe", "openapi"]
 
@@ -62,8 +63,7 @@ PATHS: dict[str, Any] = {
                                        _param("i", "query", {"type": "string", "maxLength": 200},
                                               "Words to find inside the episode.")]),
     "/avsnitt/{episode_id}/transkript.{fmt}": _get("The current transcript as a file.", [
-        _EPISODE, _param("fmt", "path", {"type": "string", "enum": ["txt", "vtt", "srt",
-                                                                   "json", "podcast.json"]},
+        _EPISODE, _param("fmt", "path", {"type": "string", "enum": list(TRANSCRIPT_FORMATS)},
                  "Format (podcast.json: Podcasting 2.0 JSON).")],
         media="text/vtt"),
     "/avsnitt/{episode_id}/kapitel.json": _get("Podcasting 2.0 JSON chapters.", [_EPISODE],

@@ -18,11 +18,11 @@ from poddarkiv.archive.models import (
     Transcript,
 )
 from poddarkiv.archive.store import TranscriptInfo
+from poddarkiv.archive.writers import FORMATS
 from poddarkiv.site import urls
 from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
 
 __all__ = [
-    "TRANSCRIPT_FORMATS",
     "episode_json",
     "failure_json",
     "feed_json",
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 #: Download formats offered for every transcript (``archive.writers`` writes them).
-TRANSCRIPT_FORMATS = ("txt", "vtt", "srt", "json")
 
 
 def _iso(value: Any) -> str | None:
@@ -151,7 +150,7 @@ def transcript_json(transcript: Transcript, info: TranscriptInfo | None) -> dict
         "revision": info.id if info else None,
         "notes": list(transcript.notes),
         "downloads": {fmt: urls.transcript(transcript.episode_id, fmt)
-                      for fmt in TRANSCRIPT_FORMATS},
+                      for fmt in FORMATS},
     }
 
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from poddarkiv.archive.models import Episode, Feed
+from poddarkiv.archive.writers import MEDIA_TYPES, PODCAST_JSON
 from poddarkiv.site import urls
 from poddarkiv.site.resources import resources
 from poddarkiv.site.sanitize import safe_url
@@ -31,9 +32,8 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 RSS_MAX_ITEMS = 500
 #: Feeds may be cached this long (seconds) before a reader asks again (with its ETag).
 FEED_MAX_AGE_S = 15 * 60
-#: Transcript files in the feed: our format name → media type. JSON is Podcasting 2.0's own.
-_TRANSCRIPT_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip",
-                     "podcast.json": "application/json", "txt": "text/plain"}
+#: Transcript files in the feed (``archive.writers`` formats); JSON as Podcasting 2.0's own.
+_FEED_FORMATS = ("vtt", "srt", PODCAST_JSON, "txt")
 
 ET.register_namespace("podcast", PODCAST_NS)
 ET.register_namespace("itunes", ITUNES_NS)
@@ -65,9 +65,10 @@ def _item(channel: ET.Element, base: str, ep: Episode, has_transcript: bool, lan
     if ep.duration_s:
         _sub(item, f"{{{ITUNES_NS}}}duration", str(int(ep.duration_s)))
     if has_transcript:
-        for fmt, media_type in _TRANSCRIPT_TYPES.items():
+        for fmt in _FEED_FORMATS:
             _sub(item, f"{{{PODCAST_NS}}}transcript", url=base + urls.transcript(ep.id, fmt),
-                 type=media_type, language=lang, **({"rel": "captions"} if fmt == "vtt" else {}))
+                 type=MEDIA_TYPES[fmt], language=lang,
+                 **({"rel": "captions"} if fmt == "vtt" else {}))
         _sub(item, f"{{{PODCAST_NS}}}chapters", url=base + urls.chapters(ep.id),
              type="application/json+chapters")
 
