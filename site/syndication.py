@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from poddarkiv.archive.models import Episode, Feed
 from poddarkiv.archive.writers import MEDIA_TYPES, PODCAST_JSON
+from poddarkiv.ingest.opml import Outline, write_outlines
 from poddarkiv.site import urls
 from poddarkiv.site.resources import resources
 from poddarkiv.site.sanitize import safe_url
@@ -167,17 +168,11 @@ def rss(request: Request) -> Response:
 
 
 def opml(request: Request) -> Response:
-    """``/poddar.opml``: every podcast, as our re-published feed."""
+    """``/poddar.opml``: every podcast, as our re-published feed (``ingest.opml`` writes it)."""
     base = str(request.base_url).rstrip("/")
-    root = ET.Element("opml", {"version": "2.0"})
-    head = _sub(root, "head")
-    _sub(head, "title", "poddarkiv")
-    body = _sub(root, "body")
-    for feed in resources(request).catalogue.feeds():
-        # Subscribers get our re-published feed: the same episodes, with transcripts.
-        attrs = {"type": "rss", "text": feed.title or feed.url, "title": feed.title or feed.url,
-                 "xmlUrl": base + urls.rss(feed.id), "htmlUrl": base + urls.podcast(feed.id)}
-        # Not _sub(**attrs): its ``text`` parameter would swallow OPML's required text attribute.
-        ET.SubElement(body, "outline", attrs)
-    return Response(document(root), media_type="text/x-opml; charset=utf-8", headers={
+    # Subscribers get our re-published feed: the same episodes, with transcripts.
+    outlines = [Outline(feed.title or feed.url, base + urls.rss(feed.id),
+                        base + urls.podcast(feed.id), feed.language)
+                for feed in resources(request).catalogue.feeds()]
+    return Response(write_outlines(outlines), media_type="text/x-opml; charset=utf-8", headers={
         "content-disposition": 'attachment; filename="poddarkiv.opml"'})
