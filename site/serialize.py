@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from poddarkiv.archive.codec import segment_to_dict, transcript_to_dict
 from poddarkiv.archive.models import (
     Episode,
     EpisodeFailure,
@@ -121,37 +122,28 @@ def episode_json(episode: Episode, *, feed_title: str | None = None,
 
 
 def segments_json(episode_id: str, segments: Iterable[Segment]) -> list[dict[str, Any]]:
-    """Segments with their time link; ``anchor`` is ``t-<start>`` (as the link writes the time),
-    unique per page, so a passage's link (``?t=13.797#t-13.797``) lands on that passage."""
+    """Segments in the archive's own shape (``archive.codec``) with their time link;
+    ``anchor`` is ``t-<start>`` (as the link writes the time), unique per page, so a passage's
+    link (``?t=13.797#t-13.797``) lands on that passage."""
     seen: set[str] = set()
     out = []
     for seg in segments:
         anchor = f"t-{urls.seconds(seg.start)}"
-        out.append({
-            "start": round(seg.start, 3),
-            "end": round(seg.end, 3),
-            "text": seg.text.strip(),
-            "anchor": None if anchor in seen else anchor,
-            "url": urls.episode(episode_id, t=seg.start),
-        })
+        out.append({**segment_to_dict(seg), "text": seg.text.strip(),
+                    "anchor": None if anchor in seen else anchor,
+                    "url": urls.episode(episode_id, t=seg.start)})
         seen.add(anchor)
     return out
 
 
 def transcript_json(transcript: Transcript, info: TranscriptInfo | None) -> dict[str, Any]:
-    """Where a transcript came from, and its download links (segments are separate)."""
-    return {
-        "source": transcript.source,
-        "engine": transcript.engine,
-        "model": transcript.model,
-        "model_sha256": transcript.model_sha256,
-        "language": transcript.language,
-        "created": _iso(transcript.created),
-        "revision": info.id if info else None,
-        "notes": list(transcript.notes),
-        "downloads": {fmt: urls.transcript(transcript.episode_id, fmt)
-                      for fmt in FORMATS},
-    }
+    """Where a transcript came from (the archive's own shape, ``archive.codec``, without its
+    segments, which are listed separately), its revision and its download links."""
+    out = transcript_to_dict(transcript)
+    del out["segments"]
+    out["revision"] = info.id if info else None
+    out["downloads"] = {fmt: urls.transcript(transcript.episode_id, fmt) for fmt in FORMATS}
+    return out
 
 
 def _kind(passage: Any) -> str:
