@@ -44,7 +44,14 @@ from poddarkiv.errors import CatalogueError
 
 # atomic_write_bytes belongs to archive.files; the fault-injection tests wrap it here, where the
 # catalogue calls it.
-__all__ = ["Catalogue", "DataDir", "TranscriptInfo", "atomic_write_bytes", "open_catalogue"]
+__all__ = [
+    "Catalogue",
+    "DataDir",
+    "ModelUsage",
+    "TranscriptInfo",
+    "atomic_write_bytes",
+    "open_catalogue",
+]
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
@@ -95,6 +102,20 @@ class TranscriptInfo:
     segment_count: int
     path: str
     is_current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    """How many episodes' current transcripts came from one model (``poddarkiv models``).
+
+    ``model_sha256`` is ``None`` for publisher transcripts and for transcripts stored before
+    poddarkiv recorded it."""
+
+    source: str
+    engine: str
+    model: str
+    model_sha256: str | None
+    episodes: int
 
 
 class Catalogue:
@@ -287,6 +308,21 @@ class Catalogue:
             return transcript_from_dict(json.loads(path.read_text("utf-8")))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CatalogueError(f"transcript file {path} is unreadable: {exc}") from exc
+
+    def model_usage(self) -> list[ModelUsage]:
+        """Which model made each episode's current transcript, counted, most used first."""
+        rows = self.query(
+            "SELECT source, engine, model, model_sha256, count(*) AS n FROM transcripts "
+            "WHERE is_current = 1 GROUP BY source, engine, model, model_sha256 "
+            "ORDER BY n DESC, model")
+        return [ModelUsage(r["source"], r["engine"], r["model"], r["model_sha256"], int(r["n"]))
+                for r in rows]
+
+    def episodes_transcribed_with(self, model: str) -> list[str]:
+        """Ids of the episodes whose current transcript ``model`` made (its name as recorded)."""
+        rows = self.query("SELECT episode_id FROM transcripts WHERE is_current = 1 AND model = ? "
+                          "ORDER BY episode_id", (model,))
+        return [str(r["episode_id"]) for r in rows]
 
     def _transcript_info(self, row_id: int) -> TranscriptInfo:
         return _transcript_info(self.query("SELECT * FROM transcripts WHERE id = ?", (row_id,))[0])
