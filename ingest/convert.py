@@ -38,6 +38,7 @@ __all__ = [
     "ensure_whisper_checkpoint",
     "load_whisper_checkpoint",
     "read_ct2_model",
+    "read_ct2_spec",
 ]
 
 #: Bump when the mapping changes, so cached checkpoints are rebuilt.
@@ -84,6 +85,19 @@ def _read_array(f: BinaryIO) -> tuple[str, np.ndarray]:
         return name, wide.view(np.float32).reshape(shape)
     dtype = np.dtype(_DTYPES[type_id]).newbyteorder("<")
     return name, np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+
+def read_ct2_spec(path: Path) -> str:
+    """The spec a CTranslate2 ``model.bin`` declares (``WhisperSpec``), reading only its header.
+    """
+    with open(path, "rb") as f:
+        version = _read(f, "I")
+        if version not in SUPPORTED_BINARY_VERSIONS:
+            raise ModelError(f"{path}: not a CTranslate2 model (or binary version {version})")
+        try:
+            return _read_str(f)
+        except UnicodeDecodeError as exc:
+            raise ModelError(f"{path}: not a CTranslate2 model (unreadable spec name)") from exc
 
 
 def read_ct2_model(path: Path) -> Ct2Model:

@@ -36,9 +36,11 @@ from poddarkiv.errors import ModelError
 from poddarkiv.ingest.convert import ensure_whisper_checkpoint
 
 __all__ = [
+    "BUNDLED_DIR_NAME",
     "BUNDLED_MODEL_BYTES",
     "BUNDLED_MODEL_NAME",
     "BUNDLED_MODEL_SHA256",
+    "HUB_DIR_NAME",
     "BundledParts",
     "Hub",
     "HuggingFaceHub",
@@ -47,6 +49,8 @@ __all__ = [
     "assemble_bundled_model",
     "bundled_parts",
     "is_hub_name",
+    "known_sha256",
+    "memo_sha256",
     "resolve_model",
 ]
 
@@ -54,6 +58,9 @@ BUNDLED_MODEL_NAME = "base"
 BUNDLED_MODEL_BYTES = 145_217_532
 BUNDLED_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BUNDLED_DIR_NAME = "whisper-base-ct2"
+#: Hub models live in huggingface_hub's cache layout under this folder of the models folder, so
+#: a model pulled once (``poddarkiv models pull``) resolves offline afterwards.
+HUB_DIR_NAME = "hub"
 SIDECAR_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _MARKER = ".verified.json"
 #: How long to wait for the hub to answer before calling the machine offline.
@@ -221,18 +228,31 @@ def _join_parts(bundled: BundledParts, out: Path) -> None:
             )
 
 
-def _memo_sha256(path: Path, cache_dir: Path) -> str:
-    """SHA-256 of a user's file, remembered in ``cache_dir`` by path, size and mtime."""
+def _memo(path: Path, cache_dir: Path) -> tuple[Path, dict[str, object]]:
     stat = path.stat()
     key = hashlib.sha1(str(path.resolve()).encode(), usedforsecurity=False).hexdigest()
-    memo = cache_dir / "sha256" / f"{key}.json"
     stamp = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return cache_dir / "sha256" / f"{key}.json", stamp
+
+
+def known_sha256(path: Path, cache_dir: Path) -> str | None:
+    """The SHA-256 :func:`memo_sha256` remembered for ``path``, or ``None``: never hashes."""
     try:
+        memo, stamp = _memo(path, cache_dir)
         record = json.loads(memo.read_text(encoding="utf-8"))
         if {k: record.get(k) for k in stamp} == stamp:
             return str(record["sha256"])
     except (OSError, ValueError, KeyError):
         pass
+    return None
+
+
+def memo_sha256(path: Path, cache_dir: Path) -> str:
+    """SHA-256 of a user's file, remembered in ``cache_dir`` by path, size and mtime."""
+    known = known_sha256(path, cache_dir)
+    if known is not None:
+        return known
+    memo, stamp = _memo(path, cache_dir)
     sha = sha256_file(path)
     memo.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(memo, json.dumps({**stamp, "sha256": sha}))
@@ -243,9 +263,9 @@ def _local(name: str, path: Path, cache_dir: Path) -> ResolvedModel:
     if path.is_dir():
         if not (path / "model.bin").is_file():
             raise ModelError(f"{path}: not a CTranslate2 model folder (no model.bin)")
-        return ResolvedModel("ct2-dir", path, name, _memo_sha256(path / "model.bin", cache_dir))
+        return ResolvedModel("ct2-dir", path, name, memo_sha256(path / "model.bin", cache_dir))
     if path.suffix == ".pt":
-        return ResolvedModel("whisper-checkpoint", path, name, _memo_sha256(path, cache_dir))
+        return ResolvedModel("whisper-checkpoint", path, name, memo_sha256(path, cache_dir))
     raise ModelError(f"{path}: expected a CTranslate2 folder or an openai-whisper .pt checkpoint")
 
 
@@ -259,8 +279,8 @@ def _weights(name: str, cache_dir: Path, hub: Hub, bundled: BundledParts | None,
     if path.exists():
         return _local(name, path, cache_dir)
     if is_hub_name(name):
-        folder = hub.fetch(name, cache_dir=cache_dir / "hub")
-        return ResolvedModel("hub", folder, name, _memo_sha256(folder / "model.bin", cache_dir))
+        folder = hub.fetch(name, cache_dir=cache_dir / HUB_DIR_NAME)
+        return ResolvedModel("hub", folder, name, memo_sha256(folder / "model.bin", cache_dir))
     raise ModelError(
         f"unknown model {name!r}: give 'base' (bundled), a CTranslate2 folder, an openai-whisper "
         ".pt checkpoint, or a hub name such as 'KBLab/kb-whisper-small' or 'large-v3'"

@@ -1,0 +1,182 @@
+"""Transcribing chosen episodes again, with the configured model, keeping every link working.
+
+``poddarkiv retranscribe`` after ``poddarkiv models pull`` is how an archive moves to a better
+model. Episodes are chosen by a :class:`Selection` (ids, podcasts, the model that made their
+current transcript, their confidence; the filters given must all hold). Each chosen episode is
+transcribed from its own audio (downloaded again only if it is gone) and the result is saved
+through :meth:`~poddarkiv.archive.store.Catalogue.save_transcript`, the catalogue's one save
+path: a new revision becomes current once its file is complete, the old revisions stay, and the
+episode keeps its id, so permalinks and ``?t=`` links go on working. The episode is then
+analysed again (themes, key terms) and re-indexed.
+
+An episode whose current transcript already comes from the configured engine and model is
+skipped unless ``force`` is given, so a selection can be re-run after an interruption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import httpx
+
+from poddarkiv.archive.index import ArchiveIndex
+from poddarkiv.archive.models import Episode, Feed
+from poddarkiv.archive.store import Catalogue
+from poddarkiv.config import Settings
+from poddarkiv.errors import CatalogueError, PoddarkivError
+from poddarkiv.ingest.download import download_audio
+from poddarkiv.ingest.lock import ingest_lock
+from poddarkiv.ingest.pipeline import (
+    EpisodeOutcome,
+    Progress,
+    ThemesStep,
+    TranscriberFactory,
+    TranscribeStep,
+)
+from poddarkiv.ingest.refresh import error_message
+
+__all__ = ["RetranscribeReport", "Selection", "retranscribe", "select_episodes"]
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which episodes to transcribe again; the filters given must all hold.
+
+    ``podcasts`` are feed ids or feed URLs; ``model_was`` is a model name as transcripts record
+    it (``base``, ``KBLab/kb-whisper-small``; ``poddarkiv models`` lists them);
+    ``confidence_below`` picks episodes whose transcript's confidence score
+    (:func:`poddarkiv.archive.confidence.episode_confidence`, 0..1) is under it. ``everything``
+    selects all episodes with audio when no filter is given.
+    """
+
+    episode_ids: tuple[str, ...] = ()
+    podcasts: tuple[str, ...] = ()
+    model_was: str | None = None
+    confidence_below: float | None = None
+    everything: bool = False
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter is given."""
+        return bool(self.episode_ids or self.podcasts or self.model_was is not None
+                    or self.confidence_below is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class RetranscribeReport:
+    """Per episode: what happened (``transcribed`` or ``failed``), and what was skipped, why."""
+
+    episodes: tuple[EpisodeOutcome, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return any(e.status == "failed" for e in self.episodes)
+
+
+def _feed_ids(catalogue: Catalogue, podcasts: Iterable[str]) -> set[str]:
+    out = set()
+    for given in podcasts:
+        feed = catalogue.feed(given) or catalogue.feed_by_url(given)
+        if feed is None:
+            raise CatalogueError(f"no podcast {given!r} (give a feed id or URL: "
+                                 "`poddarkiv feeds list`)")
+        out.add(feed.id)
+    return out
+
+
+def _confidence_below(catalogue: Catalogue, episode: Episode, threshold: float) -> bool:
+    from poddarkiv.archive.confidence import episode_confidence
+
+    transcript = catalogue.transcript(episode.id)
+    found = episode_confidence(transcript.segments) if transcript else None
+    return found is not None and found.score < threshold
+
+
+def select_episodes(catalogue: Catalogue, selection: Selection) -> list[Episode]:
+    """The episodes ``selection`` names, oldest first; raises :class:`CatalogueError` for an
+    unknown episode or podcast, or when nothing at all is chosen."""
+    if not selection.filtered and not selection.everything:
+        raise CatalogueError("say which episodes: episode ids, --podcast, --model-was, "
+                             "--confidence-below, or --all")
+    for episode_id in selection.episode_ids:
+        if catalogue.episode(episode_id) is None:
+            raise CatalogueError(f"no episode {episode_id!r}")
+    feeds = _feed_ids(catalogue, selection.podcasts)
+    made_by = (set(catalogue.episodes_transcribed_with(selection.model_was))
+               if selection.model_was is not None else None)
+    chosen = []
+    for episode in reversed(catalogue.episodes()):  # oldest first, as ingest goes
+        if selection.episode_ids and episode.id not in selection.episode_ids:
+            continue
+        if feeds and episode.feed_id not in feeds:
+            continue
+        if made_by is not None and episode.id not in made_by:
+            continue
+        if selection.confidence_below is not None and not _confidence_below(
+                catalogue, episode, selection.confidence_below):
+            continue
+        chosen.append(episode)
+    return chosen
+
+
+def _why_skip(catalogue: Catalogue, episode: Episode, settings: Settings, *,
+              force: bool) -> str | None:
+    if episode.enclosure is None and not episode.audio_path:
+        return "no audio to transcribe"
+    current = catalogue.transcript_info(episode.id)
+    if (not force and current is not None and current.source == "whisper"
+            and current.engine == settings.engine and current.model == settings.model):
+        return f"already transcribed with {settings.model} ({settings.engine})"
+    return None
+
+
+def retranscribe(settings: Settings, selection: Selection, *, catalogue: Catalogue,
+                 index: ArchiveIndex, client: httpx.Client,
+                 transcriber_factory: TranscriberFactory, themes: ThemesStep | None = None,
+                 progress: Progress, force: bool = False,
+                 wait_s: float = 0.0) -> RetranscribeReport:
+    """Transcribe the selected episodes again with ``settings``' engine and model.
+
+    Holds the ingest lock (an ingest and a re-transcription never write at once). One
+    episode's failure is recorded and the run goes on; its current transcript stays.
+    """
+    with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
+        episodes = select_episodes(catalogue, selection)
+        feeds = {f.id: f for f in catalogue.feeds()}
+        outcomes, skipped = [], []
+        transcriber = None
+        for episode in episodes:
+            reason = _why_skip(catalogue, episode, settings, force=force)
+            if reason is not None:
+                skipped.append((episode.id, reason))
+                continue
+            if transcriber is None:  # loaded once, and only when there is work
+                transcriber = transcriber_factory()
+            outcome = _redo(settings, episode, feeds[episode.feed_id], catalogue=catalogue,
+                            index=index, client=client, transcribe=transcriber,
+                            themes=themes, progress=progress)
+            progress.episode_done(outcome)
+            outcomes.append(outcome)
+    return RetranscribeReport(tuple(outcomes), tuple(skipped))
+
+
+def _redo(settings: Settings, episode: Episode, feed: Feed, *, catalogue: Catalogue,
+          index: ArchiveIndex, client: httpx.Client, transcribe: TranscribeStep,
+          themes: ThemesStep | None, progress: Progress) -> EpisodeOutcome:
+    try:
+        if not episode.audio_path or not (catalogue.data.root / episode.audio_path).exists():
+            progress.episode_started(episode, "download")
+            episode = download_audio(client, episode, data=catalogue.data, settings=settings)
+            catalogue.save_episode(episode)
+        progress.episode_started(episode, "transcribe")
+        fresh = transcribe(episode, progress=progress.audio_progress)
+        catalogue.save_transcript(fresh)
+        analysed = themes(episode, fresh) if themes else None
+        index.index_episode(feed, episode, fresh, themes=analysed)  # type: ignore[arg-type]
+    except PoddarkivError as exc:
+        return EpisodeOutcome(episode.id, episode.title, "failed", str(exc))
+    except Exception as exc:  # anything else fails this episode alone
+        return EpisodeOutcome(episode.id, episode.title, "failed", error_message(exc))
+    return EpisodeOutcome(episode.id, episode.title, "transcribed", audio_s=fresh.duration_s)
