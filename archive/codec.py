@@ -16,6 +16,7 @@ __all__ = [
     "TRANSCRIPT_FORMAT_VERSION",
     "dt_from_iso",
     "dt_to_iso",
+    "segment_from_dict",
     "segment_to_dict",
     "transcript_from_dict",
     "transcript_to_dict",
@@ -45,6 +46,8 @@ def segment_to_dict(segment: Segment) -> dict[str, Any]:
         out["avg_logprob"] = round(segment.avg_logprob, 4)
     if segment.no_speech_prob is not None:
         out["no_speech_prob"] = round(segment.no_speech_prob, 4)
+    if segment.compression_ratio is not None:
+        out["compression_ratio"] = round(segment.compression_ratio, 4)
     if segment.words:
         out["words"] = [
             {"start": round(w.start, 3), "end": round(w.end, 3), "text": w.text,
@@ -71,12 +74,17 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
     }
 
 
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _word(d: dict[str, Any]) -> Word:
     return Word(start=float(d["start"]), end=float(d["end"]), text=str(d["text"]),
                 probability=None if d.get("probability") is None else float(d["probability"]))
 
 
-def _segment(d: dict[str, Any]) -> Segment:
+def segment_from_dict(d: dict[str, Any]) -> Segment:
+    """The inverse of :func:`segment_to_dict`."""
     return Segment(
         start=float(d["start"]),
         end=float(d["end"]),
@@ -84,6 +92,8 @@ def _segment(d: dict[str, Any]) -> Segment:
         avg_logprob=None if d.get("avg_logprob") is None else float(d["avg_logprob"]),
         no_speech_prob=None if d.get("no_speech_prob") is None else float(d["no_speech_prob"]),
         words=tuple(_word(w) for w in d.get("words", ())),
+        # optional: files written before it was kept read back without it
+        compression_ratio=_optional_float(d.get("compression_ratio")),
     )
 
 
@@ -98,7 +108,7 @@ def transcript_from_dict(d: dict[str, Any]) -> Transcript:
         episode_id=str(d["episode_id"]),
         source=source,
         language=str(d["language"]),
-        segments=tuple(_segment(s) for s in d["segments"]),
+        segments=tuple(segment_from_dict(s) for s in d["segments"]),
         engine=str(d.get("engine") or ""),
         model=str(d.get("model") or ""),
         model_sha256=d.get("model_sha256"),

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from poddarkiv.archive.chapters import suggest_chapters
+from poddarkiv.archive.confidence import is_confident
 from poddarkiv.archive.keyterms import TermCounts, count_terms
 from poddarkiv.archive.models import Chapter, Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.people import PersonMention, credited_people, extract_people
@@ -146,14 +147,18 @@ def stored_taxonomy(catalogue: Catalogue) -> Taxonomy:
 
 def analyse(taxonomy: Taxonomy, episode: Episode, transcript: Transcript | None, *,
             known_people: Iterable[str] = ()) -> EpisodeAnalysis:
-    """Themes, references, people, term counts and suggested chapters of one episode."""
+    """Themes, references, people, term counts and suggested chapters of one episode.
+
+    Key terms and themes read only the passages the recogniser was sure of
+    (:func:`poddarkiv.archive.confidence.is_confident`), so misheard words do not become them.
+    """
     scores = score_themes(taxonomy, episode, transcript)
     segments = transcript.segments if transcript is not None else ()
     passages = tuple(
         PassageTheme(i, segments[i].start, segments[i].end, slug, score, segments[i].text.strip())
         for i, pairs in sorted(scores.segments.items()) for slug, score in pairs)
-    text = " ".join((episode.title, episode.description,
-                     transcript.text if transcript is not None else ""))
+    confident = (s.text.strip() for s in segments if is_confident(s))
+    text = " ".join((episode.title, episode.description, *confident))
     chapters = suggest_chapters(taxonomy, transcript, scores.segments) if transcript else ()
     return EpisodeAnalysis(
         episode_id=episode.id, themes=scores, passages=passages,

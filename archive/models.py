@@ -193,7 +193,12 @@ class Word:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """A stretch of speech: the unit we index, link to and show beside the player."""
+    """A stretch of speech: the unit we index, link to and show beside the player.
+
+    ``avg_logprob``, ``no_speech_prob`` and ``compression_ratio`` are what the Whisper engine
+    reported for the segment (``None`` for a publisher's transcript, or one stored before they
+    were kept); :mod:`poddarkiv.archive.confidence` turns them into one confidence.
+    """
 
     start: float
     end: float
@@ -201,6 +206,7 @@ class Segment:
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     words: tuple[Word, ...] = ()
+    compression_ratio: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

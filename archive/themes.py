@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from poddarkiv.archive.confidence import is_confident
 from poddarkiv.archive.models import Episode, EpisodeThemes, Transcript
 from poddarkiv.archive.normalise import fold
 from poddarkiv.errors import ConfigError
@@ -243,11 +244,17 @@ def _best_first(scores: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
 
 def score_themes(taxonomy: Taxonomy, episode: Episode,
                  transcript: Transcript | None) -> ThemeScores:
-    """Score every theme on every passage and on the whole episode; keep those that qualify."""
+    """Score every theme on every passage and on the whole episode; keep those that qualify.
+
+    Passages the recogniser was unsure of (:func:`poddarkiv.archive.confidence.is_confident`)
+    are left out: a theme should not rest on misheard words.
+    """
     totals: dict[str, float] = {}
     passages: dict[int, tuple[tuple[str, float], ...]] = {}
     segments = transcript.segments if transcript is not None else ()
     for index, segment in enumerate(segments):
+        if not is_confident(segment):
+            continue
         scores = score_text(taxonomy, segment.text)
         for slug, value in scores.items():
             totals[slug] = totals.get(slug, 0.0) + value

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from poddarkiv.archive.codec import transcript_to_dict
+from poddarkiv.archive.confidence import episode_confidence_json, passage_confidence_json
 from poddarkiv.archive.models import Segment, Transcript
 from poddarkiv.archive.times import format_timestamp
 from poddarkiv.errors import ConfigError
@@ -70,7 +71,13 @@ def _srt(transcript: Transcript, out: TextIO) -> None:
 
 
 def _json(transcript: Transcript, out: TextIO) -> None:
-    json.dump(transcript_to_dict(transcript), out, ensure_ascii=False, indent=2)
+    # the stored shape plus the confidence derived from it (archive.confidence), per passage
+    # and for the whole transcript, so that an export says how sure the recogniser was
+    data = transcript_to_dict(transcript)
+    data["confidence"] = episode_confidence_json(transcript.segments)
+    for seg, seg_data in zip(transcript.segments, data["segments"], strict=True):
+        seg_data["confidence"] = passage_confidence_json(seg)
+    json.dump(data, out, ensure_ascii=False, indent=2)
     out.write("\n")
 
 

@@ -232,6 +232,7 @@ class FasterWhisperTranscriber(_WindowedTranscriber):
             segments.append(Segment(
                 start=offset + float(piece.start), end=offset + float(piece.end), text=piece.text,
                 avg_logprob=float(piece.avg_logprob), no_speech_prob=float(piece.no_speech_prob),
+                compression_ratio=float(piece.compression_ratio),
                 words=words))
             report(piece.end)
         return segments, str(info.language)
@@ -286,7 +287,8 @@ def _segment_from_dict(d: dict[str, Any], offset: float) -> Segment:
                   for w in d.get("words") or ())
     return Segment(start=offset + float(d["start"]), end=offset + float(d["end"]),
                    text=str(d["text"]), avg_logprob=float(d["avg_logprob"]),
-                   no_speech_prob=float(d["no_speech_prob"]), words=words)
+                   no_speech_prob=float(d["no_speech_prob"]),
+                   compression_ratio=float(d["compression_ratio"]), words=words)
 
 
 class OpenAIWhisperTranscriber(_WindowedTranscriber):

@@ -45,6 +45,7 @@ def piece(start: float, end: float, text: str, words: list[tuple[float, float, s
     """A faster-whisper ``Segment`` look-alike."""
     return SimpleNamespace(
         start=start, end=end, text=text, avg_logprob=-0.25, no_speech_prob=0.02,
+        compression_ratio=1.4,
         words=None if words is None else [SimpleNamespace(start=a, end=b, word=w, probability=0.9)
                                           for a, b, w in words])
 
@@ -91,6 +92,7 @@ def test_engine_output_becomes_a_transcript() -> None:
     assert transcript.text == "Idéburet partnerskap. Inte upphandling."
     assert transcript.segments[0].words[1] == Word(1.0, 2.0, " partnerskap.", 0.9)
     assert transcript.segments[0].avg_logprob == -0.25
+    assert transcript.segments[0].compression_ratio == 1.4  # kept for archive.confidence
     assert transcript.notes == ()
 
 
@@ -266,6 +268,11 @@ def check_transcript(transcript: Transcript, seen: list[tuple[float, float]], en
     assert [w.start for w in timed] == sorted(w.start for w in timed)
     last = next(w for w in timed if "upphandling" in w.text)
     assert 3.5 < last.start < last.end <= transcript.duration_s + 0.5  # it ends the sentence
+    # Both engines give what archive.confidence reads, per segment and per word.
+    for segment in transcript.segments:
+        assert segment.avg_logprob is not None and segment.avg_logprob <= 0
+        assert segment.no_speech_prob is not None and segment.compression_ratio is not None
+    assert all(w.probability is not None and 0 <= w.probability <= 1 for w in timed)
 
 
 @pytest.mark.slow
