@@ -75,6 +75,13 @@ class RetranscribeReport:
         return any(e.status == "failed" for e in self.episodes)
 
 
+class _Quiet:
+    def feed_done(self, outcome: object) -> None: ...
+    def episode_started(self, episode: Episode, what: str) -> None: ...
+    def audio_progress(self, done_s: float, total_s: float) -> None: ...
+    def episode_done(self, outcome: EpisodeOutcome) -> None: ...
+
+
 def _feed_ids(catalogue: Catalogue, podcasts: Iterable[str]) -> set[str]:
     out = set()
     for given in podcasts:
@@ -135,13 +142,14 @@ def _why_skip(catalogue: Catalogue, episode: Episode, settings: Settings, *,
 def retranscribe(settings: Settings, selection: Selection, *, catalogue: Catalogue,
                  index: ArchiveIndex, client: httpx.Client,
                  transcriber_factory: TranscriberFactory, themes: ThemesStep | None = None,
-                 progress: Progress, force: bool = False,
+                 progress: Progress | None = None, force: bool = False,
                  wait_s: float = 0.0) -> RetranscribeReport:
     """Transcribe the selected episodes again with ``settings``' engine and model.
 
     Holds the ingest lock (an ingest and a re-transcription never write at once). One
     episode's failure is recorded and the run goes on; its current transcript stays.
     """
+    progress = progress or _Quiet()
     with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
         episodes = select_episodes(catalogue, selection)
         feeds = {f.id: f for f in catalogue.feeds()}

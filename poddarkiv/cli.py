@@ -11,50 +11,24 @@ HTTP (about 0.06 s of CPU instead of 0.37 s).
 
 from __future__ import annotations
 
-import functools
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from poddarkiv import __version__
 from poddarkiv.archive.times import format_clock
 from poddarkiv.archive.writers import FORMATS
-from poddarkiv.config import DEVICES, ENGINES, PREFERENCES, Settings, settings_from_env
+from poddarkiv.cli_options import echo_err, fail_cleanly, settings_for, whisper_options
+from poddarkiv.config import settings_from_env
 from poddarkiv.errors import PoddarkivError
 
 if TYPE_CHECKING:
     from poddarkiv.archive.search import SearchPage
 
 __all__ = ["main"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _echo_err(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def _fail_cleanly(func: F) -> F:
-    """Turn poddarkiv's errors into ``Error: …`` and exit status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PoddarkivError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    base: Settings = ctx.obj
-    return base.replace(**flags)
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="poddarkiv")
@@ -69,34 +43,6 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-def whisper_options(func: F) -> F:
-    """Options that choose and tune the Whisper engine."""
-    options = [
-        click.option("--engine", type=click.Choice(ENGINES),
-                     help="Transcription engine (default faster-whisper)."),
-        click.option("--model", help="'base' (bundled, offline), a CTranslate2 folder, an "
-                     "openai-whisper .pt file, or a hub name such as KBLab/kb-whisper-small."),
-        click.option("--device", type=click.Choice(DEVICES), help="Where to run (cpu)."),
-        click.option("--compute-type", help="CTranslate2 compute type (default int8 on CPU, "
-                     "float16 on CUDA)."),
-        click.option("--threads", type=click.IntRange(0, 256), help="CPU threads (0: default)."),
-        click.option("--language", help="Spoken language, 'sv' by default; 'auto' detects."),
-        click.option("--beam-size", type=click.IntRange(1, 20), help="Beam size (default 5)."),
-        click.option("--vad/--no-vad", default=None, help="Skip silence with a voice filter."),
-        click.option("--word-timestamps/--no-word-timestamps", default=None,
-                     help="Keep per-word times."),
-        click.option("--glossary/--no-glossary", default=None,
-                     help="Prompt Whisper with IOP/LOU vocabulary."),
-        click.option("--prefer", type=click.Choice(PREFERENCES),
-                     help="Use the feed's own transcript when there is one (default publisher)."),
-        click.option("--allow-private", is_flag=True, default=None,
-                     help="Allow feeds and audio on loopback/private addresses."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
 @cli.command()
 @click.argument("urls", nargs=-1)
 @whisper_options
@@ -108,7 +54,7 @@ def whisper_options(func: F) -> F:
 @click.option("--broker", help="Transcribe on Celery workers through this Redis, "
               "redis://HOST:6379/0 (env PODDARKIV_BROKER; default: in this process).")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: bool,
            retry_failed: bool, **flags: Any) -> None:
     """Fetch FEED_URLs (or every known feed), transcribe new episodes, index them.
@@ -123,12 +69,12 @@ def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: b
     from poddarkiv.runner import run_ingest
 
     urls = tuple(check_feed_url(url) for url in urls)
-    settings = _settings(ctx, **flags)
+    settings = settings_for(ctx, **flags)
     if retry_failed:
         released = release_failed_episodes(settings.data_dir)
-        _echo_err(f"{released} failed episode(s) will be tried again now.")
+        echo_err(f"{released} failed episode(s) will be tried again now.")
     report = run_ingest(settings, urls, progress=None if quiet else ConsoleProgress(),
-                        wait_s=wait_s, echo=_echo_err)
+                        wait_s=wait_s, echo=echo_err)
     print_report(report)
     if report.failed:
         ctx.exit(1)
@@ -139,13 +85,13 @@ def ingest(ctx: click.Context, /, urls: tuple[str, ...], wait_s: float, quiet: b
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     """Search transcripts and episode descriptions."""
     from poddarkiv.archive.search import SearchRequest
     from poddarkiv.runner import search_archive
 
-    page = search_archive(ctx.obj, SearchRequest(q=query, per_page=limit), echo=_echo_err)
+    page = search_archive(ctx.obj, SearchRequest(q=query, per_page=limit), echo=echo_err)
     if as_json:
         click.echo(json.dumps(_page_dict(page), ensure_ascii=False, indent=2))
         return
@@ -192,14 +138,14 @@ def _print_page(page: SearchPage) -> None:
 @click.option("--workers", "site_workers", type=click.IntRange(1, 64),
               help="Processes serving the site (default 1).")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def serve(ctx: click.Context, host: str | None, port: int | None, admin_token: str | None,
           site_workers: int | None) -> None:
     """Serve the site."""
     from poddarkiv.runner import serve_site
 
-    serve_site(_settings(ctx, host=host, port=port, admin_token=admin_token,
-                         site_workers=site_workers), echo=_echo_err)
+    serve_site(settings_for(ctx, host=host, port=port, admin_token=admin_token,
+                         site_workers=site_workers), echo=echo_err)
 
 
 @cli.command()
@@ -212,7 +158,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, admin_token: s
 @click.option("--name", help="This worker's name in progress reports, e.g. gpu0 "
               "(default MODEL-DEVICE; @host is added).")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def worker(ctx: click.Context, /, name: str | None, **flags: Any) -> None:
     """Transcribe jobs from the cluster's queue for --model until stopped (Celery worker).
 
@@ -220,12 +166,12 @@ def worker(ctx: click.Context, /, name: str | None, **flags: Any) -> None:
     """
     from poddarkiv.ingest.jobs import run_worker
 
-    run_worker(_settings(ctx, **flags), name=name)
+    run_worker(settings_for(ctx, **flags), name=name)
 
 
 @cli.command()
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the catalogue."""
     from poddarkiv.runner import rebuild_index
@@ -243,7 +189,7 @@ def reindex(ctx: click.Context) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to a file instead of standard output.")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def export(ctx: click.Context, episode_id: str, fmt: str, output: Path | None) -> None:
     """Write an episode's transcript as txt, vtt, srt or json."""
     from poddarkiv.runner import export_transcript
@@ -264,13 +210,13 @@ def export(ctx: click.Context, episode_id: str, fmt: str, output: Path | None) -
 @click.option("--no-serve", is_flag=True, help="Ingest the sample, then stop.")
 @whisper_options
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def demo(ctx: click.Context, /, port: int, feed_port: int, no_serve: bool, **flags: Any) -> None:
     """Serve the bundled sample feed on loopback, ingest it, and serve the site."""
     from poddarkiv.runner import run_demo
 
     flags["allow_private"] = True  # the sample feed is served on loopback, on purpose
-    settings = _settings(ctx, port=port, **flags)
+    settings = settings_for(ctx, port=port, **flags)
     run_demo(settings, feed_port=feed_port, serve=not no_serve, echo=click.echo)
 
 
@@ -281,11 +227,14 @@ def main() -> None:
 
 # Sub-command groups live beside the commands they drive.
 from poddarkiv.cli_feeds import feeds, watch  # noqa: E402
+from poddarkiv.cli_models import models, retranscribe  # noqa: E402
 from poddarkiv.cli_themes import themes  # noqa: E402
 
 cli.add_command(feeds)
 cli.add_command(watch)
 cli.add_command(themes)
+cli.add_command(models)
+cli.add_command(retranscribe)
 
 
 def _data_dir_here(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:

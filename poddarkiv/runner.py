@@ -12,27 +12,36 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from poddarkiv.archive.knowledge import stored_episode_themes
+from poddarkiv.archive.store import Catalogue, DataDir, ModelUsage
 from poddarkiv.archive.writers import render_transcript
 from poddarkiv.compose import http_client, open_archive, themes_step, whisper_step
 from poddarkiv.config import Settings, settings_from_env, settings_to_env
-from poddarkiv.errors import PoddarkivError
+from poddarkiv.errors import ModelError, PoddarkivError
+from poddarkiv.ingest.inventory import InstalledModel, installed_models
 from poddarkiv.ingest.lock import ingest_lock
 from poddarkiv.ingest.pipeline import IngestReport, Progress, ingest
 
 if TYPE_CHECKING:
     from poddarkiv.archive.search import SearchPage, SearchRequest
-    from poddarkiv.archive.store import Catalogue
     from poddarkiv.ingest.cluster import ClusterQueue
+    from poddarkiv.ingest.hub import PulledModel
+    from poddarkiv.ingest.retranscribe import RetranscribeReport, Selection
 
 __all__ = [
     "SITE_SECRET_ENV",
+    "ModelsReport",
     "export_transcript",
+    "list_models",
+    "pull_hub_model",
     "rebuild_index",
     "run_demo",
     "run_ingest",
+    "run_retranscribe",
     "search_archive",
     "serve_site",
     "site_app",
@@ -121,6 +130,63 @@ def upgrade_index(settings: Settings, *, echo: Echo = _quiet) -> bool:
     episodes, segments = rebuild_index(settings)
     echo(f"Indexed {episodes} episodes and {segments} passages.")
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class ModelsReport:
+    """``poddarkiv models``: the models on disk, and which made each episode's transcript."""
+
+    models_dir: Path
+    configured: str
+    engine: str
+    installed: tuple[InstalledModel, ...]
+    usage: tuple[ModelUsage, ...]
+
+
+def list_models(settings: Settings) -> ModelsReport:
+    """What is installed in ``settings.models_dir`` and what the catalogue's transcripts used.
+
+    Reads the catalogue without writing (none yet: no transcripts); never hashes a model.
+    """
+    data = DataDir(settings.data_dir)
+    usage: tuple[ModelUsage, ...] = ()
+    if data.catalogue.is_file():
+        with Catalogue(data, read_only=True) as catalogue:
+            usage = tuple(catalogue.model_usage())
+    return ModelsReport(settings.models_dir, settings.model, settings.engine,
+                        installed_models(settings.models_dir), usage)
+
+
+def pull_hub_model(settings: Settings, name: str, *, endpoint: str | None = None,
+                   progress: bool = True) -> PulledModel:
+    """Fetch hub model ``name`` into ``settings.models_dir``, checked and converted for both
+    engines (:func:`poddarkiv.ingest.hub.pull_model`); ``endpoint`` replaces the hub's address."""
+    from poddarkiv.ingest.hub import pull_model
+    from poddarkiv.ingest.model import BUNDLED_MODEL_NAME
+
+    if name == BUNDLED_MODEL_NAME or "/" not in name:
+        raise ModelError(f"{name!r} is not a hub repo: give ORGANISATION/NAME, such as "
+                         "KBLab/kb-whisper-small ('base' is bundled and needs no pull)")
+    return pull_model(name, models_dir=settings.models_dir, endpoint=endpoint,
+                      progress=progress)
+
+
+def run_retranscribe(settings: Settings, selection: Selection, *, force: bool = False,
+                     progress: Progress | None = None, wait_s: float = 0.0,
+                     echo: Echo = _quiet) -> RetranscribeReport:
+    """Transcribe the selected episodes again with ``settings``' model and re-index them
+    (:func:`poddarkiv.ingest.retranscribe.retranscribe`)."""
+    from poddarkiv.ingest.retranscribe import retranscribe
+
+    with open_archive(settings, create=False):
+        pass  # no archive here: say so rather than make an empty one
+    upgrade_index(settings, echo=echo)
+    with open_archive(settings, create=False) as archive, http_client(settings) as client:
+        return retranscribe(
+            settings, selection, catalogue=archive.catalogue, index=archive.index,
+            client=client, transcriber_factory=whisper_step(settings, archive.catalogue.data),
+            themes=themes_step(archive.catalogue), progress=progress, force=force,
+            wait_s=wait_s)
 
 
 def export_transcript(settings: Settings, episode_id: str, fmt: str) -> str:
