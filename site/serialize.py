@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from poddarkiv.archive.codec import segment_to_dict, transcript_to_dict
+from poddarkiv.archive.confidence import episode_confidence_json, passage_confidence_json
 from poddarkiv.archive.models import (
     Episode,
     EpisodeFailure,
@@ -122,7 +123,8 @@ def episode_json(episode: Episode, *, feed_title: str | None = None,
 
 
 def segments_json(episode_id: str, segments: Iterable[Segment]) -> list[dict[str, Any]]:
-    """Segments in the archive's own shape (``archive.codec``) with their time link;
+    """Segments in the archive's own shape (``archive.codec``) with their confidence
+    (``archive.confidence``: ``score`` and ``label``, or ``None``) and their time link;
     ``anchor`` is ``t-<start>`` (as the link writes the time), unique per page, so a passage's
     link (``?t=13.797#t-13.797``) lands on that passage."""
     seen: set[str] = set()
@@ -130,6 +132,7 @@ def segments_json(episode_id: str, segments: Iterable[Segment]) -> list[dict[str
     for seg in segments:
         anchor = f"t-{urls.seconds(seg.start)}"
         out.append({**segment_to_dict(seg), "text": seg.text.strip(),
+                    "confidence": passage_confidence_json(seg),
                     "anchor": None if anchor in seen else anchor,
                     "url": urls.episode(episode_id, t=seg.start)})
         seen.add(anchor)
@@ -138,9 +141,11 @@ def segments_json(episode_id: str, segments: Iterable[Segment]) -> list[dict[str
 
 def transcript_json(transcript: Transcript, info: TranscriptInfo | None) -> dict[str, Any]:
     """Where a transcript came from (the archive's own shape, ``archive.codec``, without its
-    segments, which are listed separately), its revision and its download links."""
+    segments, which are listed separately), its confidence (``archive.confidence``), its
+    revision and its download links."""
     out = transcript_to_dict(transcript)
     del out["segments"]
+    out["confidence"] = episode_confidence_json(transcript.segments)
     out["revision"] = info.id if info else None
     out["downloads"] = {fmt: urls.transcript(transcript.episode_id, fmt) for fmt in FORMATS}
     return out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from playwright.sync_api import Page
 
 from poddarkiv.sample import SAMPLE_EPISODES
 from tests.e2e.conftest import AXE_JS
-from tests.e2e.live_server import ADMIN_TOKEN
+from tests.e2e.live_server import ADMIN_TOKEN, SampleSite
 
 pytestmark = pytest.mark.browser
 
@@ -130,3 +132,23 @@ def test_the_check_itself_catches_a_violation(axe_page: Page, base_url: str) -> 
                       " '<img src=\"/static/none.png\"><input type=\"text\">')")
     found = {v["id"] for v in _violations(axe_page)}
     assert {"image-alt", "label"} <= found
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_an_uncertain_transcript_is_clean(axe_page: Page, base_url: str, site: SampleSite,
+                                          lang: str) -> None:
+    """The low-confidence notice and the passage markers (archive.confidence) pass axe."""
+    slug = SAMPLE_EPISODES[1].slug
+    before = site.catalogue.transcript(slug)
+    assert before is not None
+    shaky = tuple(dataclasses.replace(s, avg_logprob=math.log(0.9 if i % 3 == 2 else 0.3),
+                                      no_speech_prob=0.01, compression_ratio=1.3)
+                  for i, s in enumerate(before.segments))
+    site.catalogue.save_transcript(before.replace(segments=shaky))
+    try:
+        axe_page.goto(base_url + _in(lang, f"/avsnitt/{slug}"))
+        assert axe_page.locator("#transcript li.uncertain .uncertain-mark").count() > 0
+        assert axe_page.locator("p.low-confidence").count() == 1
+        _assert_clean(axe_page)
+    finally:
+        site.catalogue.save_transcript(before)
