@@ -94,15 +94,19 @@ def installed_models(models_dir: Path) -> tuple[InstalledModel, ...]:
     ``openai-whisper``); one whose source is not here any more is listed by its path.
     """
     checkpoints = _checkpoints(models_dir)
-    out = []
+    out, used = [], set()
     for model in (_bundled(models_dir), *_hub_models(models_dir)):
-        converted = checkpoints.pop(model.sha256, None) if model.sha256 else None
+        # Keyed by the weights' hash: two names for the same weights share one checkpoint.
+        converted = checkpoints.get(model.sha256) if model.sha256 else None
         if converted is not None:
+            used.add(model.sha256)
             model = InstalledModel(model.name, model.kind, model.path,
                                    model.size + converted.stat().st_size, model.sha256,
                                    (*model.engines, _TORCH))
         out.append(model)
     for sha256, checkpoint in sorted(checkpoints.items(), key=lambda item: item[1].name):
+        if sha256 in used:
+            continue
         out.append(InstalledModel(str(checkpoint), "checkpoint", checkpoint,
                                   checkpoint.stat().st_size, sha256, (_TORCH,)))
     return tuple(out)
