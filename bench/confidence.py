@@ -6,11 +6,11 @@
 The set is :func:`bench.wer.items` (the sample episodes and the test clip, with their scripts).
 Each recording is transcribed once with faster-whisper on the bundled model (or ``--model``)
 with default options; its words are aligned with the script by jiwer, and each error is charged
-to the passage (segment) whose words it falls in: substitutions and insertions to the passage of the written
-word, deletions to the passage of the written word just before (or after, at the start). A
-group's WER is its errors over the script words aligned to its passages. The labels come from
-:func:`poddarkiv.archive.confidence.passage_confidence`; ``--threshold`` tries other cut-offs
-for the score.
+to the passage (segment) whose words it falls in: substitutions and insertions to the passage of
+the written word, deletions to the passage of the written word just before (or after, at the
+start). A group's WER is its errors over the script words aligned to its passages. The labels
+come from :func:`poddarkiv.archive.confidence.passage_confidence`; ``--threshold`` tries other
+cut-offs for the score.
 """
 
 from __future__ import annotations
