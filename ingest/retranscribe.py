@@ -9,8 +9,9 @@ path: a new revision becomes current once its file is complete, the old revision
 episode keeps its id, so permalinks and ``?t=`` links go on working. The episode is then
 analysed again (themes, key terms) and re-indexed.
 
-An episode whose current transcript already comes from the configured engine and model is
-skipped unless ``force`` is given, so a selection can be re-run after an interruption.
+Unless ``force`` is given, an episode is skipped when its current transcript already comes
+from the configured engine and model (so a selection can be re-run after an interruption) or
+is the publisher's own (a person's transcript is worth more than a model's).
 """
 
 from __future__ import annotations
@@ -133,8 +134,11 @@ def _why_skip(catalogue: Catalogue, episode: Episode, settings: Settings, *,
     if episode.enclosure is None and not episode.audio_path:
         return "no audio to transcribe"
     current = catalogue.transcript_info(episode.id)
-    if (not force and current is not None and current.source == "whisper"
-            and current.engine == settings.engine and current.model == settings.model):
+    if force or current is None:
+        return None
+    if current.source == "publisher":
+        return "has the publisher's own transcript (--force replaces it)"
+    if current.engine == settings.engine and current.model == settings.model:
         return f"already transcribed with {settings.model} ({settings.engine})"
     return None
 

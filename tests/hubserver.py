@@ -11,12 +11,16 @@ It serves model repos made of local files, answering what ``huggingface_hub`` as
 
 Large files (:data:`LFS_MIN_BYTES` and up) are listed as LFS files with their SHA-256, as on the
 hub; small ones with their git blob id. Every request is recorded for assertions.
+
+:func:`ct2_repo` is the bundled model's CTranslate2 weights as such a repo (:data:`TEST_REPO`),
+from the session fixture :func:`base_ct2`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -26,11 +30,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["LFS_MIN_BYTES", "FakeHub", "HubRepo", "serve_hub"]
+import pytest
+
+__all__ = [
+    "CT2_FILES",
+    "LFS_MIN_BYTES",
+    "TEST_REPO",
+    "FakeHub",
+    "HubRepo",
+    "base_ct2",
+    "ct2_repo",
+    "serve_hub",
+]
 
 #: From this size on, the hub stores a file in LFS and lists its SHA-256.
 LFS_MIN_BYTES = 10 * 1024 * 1024
 _CHUNK_BYTES = 1 << 20
+#: The bundled weights' name on the fake hub, and the files a CTranslate2 repo holds.
+TEST_REPO = "Test/whisper-base-ct2"
+CT2_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 
 
 @dataclass(slots=True)
@@ -191,3 +209,19 @@ def serve_hub(repos: dict[str, HubRepo]) -> Iterator[FakeHub]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def base_ct2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled base model's CTranslate2 folder, assembled in $PODDARKIV_TEST_MODEL_CACHE
+    (kept between runs) or a temp folder."""
+    from poddarkiv.ingest.model import assemble_bundled_model
+
+    env = os.environ.get("PODDARKIV_TEST_MODEL_CACHE")
+    return assemble_bundled_model(Path(env) if env else tmp_path_factory.mktemp("bundled"))
+
+
+def ct2_repo(base_ct2: Path) -> HubRepo:
+    """The bundled weights as a hub repo, with a README faster-whisper does not need."""
+    files = {name: base_ct2 / name for name in CT2_FILES}
+    return HubRepo({**files, "README.md": base_ct2 / "config.json"})

@@ -8,7 +8,6 @@ finds it with no network at all.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -22,27 +21,21 @@ from poddarkiv.ingest.inventory import installed_models
 from poddarkiv.ingest.model import (
     BUNDLED_MODEL_SHA256,
     HuggingFaceHub,
-    assemble_bundled_model,
     resolve_model,
 )
-from tests.hubserver import FakeHub, HubRepo, serve_hub
+from tests.hubserver import (
+    CT2_FILES,
+    TEST_REPO,
+    FakeHub,
+    HubRepo,
+    base_ct2,
+    ct2_repo,
+    serve_hub,
+)
 
-REPO = "Test/whisper-base-ct2"
-CT2_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+__all__ = ["base_ct2"]  # the session fixture, from tests/hubserver.py
 
-
-@pytest.fixture(scope="session")
-def base_ct2(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled base model's CTranslate2 folder, assembled in $PODDARKIV_TEST_MODEL_CACHE
-    (kept between runs) or a temp folder."""
-    env = os.environ.get("PODDARKIV_TEST_MODEL_CACHE")
-    return assemble_bundled_model(Path(env) if env else tmp_path_factory.mktemp("bundled"))
-
-
-def ct2_repo(base_ct2: Path) -> HubRepo:
-    """The bundled weights as a hub repo, with a README faster-whisper does not need."""
-    files = {name: base_ct2 / name for name in CT2_FILES}
-    return HubRepo({**files, "README.md": base_ct2 / "config.json"})
+REPO = TEST_REPO
 
 
 @pytest.fixture
