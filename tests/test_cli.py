@@ -24,7 +24,8 @@ from poddarkiv.config import Settings
 from poddarkiv.sample import SAMPLE_EPISODES
 from poddarkiv.sample.server import SampleServer, serve_sample
 
-COMMANDS = ["ingest", "search", "serve", "reindex", "demo", "export", "feeds", "watch", "themes"]
+COMMANDS = ["ingest", "search", "serve", "reindex", "demo", "export", "feeds", "watch", "themes",
+            "models", "retranscribe"]
 
 
 def _script_step(settings: Settings, data: DataDir) -> Callable[[], Callable[..., Transcript]]:
@@ -174,7 +175,8 @@ def test_a_loopback_refusal_names_the_flag_once(run: Callable[..., Result],
     assert result.output.count("not a public address") == 1, result.output
 
 
-@pytest.mark.parametrize("args", [["--help"], ["search", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["search", "--help"], ["models", "--help"],
+                                  ["retranscribe", "--help"]])
 def test_help_starts_without_the_pipeline_or_the_transcription_stack(args: list[str]) -> None:
     code = ("import sys\nfrom poddarkiv.cli import main\nsys.argv = ['poddarkiv', *sys.argv[1:]]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
