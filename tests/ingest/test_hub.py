@@ -79,6 +79,19 @@ def test_pull_checks_converts_and_works_offline_afterwards(hub: FakeHub, tmp_pat
     assert listed[REPO].sha256 == BUNDLED_MODEL_SHA256
 
 
+def test_a_repo_with_both_forms_gives_only_the_ctranslate2_files(base_ct2: Path,
+                                                                  tmp_path: Path) -> None:
+    """KBLab's repos hold transformers weights beside the CTranslate2 ones."""
+    repo = ct2_repo(base_ct2)
+    repo.files["model.safetensors"] = base_ct2 / "vocabulary.txt"
+    with serve_hub({"KBLab/kb-whisper-small": repo}) as hub:
+        assert list_hub_files("KBLab/kb-whisper-small", endpoint=hub.url).layout == "ctranslate2"
+        pulled = pull_model("KBLab/kb-whisper-small", models_dir=tmp_path, endpoint=hub.url,
+                            progress=False, convert=False)
+        assert hub.downloads("model.safetensors") == 0
+    assert {p.name for p in pulled.folder.iterdir()} == set(CT2_FILES)
+
+
 def test_a_second_pull_downloads_nothing(hub: FakeHub, tmp_path: Path) -> None:
     pull_model(REPO, models_dir=tmp_path, endpoint=hub.url, progress=False, convert=False)
     again = pull_model(REPO, models_dir=tmp_path, endpoint=hub.url, progress=False,
