@@ -20,6 +20,7 @@ from poddarkiv.archive.models import Episode, Feed, Segment, Transcript
 from poddarkiv.archive.store import DataDir, open_catalogue
 from poddarkiv.cli import cli
 from poddarkiv.config import Settings
+from poddarkiv.ingest.model import BUNDLED_MODEL_SHA256
 from poddarkiv.ingest.retranscribe import Selection
 from poddarkiv.runner import run_retranscribe
 from poddarkiv.sample import SAMPLE_EPISODES
@@ -171,12 +172,14 @@ def test_pull_refuses_the_bundled_name(run: Callable[..., Result]) -> None:
 
 
 @pytest.mark.slow
-def test_the_pulled_model_transcribes_the_clip_for_real(hub: FakeHub, tmp_path: Path) -> None:
-    """faster-whisper on the pulled weights, on the committed clip, through retranscribe."""
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_the_pulled_model_transcribes_the_clip_for_real(hub: FakeHub, tmp_path: Path,
+                                                        engine: str) -> None:
+    """Each engine on the pulled weights, on the committed clip, through retranscribe."""
     from poddarkiv.runner import pull_hub_model
 
     clip = Path(__file__).parent / "data" / "audio" / "iop-sv.mp3"
-    settings = Settings(data_dir=tmp_path / "data", model=REPO)
+    settings = Settings(data_dir=tmp_path / "data", model=REPO, engine=engine)  # type: ignore[arg-type]
     pull_hub_model(settings, REPO, endpoint=hub.url, progress=False)
     with open_catalogue(settings.data_dir) as catalogue:
         catalogue.save_feed(Feed(id="f1", url="http://example.invalid/feed.xml", title="Pod"))
@@ -192,6 +195,6 @@ def test_the_pulled_model_transcribes_the_clip_for_real(hub: FakeHub, tmp_path: 
     with open_catalogue(settings.data_dir) as catalogue:
         transcript = catalogue.transcript("e1")
     assert transcript is not None and transcript.model == REPO
-    assert transcript.model_sha256 is not None
+    assert (transcript.engine, transcript.model_sha256) == (engine, BUNDLED_MODEL_SHA256)
     text = transcript.text.lower()
     assert "partnerskap" in text or "upphandling" in text, text
