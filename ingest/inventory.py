@@ -36,8 +36,9 @@ _TORCH = "openai-whisper"
 
 @dataclass(frozen=True, slots=True)
 class InstalledModel:
-    """One model on disk: what to pass to ``--model``, where it is, and which engines are ready
-    for it without further work (the other engine converts on first use, or cannot run it)."""
+    """One model on disk: what to pass to ``--model``, where it is, the size of its weights,
+    and which engines are ready for it without further work (the other engine converts on
+    first use, or cannot run it)."""
 
     name: str
     kind: InstalledKind
@@ -100,9 +101,8 @@ def installed_models(models_dir: Path) -> tuple[InstalledModel, ...]:
         converted = checkpoints.get(model.sha256) if model.sha256 else None
         if converted is not None:
             used.add(model.sha256)
-            model = InstalledModel(model.name, model.kind, model.path,
-                                   model.size + converted.stat().st_size, model.sha256,
-                                   (*model.engines, _TORCH))
+            model = InstalledModel(model.name, model.kind, model.path, model.size,
+                                   model.sha256, (*model.engines, _TORCH))
         out.append(model)
     for sha256, checkpoint in sorted(checkpoints.items(), key=lambda item: item[1].name):
         if sha256 in used:
