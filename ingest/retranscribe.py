@@ -161,6 +161,8 @@ def retranscribe(settings: Settings, selection: Selection, *, catalogue: Catalog
         transcriber = None
         for episode in episodes:
             reason = _why_skip(catalogue, episode, settings, force=force)
+            if episode.feed_id not in feeds:
+                reason = "its podcast is no longer in the catalogue"
             if reason is not None:
                 skipped.append((episode.id, reason))
                 continue
