@@ -37,7 +37,13 @@ from poddarkiv.ingest.pipeline import (
 )
 from poddarkiv.ingest.refresh import error_message
 
-__all__ = ["RetranscribeReport", "Selection", "retranscribe", "select_episodes"]
+__all__ = [
+    "RetranscribeReport",
+    "Selection",
+    "plan_retranscription",
+    "retranscribe",
+    "select_episodes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +135,10 @@ def select_episodes(catalogue: Catalogue, selection: Selection) -> list[Episode]
     return chosen
 
 
-def _why_skip(catalogue: Catalogue, episode: Episode, settings: Settings, *,
-              force: bool) -> str | None:
+def _why_skip(catalogue: Catalogue, episode: Episode, settings: Settings, *, force: bool,
+              feed_ids: set[str]) -> str | None:
+    if episode.feed_id not in feed_ids:
+        return "its podcast is no longer in the catalogue"
     if episode.enclosure is None and not episode.audio_path:
         return "no audio to transcribe"
     current = catalogue.transcript_info(episode.id)
@@ -141,6 +149,15 @@ def _why_skip(catalogue: Catalogue, episode: Episode, settings: Settings, *,
     if current.engine == settings.engine and current.model == settings.model:
         return f"already transcribed with {settings.model} ({settings.engine})"
     return None
+
+
+def plan_retranscription(settings: Settings, selection: Selection, *, catalogue: Catalogue,
+                         force: bool = False) -> list[tuple[Episode, str | None]]:
+    """The selected episodes, each with why it would be skipped (``None``: it would be
+    transcribed again). What ``retranscribe --dry-run`` prints; changes nothing."""
+    feed_ids = {f.id for f in catalogue.feeds()}
+    return [(episode, _why_skip(catalogue, episode, settings, force=force, feed_ids=feed_ids))
+            for episode in select_episodes(catalogue, selection)]
 
 
 def retranscribe(settings: Settings, selection: Selection, *, catalogue: Catalogue,
@@ -155,14 +172,11 @@ def retranscribe(settings: Settings, selection: Selection, *, catalogue: Catalog
     """
     progress = progress or _Quiet()
     with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
-        episodes = select_episodes(catalogue, selection)
+        plan = plan_retranscription(settings, selection, catalogue=catalogue, force=force)
         feeds = {f.id: f for f in catalogue.feeds()}
         outcomes, skipped = [], []
         transcriber = None
-        for episode in episodes:
-            reason = _why_skip(catalogue, episode, settings, force=force)
-            if episode.feed_id not in feeds:
-                reason = "its podcast is no longer in the catalogue"
+        for episode, reason in plan:
             if reason is not None:
                 skipped.append((episode.id, reason))
                 continue

@@ -10,6 +10,7 @@ import click
 from poddarkiv.cli_options import echo_err, fail_cleanly, settings_for, whisper_options
 
 if TYPE_CHECKING:
+    from poddarkiv.archive.models import Episode
     from poddarkiv.runner import ModelsReport
 
 __all__ = ["models", "retranscribe"]
@@ -105,13 +106,14 @@ def models_pull(ctx: click.Context, name: str, endpoint: str | None, quiet: bool
               help="Also episodes already transcribed with the configured model.")
 @click.option("--wait", "wait_s", type=float, default=0.0, show_default=True,
               help="Seconds to wait if an ingest is running.")
+@click.option("--dry-run", is_flag=True, help="List what would be done, and do nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 @whisper_options
 @click.pass_context
 @fail_cleanly
 def retranscribe(ctx: click.Context, /, episode_ids: tuple[str, ...], podcasts: tuple[str, ...],
                  model_was: str | None, confidence_below: float | None, everything: bool,
-                 force: bool, wait_s: float, quiet: bool, **flags: Any) -> None:
+                 force: bool, wait_s: float, dry_run: bool, quiet: bool, **flags: Any) -> None:
     """Transcribe chosen episodes again with --model (the filters given must all hold).
 
     Each gets a new transcript revision (the old ones are kept) and is re-indexed; episode
@@ -119,11 +121,14 @@ def retranscribe(ctx: click.Context, /, episode_ids: tuple[str, ...], podcasts: 
     """
     from poddarkiv.ingest.retranscribe import Selection
     from poddarkiv.progress import ConsoleProgress
-    from poddarkiv.runner import run_retranscribe
+    from poddarkiv.runner import plan_retranscribe, run_retranscribe
 
     settings = settings_for(ctx, **flags)
     selection = Selection(episode_ids=episode_ids, podcasts=podcasts, model_was=model_was,
                           confidence_below=confidence_below, everything=everything)
+    if dry_run:
+        _print_plan(plan_retranscribe(settings, selection, force=force), settings.model)
+        return
     report = run_retranscribe(settings, selection, force=force, wait_s=wait_s,
                               progress=None if quiet else ConsoleProgress(), echo=echo_err)
     for episode_id, reason in report.skipped:
@@ -137,3 +142,13 @@ def retranscribe(ctx: click.Context, /, episode_ids: tuple[str, ...], podcasts: 
                f"{len(report.episodes) - done} failed.")
     if report.failed:
         ctx.exit(1)
+
+
+def _print_plan(plan: list[tuple[Episode, str | None]], model: str) -> None:
+    for episode, reason in plan:
+        if reason is None:
+            click.echo(f"would transcribe {episode.id}  {episode.title}")
+        else:
+            click.echo(f"would skip {episode.id}: {reason}")
+    todo = sum(1 for _, reason in plan if reason is None)
+    click.echo(f"{todo} episode(s) would be transcribed again with {model}; nothing was done.")

@@ -27,6 +27,7 @@ from poddarkiv.ingest.lock import ingest_lock
 from poddarkiv.ingest.pipeline import IngestReport, Progress, ingest
 
 if TYPE_CHECKING:
+    from poddarkiv.archive.models import Episode
     from poddarkiv.archive.search import SearchPage, SearchRequest
     from poddarkiv.ingest.cluster import ClusterQueue
     from poddarkiv.ingest.hub import PulledModel
@@ -37,6 +38,7 @@ __all__ = [
     "ModelsReport",
     "export_transcript",
     "list_models",
+    "plan_retranscribe",
     "pull_hub_model",
     "rebuild_index",
     "run_demo",
@@ -187,6 +189,17 @@ def run_retranscribe(settings: Settings, selection: Selection, *, force: bool = 
             client=client, transcriber_factory=whisper_step(settings, archive.catalogue.data),
             themes=themes_step(archive.catalogue), progress=progress, force=force,
             wait_s=wait_s)
+
+
+def plan_retranscribe(settings: Settings, selection: Selection, *, force: bool = False
+                      ) -> list[tuple[Episode, str | None]]:
+    """What :func:`run_retranscribe` would do: each selected episode, and why it would be
+    skipped (``None``: transcribed again). Reads only."""
+    from poddarkiv.ingest.retranscribe import plan_retranscription
+
+    with open_archive(settings, create=False) as archive:
+        return plan_retranscription(settings, selection, catalogue=archive.catalogue,
+                                    force=force)
 
 
 def export_transcript(settings: Settings, episode_id: str, fmt: str) -> str:

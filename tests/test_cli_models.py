@@ -141,6 +141,12 @@ def test_retranscribe_by_model_podcast_and_confidence(run: Callable[..., Result]
     with open_catalogue(tmp_path / "data") as catalogue:
         feed_id = catalogue.feeds()[0].id
 
+    result = run("retranscribe", "--model", REPO, "--podcast", feed_id, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("would transcribe") == base
+    assert "would skip" in result.output and "publisher's own transcript" in result.output
+    assert _usage(run) == {"base": base}  # a dry run changes nothing
+
     result = run("retranscribe", "--model", REPO, "--model-was", "base", "--podcast", feed_id)
     assert result.exit_code == 0, result.output
     assert _usage(run) == {REPO: base}
