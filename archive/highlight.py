@@ -1,20 +1,20 @@
-"""Snippets: a segment's text with the words that matched in ``<mark>``.
+"""Snippets: a passage's text, cut around the words that matched, with their spans.
 
 A word is marked when its stem, or a compound part's stem, is one the query looked for, or when
-it starts with one of the query's prefixes. Long segments are cut to a window around the first
-mark. Output is escaped HTML (:class:`markupsafe.Markup`), safe to put in a template as it is.
+it starts with one of the query's prefixes. Long passages are cut to a window around the first
+mark. The result is a :class:`~poddarkiv.archive.search.Snippet` (text and spans, no markup);
+the site renders it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from markupsafe import Markup, escape
-
 from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
+from poddarkiv.archive.search import Snippet
 
-__all__ = ["SNIPPET_CHARS", "highlight", "matched_spans"]
+__all__ = ["SNIPPET_CHARS", "matched_spans", "snippet"]
 
 #: Snippets longer than this (characters) are cut around the first match.
 SNIPPET_CHARS = 240
@@ -58,22 +58,11 @@ def _window(text: str, spans: list[tuple[int, int]], max_chars: int) -> tuple[in
     return start, end
 
 
-def highlight(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
-              splitter: CompoundSplitter | None = None, mark: bool = True,
-              seen: dict[str, bool] | None = None, max_chars: int = SNIPPET_CHARS) -> Markup:
-    """``text`` as escaped HTML with matched words in ``<mark>``, cut to ``max_chars`` around
-    the first match if longer."""
+def snippet(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
+            splitter: CompoundSplitter | None = None, mark: bool = True,
+            seen: dict[str, bool] | None = None, max_chars: int = SNIPPET_CHARS) -> Snippet:
+    """``text`` cut to ``max_chars`` around the first match, with the matched words' spans."""
     spans = matched_spans(text, stems, prefixes, splitter=splitter, seen=seen) if mark else []
     lo, hi = _window(text, spans, max_chars)
-    out: list[str] = ["…"] if lo > 0 else []
-    pos = lo
-    for start, end in spans:
-        if start < lo or end > hi:
-            continue
-        out.append(str(escape(text[pos:start])))
-        out.append(f"<mark>{escape(text[start:end])}</mark>")
-        pos = end
-    out.append(str(escape(text[pos:hi])))
-    if hi < len(text):
-        out.append("…")
-    return Markup("".join(out))
+    marks = tuple((start - lo, end - lo) for start, end in spans if start >= lo and end <= hi)
+    return Snippet(text[lo:hi], marks, lo > 0, hi < len(text))

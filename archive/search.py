@@ -19,8 +19,6 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Literal, get_args
 
-from markupsafe import Markup
-
 __all__ = [
     "DEFAULT_PER_PAGE",
     "MAX_PAGE",
@@ -33,6 +31,7 @@ __all__ = [
     "PassageKind",
     "SearchPage",
     "SearchRequest",
+    "Snippet",
     "Sort",
 ]
 
@@ -159,8 +158,28 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class Snippet:
+    """A passage's text cut to a snippet, and where in it the matched words are.
+
+    No markup: ``marks`` are ``(start, end)`` character spans of ``text``; the site escapes the
+    text and marks the spans (one renderer), so the archive never produces HTML.
+    """
+
+    text: str
+    marks: tuple[tuple[int, int], ...] = ()
+    #: Text was left out before / after the snippet.
+    cut_before: bool = False
+    cut_after: bool = False
+
+    @property
+    def marked(self) -> tuple[str, ...]:
+        """The marked words, as they are written."""
+        return tuple(self.text[a:b] for a, b in self.marks)
+
+
+@dataclass(frozen=True, slots=True)
 class PassageHit:
-    """One matching passage: its time, text and highlighted snippet (escaped HTML).
+    """One matching passage: its time, text and snippet.
 
     A ``transcript`` passage is one segment, or for a ``near`` match the stretch of segments
     from the first matched word to the last; ``start`` is the exact start of its first segment
@@ -171,7 +190,7 @@ class PassageHit:
     start: float
     end: float
     text: str
-    snippet_html: Markup
+    snippet: Snippet
     score: float
     #: The segment's position in its transcript.
     index: int = -1

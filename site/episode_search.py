@@ -46,7 +46,7 @@ def find_in_episode(episode_id: str, segments: Sequence[Segment],
     if not wanted:
         return None
     found = [{"segment": i, "start": round(s.start, 3), "text": s.text.strip(),
-              "text_html": str(mark_words(s.text.strip(), wanted)),
+              "text_html": mark_words(s.text.strip(), wanted),
               "url": urls.episode(episode_id, t=s.start, query={"i": query})}
              for i, s in enumerate(segments) if _matches(words(s.text), wanted)]
     return {"q": query, "total": len(found),

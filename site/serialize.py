@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from poddarkiv.archive.codec import segment_to_dict, transcript_to_dict
 from poddarkiv.archive.confidence import episode_confidence_json, passage_confidence_json
 from poddarkiv.archive.models import (
@@ -19,10 +21,11 @@ from poddarkiv.archive.models import (
     SkippedItem,
     Transcript,
 )
+from poddarkiv.archive.search import Snippet
 from poddarkiv.archive.store import TranscriptInfo
 from poddarkiv.archive.writers import FORMATS
 from poddarkiv.site import urls
-from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
+from poddarkiv.site.sanitize import safe_url
 
 __all__ = [
     "episode_json",
@@ -32,6 +35,7 @@ __all__ = [
     "hit_json",
     "segments_json",
     "skipped_json",
+    "snippet_html",
     "transcript_json",
 ]
 
@@ -151,6 +155,23 @@ def transcript_json(transcript: Transcript, info: TranscriptInfo | None) -> dict
     return out
 
 
+def snippet_html(snippet: Snippet) -> Markup:
+    """A snippet as HTML: its text escaped, its matched words in ``<mark>``, "…" where cut.
+
+    The one place a snippet becomes markup; the archive gives text and spans only.
+    """
+    out = ["…"] if snippet.cut_before else []
+    pos = 0
+    for start, end in snippet.marks:
+        out.append(str(escape(snippet.text[pos:start])))
+        out.append(f"<mark>{escape(snippet.text[start:end])}</mark>")
+        pos = end
+    out.append(str(escape(snippet.text[pos:])))
+    if snippet.cut_after:
+        out.append("…")
+    return Markup("".join(out))
+
+
 def _kind(passage: Any) -> str:
     """Where a passage's text comes from: ``transcript``, ``description`` or ``title``."""
     return str(getattr(passage, "kind", "transcript"))
@@ -192,7 +213,10 @@ def hit_json(hit: Any, *, duration_s: float | None = None) -> dict[str, Any]:
                 "start": round(p.start, 3),
                 "end": round(p.end, 3),
                 "text": p.text,
-                "snippet_html": sanitize_html(p.snippet_html, tags=SNIPPET_TAGS),
+                "snippet": {"text": p.snippet.text, "marks": [list(m) for m in p.snippet.marks],
+                            "cut_before": p.snippet.cut_before,
+                            "cut_after": p.snippet.cut_after},
+                "snippet_html": snippet_html(p.snippet),
                 "near": bool(p.near),
                 "score": round(float(p.score), 4),
                 # A title or description excerpt has no moment in the audio to link to.

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
@@ -26,7 +25,7 @@ from starlette.templating import Jinja2Templates
 from poddarkiv import __version__
 from poddarkiv.archive.times import format_clock
 from poddarkiv.site import i18n, urls
-from poddarkiv.site.sanitize import SNIPPET_TAGS, safe_url, sanitize_html
+from poddarkiv.site.sanitize import safe_url
 
 __all__ = [
     "STATIC_DIR",
@@ -121,9 +120,7 @@ def make_templates(extra_dirs: tuple[Path, ...] = ()) -> Jinja2Templates:
     )
     i18n.install(env)
     env.filters.update(timecode=timecode, date=format_date, iso_date=iso_date,
-                       safe_url=safe_url,
-                       snippet=lambda html: Markup(sanitize_html(html, tags=SNIPPET_TAGS)),
-                       moment=format_moment)
+                       safe_url=safe_url, moment=format_moment)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     env.globals.update(urls=urls, static_url=static_url, languages=i18n.LANGUAGES,
                        version=__version__, content_lang=CONTENT_LANGUAGE)

@@ -18,11 +18,10 @@ from datetime import datetime
 from itertools import chain
 
 import numpy as np
-from markupsafe import Markup
 
 from poddarkiv.archive.analysis import STOP_WORDS, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
-from poddarkiv.archive.highlight import SNIPPET_CHARS, highlight, matched_spans
+from poddarkiv.archive.highlight import SNIPPET_CHARS, matched_spans, snippet
 from poddarkiv.archive.index.tiers import EpisodeMatch, Matches, Passage, match
 from poddarkiv.archive.index.view import SearchView
 from poddarkiv.archive.query.compile import CompiledQuery, compile_query
@@ -36,6 +35,7 @@ from poddarkiv.archive.search import (
     PassageKind,
     SearchPage,
     SearchRequest,
+    Snippet,
 )
 
 __all__ = ["FEW_EPISODES", "EpisodeInfo", "run_search"]
@@ -189,15 +189,15 @@ def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str,
              seen: dict[str, bool]) -> PassageHit | None:
     c = ctx.compiled
 
-    def snippet(text: str, max_chars: int = SNIPPET_CHARS) -> Markup:
-        return highlight(text, c.stems, c.prefixes, splitter=ctx.splitter,
-                         mark=ctx.request.highlight, seen=seen, max_chars=max_chars)
+    def cut(text: str, max_chars: int = SNIPPET_CHARS) -> Snippet:
+        return snippet(text, c.stems, c.prefixes, splitter=ctx.splitter,
+                       mark=ctx.request.highlight, seen=seen, max_chars=max_chars)
 
     if p.metadata:
         kind: PassageKind = "description" if info.description and \
             _marks(ctx, info.description, seen) else "title"
         text = info.description if kind == "description" else info.title
-        return PassageHit(0.0, 0.0, text, snippet(text), p.score, -1, kind)
+        return PassageHit(0.0, 0.0, text, cut(text), p.score, -1, kind)
     cues = [f for f in (ctx.view.searcher.stored_fields(d) for d in range(p.first, p.last + 1))
             if "text" in f]
     if len(cues) > 2:
@@ -208,7 +208,7 @@ def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str,
         return None
     text = ELISION.join(str(f["text"]) for f in cues) if len(cues) > 1 else str(cues[0]["text"])
     return PassageHit(float(cues[0].get("start", 0.0)), float(cues[-1].get("end", 0.0)),
-                      text, snippet(text, SNIPPET_CHARS * len(cues)), p.score,
+                      text, cut(text, SNIPPET_CHARS * len(cues)), p.score,
                       int(cues[0].get("seg", -1)), "transcript", tier == "near")
 
 

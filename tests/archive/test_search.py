@@ -216,24 +216,25 @@ def test_a_search_past_its_time_limit_answers_with_a_note(
     assert page.hits == ()
 
 
-def test_snippets_mark_matches_with_their_time_and_escape_html(index: ArchiveIndex) -> None:
+def test_snippets_mark_matches_with_their_time_as_spans_of_plain_text(
+        index: ArchiveIndex) -> None:
     (hit,) = search(index, "hjärtlig").hits
     (p,) = hit.passages
     assert (p.start, p.end) == (12.5, 17.0)
-    assert "<mark>hjärtlig</mark>" in p.snippet_html
-    assert "<script>" not in p.snippet_html and "&lt;script&gt;" in p.snippet_html
-    assert "&amp;" in p.snippet_html
+    assert p.snippet.marked == ("hjärtlig",)
+    # The text is the segment's own: markup in it is text, escaped only where it is shown.
+    assert '<script>alert("x")</script>' in p.snippet.text and "&" in p.snippet.text
 
 
-def test_highlight_off_gives_plain_escaped_snippets(index: ArchiveIndex) -> None:
+def test_highlight_off_gives_snippets_without_marks(index: ArchiveIndex) -> None:
     (hit,) = search(index, "hjärtlig", highlight=False).hits
-    assert "<mark>" not in hit.passages[0].snippet_html
+    assert hit.passages[0].snippet.marks == ()
 
 
 def test_compound_parts_are_marked(index: ArchiveIndex) -> None:
     page = search(index, "regler")
-    snippets = [str(p.snippet_html) for h in page.hits for p in h.passages]
-    assert any("<mark>upphandlingsreglerna</mark>" in s for s in snippets)
+    marked = {w for h in page.hits for p in h.passages for w in p.snippet.marked}
+    assert "upphandlingsreglerna" in marked
 
 
 def test_filters_by_podcast_theme_and_date(index: ArchiveIndex) -> None:

@@ -136,7 +136,7 @@ def test_search_finds_timestamped_passages_after_ingest(archive: Archive) -> Non
         assert page.hits, word
         passage = page.hits[0].passages[0]
         assert passage.end > passage.start >= 0
-        assert "<mark>" in passage.snippet_html
+        assert passage.snippet.marks
 
 
 def test_second_ingest_of_an_unchanged_feed_costs_one_request_and_no_work(

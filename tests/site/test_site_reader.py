@@ -117,14 +117,12 @@ def test_help_documents_the_keyboard_shortcuts(client: TestClient) -> None:
 
 
 def test_a_description_passage_links_to_the_episode_not_to_second_zero() -> None:
-    from markupsafe import Markup
-
-    from poddarkiv.archive.search import EpisodeHit, PassageHit
+    from poddarkiv.archive.search import EpisodeHit, PassageHit, Snippet
     from poddarkiv.site.serialize import hit_json
 
-    spoken = PassageHit(13.797, 18.0, "om upphandling", Markup("om <mark>upphandling</mark>"),
+    spoken = PassageHit(13.797, 18.0, "om upphandling", Snippet("om upphandling", ((3, 14),)),
                         1.0, index=4)
-    notes = PassageHit(0.0, 0.0, "IOP och upphandling", Markup("IOP"), 0.5, kind="description")
+    notes = PassageHit(0.0, 0.0, "IOP och upphandling", Snippet("IOP"), 0.5, kind="description")
     hit = EpisodeHit("ep", "feed", "Titel", "Podd", None, 1.0, (spoken, notes), True)
     data = hit_json(hit, duration_s=100.0)
     first, second = data["passages"]

@@ -3,8 +3,11 @@ reader's language."""
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
+from poddarkiv.archive.search import Snippet
+from poddarkiv.site.serialize import snippet_html
 from tests.site.html_probe import parse
 
 
@@ -41,3 +44,15 @@ def test_notes_are_codes_in_the_twin_and_sentences_in_the_reader_s_language(
     short = client.get("/sok.json", params={"q": "pa*", "lang": "en"}).json()
     assert short["notes"] == [{"code": "prefix_too_short", "prefix": "pa", "min_chars": 3}]
     assert "too short" in short["message"]
+
+
+@pytest.mark.parametrize(("snippet", "html"), [
+    (Snippet("om stöd till föreningar", ((3, 7), (13, 23))),
+     "om <mark>stöd</mark> till <mark>föreningar</mark>"),
+    (Snippet("<b>IOP</b> & <script>", ((3, 6),), cut_before=True, cut_after=True),
+     "…&lt;b&gt;<mark>IOP</mark>&lt;/b&gt; &amp; &lt;script&gt;…"),
+    (Snippet("inget markerat"), "inget markerat"),
+])
+def test_a_snippet_is_escaped_text_with_its_matched_words_marked(snippet: Snippet,
+                                                                 html: str) -> None:
+    assert snippet_html(snippet) == html
