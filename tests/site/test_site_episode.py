@@ -229,3 +229,20 @@ def test_saved_audio_is_named_by_podcast_and_title(client: TestClient) -> None:
     audio = client.get(f"/avsnitt/{SECOND.slug}/ljud", headers={"range": "bytes=0-9"})
     disposition = audio.headers["content-disposition"]
     assert disposition.startswith('inline; filename="konkurrenten') and ".mp3" in disposition
+
+
+def test_search_inside_an_episode_matches_words_as_the_archive_search_does() -> None:
+    from poddarkiv.archive.models import Segment
+    from poddarkiv.site.episode_search import find_in_episode
+
+    segments = (Segment(0.0, 4.0, "De nya reglerna gäller <nu>."),
+                Segment(4.0, 8.0, "Det är fråga om statsstöd."),
+                Segment(8.0, 12.0, "Ingenting här."))
+    found = find_in_episode("ep", segments, "regel")
+    assert found is not None and [p["segment"] for p in found["passages"]] == [0]
+    assert found["passages"][0]["text_html"] == \
+        "De nya <mark>reglerna</mark> gäller &lt;nu&gt;."
+    stod = find_in_episode("ep", segments, "stöd")
+    assert stod is not None and [p["segment"] for p in stod["passages"]] == [1]
+    both = find_in_episode("ep", segments, "regel stöd")
+    assert both is not None and both["total"] == 0  # every word, in one passage
