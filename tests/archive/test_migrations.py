@@ -11,6 +11,7 @@ import pytest
 from poddarkiv.archive.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from poddarkiv.archive.store import Catalogue, DataDir, open_catalogue
 from poddarkiv.errors import CatalogueError
+from tests.archive.old_catalogue import first_release_catalogue
 
 KNOWLEDGE_TABLES = {"knowledge_meta", "themes", "episode_themes", "passage_themes",
                     "reference_mentions", "person_mentions", "episode_terms", "chapters"}
@@ -29,17 +30,7 @@ def _version(path: Path) -> int:
 def _unversioned_catalogue(root: Path) -> DataDir:
     """A catalogue as a release before versions left it: core tables with data, no knowledge
     or job tables, no later columns, ``user_version`` 0."""
-    data = DataDir(root).ensure()
-    with sqlite3.connect(data.catalogue) as conn:
-        conn.executescript(
-            "CREATE TABLE feeds (id TEXT PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT "
-            "NULL DEFAULT '', description TEXT NOT NULL DEFAULT '', link TEXT, language TEXT, "
-            "image TEXT, author TEXT, etag TEXT, last_modified TEXT, body_sha256 TEXT, "
-            "error_count INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_fetched TEXT, "
-            "next_fetch_after TEXT, added TEXT NOT NULL);"
-            "INSERT INTO feeds (id, url, title, added) VALUES ('f1', 'https://e.se/f', 'Gammal', "
-            "'2024-01-01T00:00:00+00:00');")
-    return data
+    return first_release_catalogue(root)
 
 
 def test_a_new_catalogue_is_created_at_the_current_version(tmp_path: Path) -> None:

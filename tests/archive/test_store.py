@@ -19,6 +19,7 @@ from poddarkiv.archive.models import (
 )
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import CatalogueError
+from tests.archive.old_catalogue import first_release_catalogue
 
 
 @pytest.fixture
@@ -159,27 +160,7 @@ def test_episode_failures_are_kept_released_and_cleared(catalogue: Catalogue) ->
 
 
 def test_a_catalogue_from_before_these_columns_opens_and_keeps_its_rows(tmp_path: Path) -> None:
-    import sqlite3
-
-    data = DataDir(tmp_path / "old").ensure()
-    with sqlite3.connect(data.catalogue) as conn:  # the tables as the first release made them
-        conn.executescript(
-            "CREATE TABLE feeds (id TEXT PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT "
-            "NULL DEFAULT '', description TEXT NOT NULL DEFAULT '', link TEXT, language TEXT, "
-            "image TEXT, author TEXT, etag TEXT, last_modified TEXT, body_sha256 TEXT, "
-            "error_count INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_fetched TEXT, "
-            "next_fetch_after TEXT, added TEXT NOT NULL);"
-            "INSERT INTO feeds (id, url, title, added) VALUES ('f1', 'https://e.se/f', 'Gammal', "
-            "'2024-01-01T00:00:00+00:00');"
-            "CREATE TABLE episodes (id TEXT PRIMARY KEY, feed_id TEXT NOT NULL, guid TEXT NOT "
-            "NULL, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', link TEXT, "
-            "published TEXT, duration_s REAL, season INTEGER, number INTEGER, image TEXT, "
-            "enclosure_url TEXT, enclosure_type TEXT, enclosure_length INTEGER, "
-            "transcripts_json TEXT NOT NULL DEFAULT '[]', chapters_url TEXT, "
-            "persons_json TEXT NOT NULL DEFAULT '[]', audio_path TEXT, audio_sha256 TEXT, "
-            "first_seen TEXT NOT NULL);"
-            "INSERT INTO episodes (id, feed_id, guid, title, first_seen) VALUES "
-            "('e1', 'f1', 'g', 'Avsnitt', '2024-01-01T00:00:00+00:00');")
+    data = first_release_catalogue(tmp_path / "old", with_episode=True)
     for _ in range(2):  # opening twice changes nothing the second time
         with Catalogue(data) as opened:
             feed = opened.feed("f1")
