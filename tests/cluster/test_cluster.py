@@ -11,7 +11,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -39,6 +41,13 @@ def transcripts(cluster: Cluster) -> dict[str, list[str]]:
 def queued(cluster: Cluster, n: int) -> bool:
     jobs = cluster.jobs()
     return len(jobs) == n and all(j.sent for j in jobs)
+
+
+def wait_queued(cluster: Cluster, thread: threading.Thread, out: dict[str, Any], n: int) -> None:
+    """Wait for ``n`` sent jobs; an ingest that ended first fails the test with its outcome."""
+    wait_for(lambda: queued(cluster, n) or not thread.is_alive(), timeout_s=120,
+             what=f"{n} queued jobs")
+    assert thread.is_alive(), f"the ingest ended before queueing {n} jobs: {out}"
 
 
 def test_ingest_queues_workers_transcribe_and_ingest_collects(cluster: Cluster) -> None:
@@ -91,7 +100,7 @@ def test_workers_with_another_model_or_language_do_not_take_the_jobs(cluster: Cl
     cluster.start_worker("other-model", model="kb-whisper-large")
     cluster.start_worker("other-language", language="auto")
     thread, out = cluster.ingest_in_thread()
-    wait_for(lambda: queued(cluster, 2), timeout_s=60, what="two queued jobs")
+    wait_queued(cluster, thread, out, 2)
     time.sleep(2.0)  # time enough for the wrong worker to take one, if it could
     assert cluster.calls() == []
     assert {j.state for j in cluster.jobs()} == {"queued"}
@@ -128,7 +137,7 @@ def test_a_killed_ingest_collects_on_its_next_run_without_sending_again(
 
 def test_redis_stopping_mid_run_is_a_clear_error_and_loses_nothing(cluster: Cluster) -> None:
     thread, out = cluster.ingest_in_thread()
-    wait_for(lambda: queued(cluster, 2), timeout_s=60, what="two queued jobs")
+    wait_queued(cluster, thread, out, 2)
     cluster.redis.stop()
     thread.join(INGEST_TIMEOUT_S)
 
