@@ -7,6 +7,8 @@ chapters file writes is read here, and what people and players read is written h
   (SubRip); strict, because a cue line that does not parse is not a cue.
 * :func:`parse_clock`: a lenient clock, ``H:MM:SS``, ``MM:SS`` or seconds, each part maybe
   fractional (``itunes:duration``, Podlove chapter starts).
+* :func:`parse_offset`: a moment a person types in a link (``?t=``): what :func:`parse_clock`
+  reads, or ``1h2m3s`` / ``90s`` / ``2m`` as video sites write it.
 * :func:`json_seconds`: a number or numeric string (Podcasting 2.0 JSON transcripts, chapters).
 * :func:`format_timestamp`: ``HH:MM:SS.mmm`` or ``HH:MM:SS,mmm`` for caption files.
 * :func:`format_clock`: ``m:ss`` or ``h:mm:ss`` for people.
@@ -29,6 +31,7 @@ __all__ = [
     "format_timestamp",
     "json_seconds",
     "parse_clock",
+    "parse_offset",
     "parse_timestamp",
     "utcnow",
 ]
@@ -71,6 +74,29 @@ def parse_clock(text: str) -> float | None:
     for part in parts:
         seconds = seconds * 60 + float(part)
     return seconds
+
+
+_UNITS = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
+
+
+def parse_offset(text: str) -> float | None:
+    """A moment in an episode as a person or a shared link writes it, as seconds; ``None``
+    when it is none (never an error: it comes from a URL).
+
+    >>> parse_offset("754.5"), parse_offset("12:34"), parse_offset("1h2m3s"), parse_offset("90s")
+    (754.5, 754.0, 3723.0, 90.0)
+    >>> parse_offset("-5"), parse_offset("1e9"), parse_offset("nan"), parse_offset("")
+    (None, None, None, None)
+    """
+    text = text.strip().lower()[:32]
+    clock = parse_clock(text)
+    if clock is not None:
+        return clock
+    match = _UNITS.fullmatch(text)
+    if not text or match is None:
+        return None
+    hours, minutes, seconds = (float(part or 0) for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def json_seconds(value: Any) -> float | None:

@@ -24,6 +24,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from poddarkiv import __version__
 from poddarkiv.archive.browse import episode_knowledge
 from poddarkiv.archive.models import Episode, Segment, Transcript
+from poddarkiv.archive.times import parse_offset
 from poddarkiv.archive.writers import MEDIA_TYPES
 from poddarkiv.errors import CatalogueError, PoddarkivError
 from poddarkiv.site import i18n, urls
@@ -57,18 +58,10 @@ today: Callable[[], date] = _today
 
 
 def parse_time(raw: str | None, *, limit: float = MAX_TIME_S) -> float | None:
-    """``"754"``, ``"754.5"``, ``"12:34"`` or ``"1:02:03"`` as seconds in ``[0, limit]``."""
-    if not raw:
-        return None
-    try:
-        value = 0.0
-        for part in raw[:20].split(":")[-3:]:
-            value = value * 60 + float(part)
-    except ValueError:
-        return None
-    if value != value:  # NaN
-        return None
-    return min(max(value, 0.0), limit)
+    """A ``?t=`` value (:func:`~poddarkiv.archive.times.parse_offset`) as seconds in
+    ``[0, limit]``; ``None`` when there is none or it is not a time."""
+    value = parse_offset(raw) if raw else None
+    return None if value is None else min(value, limit)
 
 
 def _episode_or_404(site: SiteResources, episode_id: str) -> Episode:

@@ -12,6 +12,7 @@ from poddarkiv.archive.times import (
     format_timestamp,
     json_seconds,
     parse_clock,
+    parse_offset,
     parse_timestamp,
     utcnow,
 )
@@ -48,6 +49,15 @@ def test_parse_timestamp(text: str, seconds: float | None) -> None:
 def test_parse_clock_is_lenient_about_digits_but_not_about_shape(
         text: str, seconds: float | None) -> None:
     assert parse_clock(text) == seconds
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("754", 754.0), ("754.5", 754.5), ("12:34", 754.0), ("1:02:03", 3723.0), ("1h2m3s", 3723.0),
+    ("90s", 90.0), ("2m", 120.0), ("1H30M", 5400.0), (" 0:12 ", 12.0), ("-5", None), ("1e9", None),
+    ("nan", None), ("", None), ("h", None), ("12:34abc", None), ("1:2:3:4", None),
+])
+def test_parse_offset_reads_what_people_put_in_links(text: str, seconds: float | None) -> None:
+    assert parse_offset(text) == seconds
 
 
 @pytest.mark.parametrize(("value", "seconds"), [
