@@ -95,6 +95,23 @@ CREATE TABLE IF NOT EXISTS transcription_jobs (
 )
 """
 
+# Passages corrected by people (poddarkiv.archive.corrections reads and writes them). A row is
+# the source of truth for its passage: a re-transcription applies it again (start_s..end_s).
+_CORRECTIONS = """
+CREATE TABLE IF NOT EXISTS corrections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    episode_id TEXT NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+    start_s REAL NOT NULL, end_s REAL NOT NULL,
+    original TEXT NOT NULL, text TEXT NOT NULL,
+    editor TEXT NOT NULL, note TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revision INTEGER,
+    conflict TEXT, conflict_text TEXT
+);
+CREATE INDEX IF NOT EXISTS corrections_episode ON corrections(episode_id, id);
+CREATE INDEX IF NOT EXISTS corrections_conflict ON corrections(conflict) WHERE conflict IS NOT NULL
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -129,8 +146,13 @@ def _job_table(conn: sqlite3.Connection) -> None:
     _run(conn, _TRANSCRIPTION_JOBS)
 
 
+def _corrections_table(conn: sqlite3.Connection) -> None:
+    _run(conn, _CORRECTIONS)
+
+
 #: The steps, in order: a catalogue at version ``n`` has had the first ``n``.
-MIGRATIONS: tuple[Migration, ...] = (_core_tables, _feed_columns, _knowledge_tables, _job_table)
+MIGRATIONS: tuple[Migration, ...] = (_core_tables, _feed_columns, _knowledge_tables, _job_table,
+                                     _corrections_table)
 #: The version a catalogue has once every step has run.
 SCHEMA_VERSION = len(MIGRATIONS)
 

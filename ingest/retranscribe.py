@@ -9,6 +9,12 @@ path: a new revision becomes current once its file is complete, the old revision
 episode keeps its id, so permalinks and ``?t=`` links go on working. The episode is then
 analysed again (themes, key terms) and re-indexed.
 
+Corrections by people are never lost: every correction of the episode is applied again to the
+new transcript, by time, before it is saved (:mod:`poddarkiv.archive.corrections`); where the new
+segmentation does not fit a corrected span the correction is still applied and the conflict is
+recorded for the admin page. :func:`reindex_episode` is the one way a new revision reaches the
+index (the site's corrections use it too, under the same lock).
+
 Unless ``force`` is given, an episode is skipped when its current transcript already comes
 from the configured engine and model (so a selection can be re-run after an interruption) or
 is the publisher's own (a person's transcript is worth more than a model's).
@@ -18,11 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx
 
+from poddarkiv.archive.corrections import reapply_corrections, record_reapplied
 from poddarkiv.archive.index import ArchiveIndex
-from poddarkiv.archive.models import Episode, Feed
+from poddarkiv.archive.models import Episode, Feed, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
 from poddarkiv.errors import CatalogueError, PoddarkivError
@@ -38,9 +46,11 @@ from poddarkiv.ingest.pipeline import (
 from poddarkiv.ingest.refresh import error_message
 
 __all__ = [
+    "EpisodeIndex",
     "RetranscribeReport",
     "Selection",
     "plan_retranscription",
+    "reindex_episode",
     "retranscribe",
     "select_episodes",
 ]
@@ -72,14 +82,25 @@ class Selection:
 
 @dataclass(frozen=True, slots=True)
 class RetranscribeReport:
-    """Per episode: what happened (``transcribed`` or ``failed``), and what was skipped, why."""
+    """Per episode: what happened (``transcribed`` or ``failed``), and what was skipped, why;
+    ``corrections_kept``: corrections by people applied again, ``corrections_to_check``: how
+    many of them need a look (listed on the admin page)."""
 
     episodes: tuple[EpisodeOutcome, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
+    corrections_kept: int = 0
+    corrections_to_check: int = 0
 
     @property
     def failed(self) -> bool:
         return any(e.status == "failed" for e in self.episodes)
+
+
+class EpisodeIndex(Protocol):
+    """What re-indexing one episode needs of :class:`~poddarkiv.archive.index.ArchiveIndex`."""
+
+    def index_episode(self, feed: Feed, episode: Episode, transcript: Transcript | None, *,
+                      themes: Any = None) -> None: ...
 
 
 class _Quiet:
@@ -173,8 +194,8 @@ def retranscribe(settings: Settings, selection: Selection, *, catalogue: Catalog
     progress = progress or _Quiet()
     with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
         plan = plan_retranscription(settings, selection, catalogue=catalogue, force=force)
-        feeds = {f.id: f for f in catalogue.feeds()}
         outcomes, skipped = [], []
+        kept = [0, 0]  # corrections applied again, of which in conflict
         transcriber = None
         for episode, reason in plan:
             if reason is not None:
@@ -182,17 +203,39 @@ def retranscribe(settings: Settings, selection: Selection, *, catalogue: Catalog
                 continue
             if transcriber is None:  # loaded once, and only when there is work
                 transcriber = transcriber_factory()
-            outcome = _redo(settings, episode, feeds[episode.feed_id], catalogue=catalogue,
-                            index=index, client=client, transcribe=transcriber,
-                            themes=themes, progress=progress)
+            outcome = _redo(settings, episode, catalogue=catalogue, index=index, client=client,
+                            transcribe=transcriber, themes=themes, progress=progress,
+                            kept=kept)
             progress.episode_done(outcome)
             outcomes.append(outcome)
-    return RetranscribeReport(tuple(outcomes), tuple(skipped))
+    return RetranscribeReport(tuple(outcomes), tuple(skipped), kept[0], kept[1])
 
 
-def _redo(settings: Settings, episode: Episode, feed: Feed, *, catalogue: Catalogue,
+def reindex_episode(catalogue: Catalogue, index: EpisodeIndex, episode: Episode,
+                    transcript: Transcript, *, themes: ThemesStep | None) -> None:
+    """After a new revision of the episode's transcript: analyse it again (when ``themes`` is
+    given) and replace the episode's documents in the search index. Call it holding the
+    ingest lock, as :func:`retranscribe` and the site's corrections do."""
+    feed = catalogue.feed(episode.feed_id) or Feed(id=episode.feed_id, url="")
+    analysed = themes(episode, transcript) if themes else None
+    index.index_episode(feed, episode, transcript, themes=analysed)
+
+
+def _save_keeping_corrections(catalogue: Catalogue, fresh: Transcript,
+                              kept: list[int]) -> Transcript:
+    """Save a new transcript with the episode's corrections applied again; count them."""
+    fresh, applied = reapply_corrections(catalogue, fresh)
+    info = catalogue.save_transcript(fresh)
+    if applied:
+        record_reapplied(catalogue, applied, info.id)
+        kept[0] += len(applied)
+        kept[1] += sum(1 for a in applied if a.conflict)
+    return fresh
+
+
+def _redo(settings: Settings, episode: Episode, *, catalogue: Catalogue,
           index: ArchiveIndex, client: httpx.Client, transcribe: TranscribeStep,
-          themes: ThemesStep | None, progress: Progress) -> EpisodeOutcome:
+          themes: ThemesStep | None, progress: Progress, kept: list[int]) -> EpisodeOutcome:
     try:
         if not episode.audio_path or not (catalogue.data.root / episode.audio_path).exists():
             progress.episode_started(episode, "download")
@@ -200,9 +243,8 @@ def _redo(settings: Settings, episode: Episode, feed: Feed, *, catalogue: Catalo
             catalogue.save_episode(episode)
         progress.episode_started(episode, "transcribe")
         fresh = transcribe(episode, progress=progress.audio_progress)
-        catalogue.save_transcript(fresh)
-        analysed = themes(episode, fresh) if themes else None
-        index.index_episode(feed, episode, fresh, themes=analysed)  # type: ignore[arg-type]
+        fresh = _save_keeping_corrections(catalogue, fresh, kept)
+        reindex_episode(catalogue, index, episode, fresh, themes=themes)
     except PoddarkivError as exc:
         return EpisodeOutcome(episode.id, episode.title, "failed", str(exc))
     except Exception as exc:  # anything else fails this episode alone

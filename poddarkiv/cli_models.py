@@ -140,6 +140,9 @@ def retranscribe(ctx: click.Context, /, episode_ids: tuple[str, ...], podcasts: 
     click.echo(f"{done} episode(s) transcribed again with {settings.model} "
                f"({settings.engine}); {len(report.skipped)} skipped, "
                f"{len(report.episodes) - done} failed.")
+    if report.corrections_kept:
+        click.echo(f"{report.corrections_kept} correction(s) by people kept; "
+                   f"{report.corrections_to_check} need a look (the admin page lists them).")
     if report.failed:
         ctx.exit(1)
 
