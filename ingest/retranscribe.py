@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -96,6 +96,7 @@ class RetranscribeReport:
         return any(e.status == "failed" for e in self.episodes)
 
 
+@runtime_checkable
 class EpisodeIndex(Protocol):
     """What re-indexing one episode needs of :class:`~poddarkiv.archive.index.ArchiveIndex`."""
 

@@ -18,13 +18,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from poddarkiv.archive.corrections import corrections_needing_review
 from poddarkiv.archive.jobs import TranscriptionJob, job_summary, recent_jobs
 from poddarkiv.site import urls
 from poddarkiv.site.resources import SiteResources, resources
 from poddarkiv.site.security import csrf_token, read_small_body, verify_csrf
+from poddarkiv.site.serialize import correction_json
 from poddarkiv.site.templating import is_json, respond
 
-__all__ = ["ADMIN_COOKIE", "RECENT_JOBS", "admin", "admin_ingest", "admin_login", "admin_logout"]
+__all__ = ["ADMIN_COOKIE", "RECENT_JOBS", "admin", "admin_ingest", "admin_login", "admin_logout",
+           "admin_session", "authorise_post", "is_admin"]
 
 ADMIN_COOKIE = "poddarkiv_admin"
 _COOKIE_PATH = "/"
@@ -53,6 +56,34 @@ def _session(request: Request, site: SiteResources, token: str) -> str | None:
     """The admin session cookie's value when it is valid."""
     cookie = request.cookies.get(ADMIN_COOKIE, "")
     return cookie if hmac.compare_digest(cookie, _session_value(site, token)) else None
+
+
+def admin_session(request: Request) -> str | None:
+    """The admin session cookie's value when admin is on and the cookie is valid."""
+    site = resources(request)
+    token = site.settings.admin_token
+    return _session(request, site, token) if token else None
+
+
+def is_admin(request: Request) -> bool:
+    """Whether ``request`` comes from the admin (a valid session cookie, or the bearer token)."""
+    token = resources(request).settings.admin_token
+    if not token:
+        return False
+    return admin_session(request) is not None or _bearer_ok(request, token)
+
+
+async def authorise_post(request: Request) -> dict[str, str]:
+    """The form of an admin POST, once it is allowed: 404 when admin is off, 403 for a
+    cross-site origin or a missing or wrong CSRF token (the bearer token needs none)."""
+    site = resources(request)
+    token = _enabled(site)
+    form = await _form(request)
+    session = _session(request, site, token)
+    if not (_bearer_ok(request, token) or (
+            session is not None and verify_csrf(site.secret, session, form.get("csrf")))):
+        raise HTTPException(403, "Missing or wrong CSRF token")
+    return form
 
 
 def _same_origin(request: Request) -> bool:
@@ -106,6 +137,19 @@ def _failed_job(site: SiteResources, job: TranscriptionJob) -> dict[str, Any]:
             "error": job.error, "updated": job.updated.isoformat()}
 
 
+def _corrections_to_check(site: SiteResources) -> list[dict[str, Any]]:
+    """Corrections a re-transcription could not apply cleanly (``archive.corrections``)."""
+    out = []
+    for found in corrections_needing_review(site.catalogue):
+        episode = site.catalogue.episode(found.episode_id)
+        out.append({**correction_json(found), "conflict": found.conflict,
+                    "conflict_text": found.conflict_text,
+                    "episode_title": episode.title if episode else found.episode_id,
+                    "history_url": urls.corrections(found.episode_id),
+                    "resolve_url": urls.correction_resolve(found.id or 0)})
+    return out
+
+
 def _status(site: SiteResources) -> dict[str, Any]:
     feeds = [{
         "id": f.id, "title": f.title or f.url, "url": f.url, "error_count": f.error_count,
@@ -120,6 +164,7 @@ def _status(site: SiteResources) -> dict[str, Any]:
                                                    for f in feeds}),
             "waiting": report.get("waiting", 0) if report else 0,
             "jobs": _jobs(site),
+            "corrections_to_check": _corrections_to_check(site),
             "ingest": site.ingest.status() if site.ingest else None,
             "ingest_available": site.ingest is not None}
 
@@ -175,13 +220,7 @@ async def admin_logout(request: Request) -> Response:
 async def admin_ingest(request: Request) -> Response:
     """``POST /admin/ingest``: start an ingest of every known feed (or the one named)."""
     site = resources(request)
-    token = _enabled(site)
-    form = await _form(request)
-    session = _session(request, site, token)
-    authorised = _bearer_ok(request, token) or (
-        session is not None and verify_csrf(site.secret, session, form.get("csrf")))
-    if not authorised:
-        raise HTTPException(403, "Missing or wrong CSRF token")
+    form = await authorise_post(request)
     if site.ingest is None:
         raise HTTPException(503, "No ingest runner is configured")
     feed = site.catalogue.feed(form["feed"]) if form.get("feed") else None

@@ -29,6 +29,7 @@ from poddarkiv.config import Settings
 from poddarkiv.errors import PoddarkivError
 from poddarkiv.site import (
     admin,
+    corrections_views,
     episode_views,
     search_feed,
     search_views,
@@ -102,7 +103,7 @@ def _routes() -> list[BaseRoute]:
         Route("/favicon.ico", views.favicon, name="favicon"),
         Mount("/static", _CachedStatic(directory=STATIC_DIR), name="static"),
     ]
-    return [*routes, *themes_views.routes]
+    return [*routes, *themes_views.routes, *corrections_views.routes]
 
 
 def _warm(index: ArchiveIndex) -> None:

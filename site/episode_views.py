@@ -27,8 +27,9 @@ from poddarkiv.archive.models import Episode, Segment, Transcript
 from poddarkiv.archive.times import parse_offset
 from poddarkiv.archive.writers import MEDIA_TYPES
 from poddarkiv.errors import CatalogueError, PoddarkivError
-from poddarkiv.site import i18n, urls
+from poddarkiv.site import admin, i18n, urls
 from poddarkiv.site.citation import cite, transcript_source
+from poddarkiv.site.corrections_views import corrected_passages
 from poddarkiv.site.downloads import content_disposition, with_source_note
 from poddarkiv.site.episode_search import find_in_episode
 from poddarkiv.site.resources import SiteResources, resources
@@ -74,6 +75,7 @@ def _episode_or_404(site: SiteResources, episode_id: str) -> Episode:
 def _etag(site: SiteResources, ep: Episode, request: Request) -> str:
     info = site.catalogue.transcript_info(ep.id)
     parts = [__version__, repr(ep), repr(info), i18n.language_of(request), today().isoformat(),
+             str(admin.is_admin(request)),  # the admin's page links every passage's correction
              request.url.path, request.query_params.get("t", ""),
              request.query_params.get("i", "")]
     if site.index is not None:
@@ -174,6 +176,7 @@ def episode(request: Request) -> Response:
                                              limit=_duration(ep, transcript))
     current = _current_index(segments, t)
     knowledge = _knowledge(site, ep)
+    corrected, corrections = corrected_passages(site, ep.id, segments)
     data = {
         "episode": episode_json(ep, feed_title=feed.title if feed else None,
                                 has_transcript=transcript is not None),
@@ -182,7 +185,9 @@ def episode(request: Request) -> Response:
         if transcript else None,
         "transcript_source": transcript_source(transcript, i18n.language_of(request)),
         "transcript_problem": problem,
-        "segments": segments_json(ep.id, segments),
+        "segments": segments_json(ep.id, segments, corrected),
+        "corrections": corrections,
+        "corrections_url": urls.corrections(ep.id),
         "t": t,
         "current": current,
         "find": find_in_episode(ep.id, segments, request.query_params.get("i")),
@@ -191,7 +196,11 @@ def episode(request: Request) -> Response:
         "related": _related(site, ep, knowledge),
         "chapters_url": urls.chapters(ep.id) if transcript else None,
     }
-    return respond(request, "episode.html", data, headers=headers)
+    can_correct = transcript is not None and admin.is_admin(request)
+    if can_correct:
+        headers["cache-control"] = "private, no-cache"
+    return respond(request, "episode.html", data, {"can_correct": can_correct},
+                   headers=headers)
 
 
 def _audio_file(site: SiteResources, ep: Episode) -> Path:

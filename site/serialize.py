@@ -6,13 +6,14 @@ them. URLs are site paths; feed URLs appear only when they are ``http``/``https`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from poddarkiv.archive.codec import segment_to_dict, transcript_to_dict
 from poddarkiv.archive.confidence import episode_confidence_json, passage_confidence_json
+from poddarkiv.archive.corrections import Correction
 from poddarkiv.archive.models import (
     Episode,
     EpisodeFailure,
@@ -28,6 +29,7 @@ from poddarkiv.site import urls
 from poddarkiv.site.sanitize import safe_url
 
 __all__ = [
+    "correction_json",
     "episode_json",
     "failure_json",
     "feed_json",
@@ -126,21 +128,43 @@ def episode_json(episode: Episode, *, feed_title: str | None = None,
     return out
 
 
-def segments_json(episode_id: str, segments: Iterable[Segment]) -> list[dict[str, Any]]:
+def segments_json(episode_id: str, segments: Iterable[Segment],
+                  corrected: Collection[int] = ()) -> list[dict[str, Any]]:
     """Segments in the archive's own shape (``archive.codec``) with their confidence
     (``archive.confidence``: ``score`` and ``label``, or ``None``) and their time link;
     ``anchor`` is ``t-<start>`` (as the link writes the time), unique per page, so a passage's
-    link (``?t=13.797#t-13.797``) lands on that passage."""
+    link (``?t=13.797#t-13.797``) lands on that passage. ``corrected`` is whether a person
+    wrote the passage's text (the positions in ``corrected``: ``archive.corrections``)."""
     seen: set[str] = set()
     out = []
-    for seg in segments:
+    for pos, seg in enumerate(segments):
         anchor = f"t-{urls.seconds(seg.start)}"
         out.append({**segment_to_dict(seg), "text": seg.text.strip(),
                     "confidence": passage_confidence_json(seg),
+                    "corrected": pos in corrected,
                     "anchor": None if anchor in seen else anchor,
                     "url": urls.episode(episode_id, t=seg.start)})
         seen.add(anchor)
     return out
+
+
+def correction_json(correction: Correction) -> dict[str, Any]:
+    """A correction by a person (``archive.corrections``): the passage's span and link, the
+    text before and after, who, when and why, and whether it needs the admin's look."""
+    return {
+        "id": correction.id,
+        "episode_id": correction.episode_id,
+        "start": round(correction.start, 3),
+        "end": round(correction.end, 3),
+        "original": correction.original,
+        "text": correction.text,
+        "editor": correction.editor,
+        "note": correction.note,
+        "created": _iso(correction.created),
+        "revision": correction.revision,
+        "needs_review": correction.conflict is not None,
+        "url": urls.episode(correction.episode_id, t=correction.start),
+    }
 
 
 def transcript_json(transcript: Transcript, info: TranscriptInfo | None) -> dict[str, Any]:

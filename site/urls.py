@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
 __all__ = [
-    "about", "admin", "audio", "chapters", "episode", "help", "home", "opml", "podcast",
-    "podcasts", "rss", "search", "search_feed", "seconds", "static", "transcript", "with_query",
+    "about", "admin", "audio", "chapters", "correct", "correction_resolve", "corrections",
+    "episode", "help", "home", "opml", "podcast", "podcasts", "rss", "search", "search_feed",
+    "seconds", "static", "transcript", "with_query",
 ]
 
 
@@ -62,6 +63,23 @@ def transcript(episode_id: str, fmt: str) -> str:
 
 def chapters(episode_id: str) -> str:
     return f"/avsnitt/{_seg(episode_id)}/kapitel.json"
+
+
+def correct(episode_id: str, t: float | None = None) -> str:
+    """The form that corrects the passage starting at ``t`` (the admin's; without ``t``, where
+    the form posts)."""
+    path = f"/avsnitt/{_seg(episode_id)}/ratta"
+    return path if t is None else f"{path}?t={seconds(t)}"
+
+
+def corrections(episode_id: str, *, json: bool = False) -> str:
+    """An episode's corrections by people, oldest first: who, when, why, before and after."""
+    return f"/avsnitt/{_seg(episode_id)}/rattelser" + (".json" if json else "")
+
+
+def correction_resolve(correction_id: int) -> str:
+    """Where the admin marks a correction's conflict as looked at."""
+    return f"/admin/rattelser/{correction_id}/granskad"
 
 
 def podcasts(*, json: bool = False) -> str:

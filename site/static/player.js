@@ -125,7 +125,8 @@
   audio.addEventListener("timeupdate", function () { mark(indexAt(audio.currentTime), true); });
 
   list.addEventListener("click", function (event) {
-    if (event.target.closest("button")) { return; }
+    // a button, or a link other than the time (a correction's mark, the admin's "Rätta")
+    if (event.target.closest("button, a:not(.time)")) { return; }
     var li = event.target.closest("li[data-start]");
     if (!li || (window.getSelection && String(window.getSelection()).length > 0)) { return; }
     event.preventDefault();

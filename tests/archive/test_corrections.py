@@ -53,8 +53,9 @@ def test_a_correction_is_a_new_revision_with_who_when_and_why(catalogue: Catalog
     made = correct_passage(catalogue, "e", 0.0, text=" Tjänster av allmänt\nekonomiskt intresse. ",
                            note="hörfel", editor="Anna", clock=lambda: WHEN)
     after = catalogue.transcript("e")
-    assert after is not None and after.segments[0].text == "Tjänster av allmänt ekonomiskt intresse."
-    # The passage keeps its span; a person's text has no recogniser figures; the rest is as it was.
+    assert after is not None
+    assert after.segments[0].text == "Tjänster av allmänt ekonomiskt intresse."
+    # The passage keeps its span; a person's text has no recogniser figures; the rest stays.
     assert (after.segments[0].start, after.segments[0].end) == (0.0, 4.0)
     assert after.segments[0].avg_logprob is None
     assert after.segments[1:] == SEGMENTS[1:]
