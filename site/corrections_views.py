@@ -17,6 +17,7 @@ cleanly; ``POST /admin/rattelser/N/granskad`` marks one as looked at.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,7 +40,7 @@ from poddarkiv.archive.corrections import (
 )
 from poddarkiv.archive.knowledge import analyse_episode
 from poddarkiv.archive.models import Episode, Segment, Transcript
-from poddarkiv.errors import BusyError, PoddarkivError
+from poddarkiv.errors import BusyError
 from poddarkiv.ingest.lock import ingest_lock
 from poddarkiv.ingest.retranscribe import EpisodeIndex, reindex_episode
 from poddarkiv.site import admin, urls
@@ -50,6 +51,8 @@ from poddarkiv.site.templating import respond
 
 __all__ = ["LOCK_WAIT_S", "corrected_passages", "correction_form", "correction_history",
            "correction_resolve", "correction_save", "routes"]
+
+log = logging.getLogger(__name__)
 
 #: How long a correction waits for a running ingest to let go of the lock (seconds).
 LOCK_WAIT_S = 2.0
@@ -108,28 +111,40 @@ def correction_form(request: Request) -> Response:
     return _form_page(request, ep, {"t": request.query_params.get("t", "")}, problem=None)
 
 
+class _Refused(Exception):
+    """The correction was not saved; the message is why (a code the form page translates)."""
+
+
+def _reindex(site: SiteResources, ep: Episode) -> bool:
+    """Analyse and index the episode's new revision; whether the index took it."""
+    transcript = site.catalogue.transcript(ep.id)
+    if not isinstance(site.index, EpisodeIndex) or transcript is None:
+        return False
+    try:
+        reindex_episode(site.catalogue, site.index, ep, transcript,
+                        themes=lambda e, t: analyse_episode(site.catalogue, e, t))
+    except Exception:  # the correction is saved; the page says to run `poddarkiv reindex`
+        log.exception("could not index episode %s after a correction", ep.id)
+        return False
+    return True
+
+
 def _save(site: SiteResources, ep: Episode, form: dict[str, str]) -> tuple[Correction, bool]:
     """Correct and re-index, holding the ingest lock; whether the index took it."""
-    with ingest_lock(site.catalogue.data.ingest_lock, wait_s=LOCK_WAIT_S):
-        current = site.catalogue.transcript_info(ep.id)
-        if form.get("revision") and str(current.id if current else "") != form["revision"]:
-            raise _Stale
-        made = correct_passage(site.catalogue, ep.id, float(form.get("t") or "nan"),
-                               text=form.get("text", ""), note=form.get("note", ""),
-                               editor=form.get("editor", ""))
-        transcript = site.catalogue.transcript(ep.id)
-        if not isinstance(site.index, EpisodeIndex) or transcript is None:
-            return made, False
-        try:
-            reindex_episode(site.catalogue, site.index, ep, transcript,
-                            themes=lambda e, t: analyse_episode(site.catalogue, e, t))
-        except PoddarkivError:
-            return made, False
-        return made, True
-
-
-class _Stale(Exception):
-    """The transcript has a newer revision than the one the form was made from."""
+    try:
+        with ingest_lock(site.catalogue.data.ingest_lock, wait_s=LOCK_WAIT_S):
+            current = site.catalogue.transcript_info(ep.id)
+            if form.get("revision") and str(current.id if current else "") != form["revision"]:
+                raise _Refused("stale")
+            try:
+                made = correct_passage(site.catalogue, ep.id, float(form.get("t") or "nan"),
+                                       text=form.get("text", ""), note=form.get("note", ""),
+                                       editor=form.get("editor", ""))
+            except ValueError as exc:  # a ProblemCode
+                raise _Refused(str(exc)) from exc
+            return made, _reindex(site, ep)
+    except BusyError as exc:
+        raise _Refused("busy") from exc
 
 
 async def correction_save(request: Request) -> Response:
@@ -140,13 +155,10 @@ async def correction_save(request: Request) -> Response:
     _passage(site, ep, form.get("t"))  # 404 before anything else for an unknown passage
     try:
         made, indexed = await run_in_threadpool(_save, site, ep, form)
-    except BusyError:
-        return _form_page(request, ep, form, problem="busy", status_code=409)
-    except _Stale:
-        return _form_page(request, ep, {**form, "t": form.get("t", "")}, problem="stale",
-                          status_code=409)
-    except ValueError as exc:
-        return _form_page(request, ep, form, problem=str(exc), status_code=400)
+    except _Refused as exc:
+        # RFC 9110 §15.5.10: 409 when the archive's state is in the way (busy, or changed).
+        status = 409 if str(exc) in ("busy", "stale") else 400
+        return _form_page(request, ep, form, problem=str(exc), status_code=status)
     query = {"sparad": made.id, "index": None if indexed else "0"}
     return RedirectResponse(urls.with_query(urls.corrections(ep.id), query), status_code=303)
 

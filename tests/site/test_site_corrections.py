@@ -206,3 +206,29 @@ def test_corrections_are_off_without_an_admin_token(tmp_path: Path,
         assert client.get(f"/avsnitt/{EPISODE}/ratta", params={"t": "0"}).status_code == 404
         assert client.post(f"/avsnitt/{EPISODE}/ratta", data={"t": "0"}).status_code == 404
         assert client.get(f"/avsnitt/{EPISODE}/rattelser.json").json()["corrections"] == []
+
+
+def test_the_bearer_token_corrects_without_a_session(client: TestClient,
+                                                     catalogue: Catalogue) -> None:
+    start = _passage(client)["start"]
+    saved = client.post(f"/avsnitt/{EPISODE}/ratta", data={"t": str(start), "text": FIXED,
+                        "note": "via API"}, headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
+                        follow_redirects=False)
+    assert saved.status_code == 303
+    [made] = corrections(catalogue, EPISODE)
+    assert (made.editor, made.note, made.text) == ("redaktör", "via API", FIXED)
+
+
+def test_a_failed_index_update_is_said_and_the_correction_kept(
+        client: TestClient, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
+    from poddarkiv.errors import IndexError_
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise IndexError_("the search index is busy with another writer")
+
+    monkeypatch.setattr("poddarkiv.site.corrections_views.reindex_episode", broken)
+    _sign_in(client)
+    saved = _correct(client, text=FIXED, note="hörfel")
+    assert saved.status_code == 303 and "index=0" in saved.headers["location"]
+    assert "poddarkiv reindex" in client.get(saved.headers["location"]).text
+    assert _passage(client)["text"] == FIXED
