@@ -40,6 +40,9 @@ __all__ = [
     "spellable",
     "spelling_words",
     "stem",
+    "token_info",
+    "token_infos",
+    "token_word",
     "tokenize",
     "word_of",
 ]
@@ -171,15 +174,18 @@ def word_of(raw: str) -> str:
 
 def tokenize(text: str) -> Iterator[tuple[str, int, int]]:
     """``(folded word, start char, end char)`` for each word of ``text``."""
-    cache = _WORD_CACHE
     for m in TOKEN_PATTERN.finditer(text):
-        raw = m.group()
-        word = cache.get(raw)
-        if word is None:
-            if len(cache) >= STEM_CACHE_SIZE:
-                cache.clear()
-            word = cache[raw] = word_of(raw)
-        yield word, m.start(), m.end()
+        yield token_word(m.group()), m.start(), m.end()
+
+
+def token_word(raw: str) -> str:
+    """:func:`word_of` for a raw token, cached (highlighting folds every word it shows)."""
+    word = _WORD_CACHE.get(raw)
+    if word is None:
+        if len(_WORD_CACHE) >= STEM_CACHE_SIZE:
+            _WORD_CACHE.clear()
+        word = _WORD_CACHE[raw] = word_of(raw)
+    return word
 
 
 #: Raw token → folded word, for :func:`tokenize` (highlighting tokenizes every passage shown).
@@ -249,3 +255,30 @@ def analyze_word(word: str, *, splitter: CompoundSplitter | None = None) -> Word
 
 #: ``(word, splitter id, splitter version)`` → analysis; highlighting asks for every word shown.
 _INFO_CACHE: dict[tuple[str, int, int], WordInfo] = {}
+
+
+def token_info(raw: str, splitter: CompoundSplitter) -> WordInfo:
+    """:func:`analyze_word` of a raw token (``EU:s``, ``Idéburna``), cached by the raw token
+    for the splitter's current state (:func:`token_infos` is the cache, for loops)."""
+    infos = token_infos(splitter)
+    hit = infos.get(raw)
+    if hit is None:
+        if len(infos) >= STEM_CACHE_SIZE:
+            infos.clear()
+        hit = infos[raw] = analyze_word(token_word(raw), splitter=splitter)
+    return hit
+
+
+def token_infos(splitter: CompoundSplitter) -> dict[str, WordInfo]:
+    """Raw token → :func:`token_info`, for the splitter's current state; read it, never write
+    it. Highlighting looks up every word of every passage it shows: one look-up here costs a
+    fraction of folding and analysing the word again."""
+    state = (id(splitter), splitter.version)
+    if _RAW_STATE[0] != state:
+        _RAW_INFO.clear()
+        _RAW_STATE[0] = state
+    return _RAW_INFO
+
+
+_RAW_INFO: dict[str, WordInfo] = {}
+_RAW_STATE: list[tuple[int, int] | None] = [None]

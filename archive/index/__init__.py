@@ -22,7 +22,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from whoosh.writing import LockError, SegmentWriter
 
 from poddarkiv.archive.analysis import new_splitter
 from poddarkiv.archive.index.documents import episode_docs, vocabulary
+from poddarkiv.archive.index.episode_infos import EpisodeInfo, EpisodeInfos
 from poddarkiv.archive.index.generations import (
     current_generation,
     new_generation,
@@ -52,7 +53,7 @@ from poddarkiv.archive.index.schema import (
     build_schema,
     episode_key,
 )
-from poddarkiv.archive.index.searching import EpisodeInfo, run_search
+from poddarkiv.archive.index.searching import run_search
 from poddarkiv.archive.index.view import WARM_MAX_TERMS, WARM_MIN_DOCS, DecodedIndex
 from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.query.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
@@ -150,7 +151,7 @@ class ArchiveIndex:
         self._checked = 0.0
         self._leases: dict[int, int] = {}
         self._retired: list[Searcher] = []
-        self._infos: tuple[Searcher, Mapping[int, EpisodeInfo]] | None = None
+        self._infos: tuple[Searcher, EpisodeInfos] | None = None
         self._decoded = DecodedIndex()
         self._vocab_loaded = False
 
@@ -368,19 +369,13 @@ class ArchiveIndex:
             episodes = sum(1 for _ in s.docs_for_query(wq.Term("kind", EPISODE)))
             return episodes, s.doc_count() - episodes
 
-    def _episode_infos(self, s: Searcher) -> Mapping[int, EpisodeInfo]:
+    def _episode_infos(self, s: Searcher) -> EpisodeInfos:
         """Every episode's display fields, by ``episode_key``; read once per searcher."""
         with self._lock:
             if self._infos is not None and self._infos[0] is s:
                 return self._infos[1]
-        infos = {}
-        for docnum in s.docs_for_query(wq.Term("kind", EPISODE)):
-            f = s.stored_fields(docnum)
-            meta = f.get("meta") or {}
-            infos[episode_key(f["episode_id"])] = EpisodeInfo(
-                f["episode_id"], meta.get("feed_id", ""), meta.get("title", ""),
-                meta.get("feed_title", ""), meta.get("published"), tuple(meta.get("themes", ())),
-                meta.get("description", ""))
+        infos = EpisodeInfos(_episode_info(s.stored_fields(docnum))
+                             for docnum in s.docs_for_query(wq.Term("kind", EPISODE)))
         with self._lock:
             self._infos = (s, infos)
         return infos
@@ -426,3 +421,12 @@ class ArchiveIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _episode_info(fields: dict[str, Any]) -> tuple[int, EpisodeInfo]:
+    """An episode document's stored fields as ``(episode key, EpisodeInfo)``."""
+    meta = fields.get("meta") or {}
+    return episode_key(fields["episode_id"]), EpisodeInfo(
+        fields["episode_id"], meta.get("feed_id", ""), meta.get("title", ""),
+        meta.get("feed_title", ""), meta.get("published"), tuple(meta.get("themes", ())),
+        meta.get("description", ""))

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from poddarkiv.archive.index.matching import Docs
-from poddarkiv.archive.index.postings import FloatArray, IntArray
+from poddarkiv.archive.index.postings import FloatArray, IntArray, member
 
 __all__ = [
     "EMPTY",
@@ -163,7 +163,7 @@ def meta_of(ep: IntArray, docs: Docs) -> Meta:
 
 
 def in_episodes(ep: IntArray, docs: Docs, keys: IntArray) -> Docs:
-    keep = np.isin(ep[docs.ids], keys)
+    keep = member(np.sort(keys), ep[docs.ids])
     return Docs(docs.ids[keep], docs.scores[keep])
 
 

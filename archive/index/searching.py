@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from itertools import chain
 
 import numpy as np
 
 from poddarkiv.archive.analysis import STOP_WORDS, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.highlight import SNIPPET_CHARS, matched_spans, snippet
+from poddarkiv.archive.index.episode_infos import EpisodeInfo, EpisodeInfos
 from poddarkiv.archive.index.tiers import EpisodeMatch, Matches, Passage, match
 from poddarkiv.archive.index.view import SearchView
 from poddarkiv.archive.query.compile import CompiledQuery, compile_query
@@ -38,7 +36,7 @@ from poddarkiv.archive.search import (
     Snippet,
 )
 
-__all__ = ["FEW_EPISODES", "EpisodeInfo", "run_search"]
+__all__ = ["FEW_EPISODES", "run_search"]
 
 #: Fewer episodes than this turn on fuzzy matching and suggestions.
 FEW_EPISODES = 3
@@ -53,30 +51,19 @@ SUGGEST_MIN_CHARS = 4
 
 
 @dataclass(frozen=True, slots=True)
-class EpisodeInfo:
-    """What a hit shows about its episode, read once per searcher from the episode documents."""
-
-    episode_id: str
-    feed_id: str
-    title: str
-    feed_title: str
-    published: datetime | None
-    themes: tuple[str, ...]
-    description: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class _Context:
     view: SearchView
     request: SearchRequest
     compiled: CompiledQuery
     splitter: CompoundSplitter
-    infos: Mapping[int, EpisodeInfo]
+    table: EpisodeInfos
+
+    @property
+    def infos(self) -> Mapping[int, EpisodeInfo]:
+        return self.table.by_key
 
 
-def _wanted(info: EpisodeInfo | None, request: SearchRequest) -> bool:
-    if info is None:
-        return False
+def _wanted(info: EpisodeInfo, request: SearchRequest) -> bool:
     if request.podcast and info.feed_id != request.podcast:
         return False
     if request.theme and request.theme.lower() not in info.themes:
@@ -91,38 +78,39 @@ def _wanted(info: EpisodeInfo | None, request: SearchRequest) -> bool:
     return True
 
 
-def _kept(found: Matches, request: SearchRequest, infos: Mapping[int, EpisodeInfo]) -> Matches:
-    """The matches that the request's filters (podcast, theme, dates) keep."""
-    filtered = request.podcast or request.theme or request.date_from or request.date_to
-    keys = found.keys().tolist()
-    keep = [k for k in keys if _wanted(infos.get(k), request)] if filtered \
-        else [k for k in keys if k in infos]
-    if len(keep) == len(keys):
+def _kept(found: Matches, request: SearchRequest, table: EpisodeInfos) -> Matches:
+    """The matches of known episodes that the request's filters (podcast, theme, dates) keep."""
+    keys = table.known(found.keys())
+    if request.podcast or request.theme or request.date_from or request.date_to:
+        infos = table.by_key
+        keys = np.asarray([k for k in keys.tolist() if _wanted(infos[k], request)],
+                          dtype=np.int64)
+    if len(keys) == found.total:
         return found
-    return found.restricted(np.asarray(sorted(keep), dtype=np.int64))
+    return found.restricted(np.sort(keys))
 
 
 def _find(view: SearchView, parsed: ParsedQuery, request: SearchRequest,
-          splitter: CompoundSplitter, synonyms: Synonyms, infos: Mapping[int, EpisodeInfo],
+          splitter: CompoundSplitter, synonyms: Synonyms, table: EpisodeInfos,
           ) -> tuple[Matches, CompiledQuery, bool, bool]:
     """The matches, the query they came from, whether fuzzily, whether time ran out."""
     compiled = compile_query(parsed, view, splitter=splitter, synonyms=synonyms)
     found, timed_out = match(view, compiled.groups, compiled.excluded)
-    matches = _kept(found, request, infos)
+    matches = _kept(found, request, table)
     # Only when nothing matched: a rare word that did match is what the reader asked for,
     # and widening it to its near spellings would bury it.
     if matches.total or not (rare := _rare(view, compiled)):
         return matches, compiled, False, timed_out
     fuzzy_c = compile_query(parsed, view, splitter=splitter, synonyms=synonyms, fuzzy=rare)
     more, timed_out_f = match(view, fuzzy_c.groups, fuzzy_c.excluded)
-    more_matches = _kept(more, request, infos)
+    more_matches = _kept(more, request, table)
     if more_matches.total > matches.total:
         return more_matches, fuzzy_c, True, timed_out_f
     return matches, compiled, False, timed_out
 
 
 def run_search(view: SearchView, request: SearchRequest, *, splitter: CompoundSplitter,
-               synonyms: Synonyms, episodes: Callable[[], Mapping[int, EpisodeInfo]],
+               synonyms: Synonyms, episodes: Callable[[], EpisodeInfos],
                clock: Callable[[], float] = time.perf_counter) -> SearchPage:
     """Search, order and page; every query problem becomes a note, never an exception."""
     t0 = clock()
@@ -131,9 +119,9 @@ def run_search(view: SearchView, request: SearchRequest, *, splitter: CompoundSp
     notes = list(parsed.notes)
     if parsed.empty:
         return SearchPage(request, notes=tuple(notes), elapsed_ms=(clock() - t0) * 1000)
-    infos = episodes()
+    table = episodes()
     matches, compiled, fuzzy, timed_out = _find(view, parsed, request, splitter, synonyms,
-                                                infos)
+                                                table)
     if compiled.empty:
         return SearchPage(request, notes=tuple(notes), elapsed_ms=(clock() - t0) * 1000)
     suggestion = _suggest(view, request, compiled) if matches.total < FEW_EPISODES else None
@@ -141,7 +129,7 @@ def run_search(view: SearchView, request: SearchRequest, *, splitter: CompoundSp
         notes.append(Note("timed_out"))
     if not matches.total and len(compiled.groups) > 1:
         notes.append(Note("no_episode_has_all_words"))
-    ctx = _Context(view, request, compiled, splitter, infos)
+    ctx = _Context(view, request, compiled, splitter, table)
     return _page(ctx, matches, suggestion, tuple(notes), fuzzy, t0, clock)
 
 
@@ -160,9 +148,8 @@ def _page(ctx: _Context, matches: Matches, suggestion: str | None,
                                     newest=request.sort == "newest")[start:stop])
     seen: dict[str, bool] = {}
     hits = tuple(_hit(ctx, m, seen) for m in shown)
-    themes = Counter(chain.from_iterable(ctx.infos[k].themes for k in matches.keys().tolist()))
     return SearchPage(request, hits, total, page, pages, suggestion,
-                      theme_counts=dict(themes.most_common()),
+                      theme_counts=ctx.table.theme_counts(matches.keys()),
                       elapsed_ms=(clock() - t0) * 1000, fuzzy=fuzzy, notes=notes)
 
 
@@ -198,7 +185,7 @@ def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str,
             _marks(ctx, info.description, seen) else "title"
         text = info.description if kind == "description" else info.title
         return PassageHit(0.0, 0.0, text, cut(text), p.score, -1, kind)
-    cues = [f for f in (ctx.view.searcher.stored_fields(d) for d in range(p.first, p.last + 1))
+    cues = [f for f in (ctx.view.stored(d) for d in range(p.first, p.last + 1))
             if "text" in f]
     if len(cues) > 2:
         # A stretch: its first and last cues hold matched words; of those between, only the

@@ -55,7 +55,7 @@ from poddarkiv.archive.index.matching import (
     union,
     without,
 )
-from poddarkiv.archive.index.postings import FloatArray, IntArray
+from poddarkiv.archive.index.postings import FloatArray, IntArray, member
 from poddarkiv.archive.index.view import SearchView
 from poddarkiv.archive.query.compile import Node
 
@@ -185,16 +185,17 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
     seen = episodes_of(ep, one.ids)
     tiers = [_Tier("passage", seen, _within(ep, one.ids, one.scores, one.ids))]
     m.check_time()
-    if len(spoken) > 1:
-        firsts, scores, lasts = _near(m.view, spoken, seen)
-        near_keys = episodes_of(ep, firsts)
-        tiers.append(_Tier("near", near_keys, _within(ep, firsts, scores, lasts)))
-        seen = np.union1d(seen, near_keys)
-    m.check_time()
     every = _episodes_with_all(ep, per_group) if excluded is not None else \
         _common([_group_episodes(m, g) for g in groups])
-    rest = np.setdiff1d(every, seen, assume_unique=True)
-    in_meta = np.isin(rest, meta.keys, assume_unique=True)
+    # Sorted key arrays: bisection (``member``) where np.isin/setdiff1d sort them again.
+    rest = every[~member(seen, every)]
+    if len(spoken) > 1:
+        firsts, scores, lasts = _near(m.view, spoken, rest)
+        near_keys = episodes_of(ep, firsts)
+        tiers.append(_Tier("near", near_keys, _within(ep, firsts, scores, lasts)))
+        rest = rest[~member(near_keys, rest)]
+    m.check_time()
+    in_meta = member(meta.keys, rest)
 
     def partial(keys: IntArray) -> Candidates:
         docs = union([in_episodes(ep, s, keys) for s in spoken], np.maximum)
@@ -221,22 +222,23 @@ def _within(ep: IntArray, firsts: IntArray, scores: FloatArray,
     """Candidates restricted to the episodes asked for."""
 
     def candidates(keys: IntArray) -> Candidates:
-        keep = np.isin(ep[firsts], keys)
+        keep = member(np.sort(keys), ep[firsts])
         return firsts[keep], scores[keep], lasts[keep]
 
     return candidates
 
 
 def _near(view: SearchView, spoken: list[Docs],
-          skip: IntArray) -> tuple[IntArray, FloatArray, IntArray]:
+          within: IntArray) -> tuple[IntArray, FloatArray, IntArray]:
     """Stretches of up to :data:`NEAR_CUES` segments either way that hold every group.
 
-    Each document of the rarest group anchors a stretch, unless its episode is in ``skip``
-    (found in a better tier); every other group must have a document within the stretch, in
-    the same episode. Returns each stretch's first document, score and last document.
+    Each document of the rarest group anchors a stretch if its episode is one of ``within``
+    (sorted keys: episodes that hold every group and were not found in a better tier); every
+    other group must have a document within the stretch, in the same episode. Returns each
+    stretch's first document, score and last document.
     """
     anchor = min(spoken, key=lambda s: len(s.ids))
-    keep = ~np.isin(view.ep_key[anchor.ids], skip, kind="sort") if len(skip) else slice(None)
+    keep = member(within, view.ep_key[anchor.ids])
     a, score = anchor.ids[keep], anchor.scores[keep].astype(np.float32)
     lo_bound = np.maximum(a - NEAR_CUES, view.ep_first[a])
     hi_bound = np.minimum(a + NEAR_CUES, view.ep_last[a])

@@ -291,3 +291,27 @@ def test_rebuild_catches_up_with_transcripts_saved_while_it_runs(tmp_path: Path)
         ix.rebuild(cat, themes_for=themes_for)
         assert _ids(ix, "vindkraft") == ["late"]
     cat.close()
+
+
+def test_passages_are_read_from_the_right_segment_after_commits_and_deletions(
+        index: ArchiveIndex) -> None:
+    # Each index_episode commits a segment; episodes this long are not merged by Whoosh's
+    # small-segment policy. A removed episode leaves deleted documents behind. A passage must
+    # still be its own document's text, whichever segment holds it.
+    words = ["äppelträd", "bokhylla", "cykelställ", "dörrmatta", "elvisp", "fågelholk"]
+    filler = [f"Utfyllnad nummer {i} om ingenting särskilt." for i in range(40)]
+    for n, word in enumerate(words):
+        index.index_episode(*_episode(f"e{n}", *filler[:n], f"Här talar vi om {word}.",
+                                      *filler[n:])[:3])
+    index.remove_episode("e2")
+    with index.searcher() as s:
+        assert len(list(s.reader().leaf_readers())) >= 3
+    for n, word in enumerate(words):
+        hits = index.search(SearchRequest(q=word)).hits
+        if n == 2:
+            assert hits == ()
+            continue
+        [hit] = hits
+        [passage] = hit.passages
+        assert (hit.episode_id, passage.text, passage.start) == (
+            f"e{n}", f"Här talar vi om {word}.", n * 5.0)
