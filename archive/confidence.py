@@ -33,6 +33,12 @@ to thirty seconds.
 
 A passage without figures (a publisher's transcript, or one stored before they were kept) has
 no confidence: ``None``, never a guess, and it does not count towards the episode's share.
+
+In **search**, an uncertain passage's score is multiplied by :data:`UNCERTAIN_SEARCH_WEIGHT`
+(:func:`search_weight`), so that where the words are the same a passage the recogniser was sure
+of ranks first. The penalty is smaller than the gain from saying a word twice in a cue (BM25
+gives 1.375 times the score at average length), so a passage that says more of what was
+asked still wins.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ __all__ = [
     "MAX_COMPRESSION_RATIO",
     "MAX_NO_SPEECH_PROB",
     "MOSTLY_UNCERTAIN_SHARE",
+    "UNCERTAIN_SEARCH_WEIGHT",
     "ConfidenceLabel",
     "EpisodeConfidence",
     "PassageConfidence",
@@ -57,6 +64,7 @@ __all__ = [
     "is_confident",
     "passage_confidence",
     "passage_confidence_json",
+    "search_weight",
 ]
 
 ConfidenceLabel = Literal["certain", "uncertain"]
@@ -69,6 +77,8 @@ MAX_COMPRESSION_RATIO = 2.4
 MAX_NO_SPEECH_PROB = 0.6
 #: Above this share of uncertain speech (by duration) a transcript is mostly uncertain.
 MOSTLY_UNCERTAIN_SHARE = 0.5
+#: A search score multiplier for an uncertain passage (certain ones, and ones without figures: 1).
+UNCERTAIN_SEARCH_WEIGHT = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +148,12 @@ def is_confident(segment: Segment) -> bool:
     """
     found = passage_confidence(segment)
     return found is None or found.certain
+
+
+def search_weight(segment: Segment) -> float:
+    """What the segment's search score is multiplied by: :data:`UNCERTAIN_SEARCH_WEIGHT` when
+    it is uncertain, else 1 (a passage without figures is not doubted)."""
+    return 1.0 if is_confident(segment) else UNCERTAIN_SEARCH_WEIGHT
 
 
 def episode_confidence(segments: Iterable[Segment]) -> EpisodeConfidence | None:

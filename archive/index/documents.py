@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from poddarkiv.archive.analysis import spelling_words, tokenize
+from poddarkiv.archive.confidence import search_weight
 from poddarkiv.archive.index.schema import (
     EPISODE,
     SEGMENT,
@@ -63,6 +64,9 @@ def episode_docs(feed: Feed, episode: Episode, transcript: Transcript | None,
                "end": float(seg.end), "text": text}
         if seg_themes.get(i):
             doc["seg_themes"] = ",".join(seg_themes[i])
+        doubt = round((1.0 - search_weight(seg)) * 100)
+        if doubt:
+            doc["doubt"] = doubt
         yield doc
 
 

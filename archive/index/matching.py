@@ -85,6 +85,8 @@ class Matcher:
         lengths = self.view.lengths(field)[p.ids]
         norm = p.tf * (BM25_K1 + 1) / (p.tf + BM25_K1 * (1 - BM25_B + BM25_B * lengths / avg))
         boost = FIELD_BOOSTS.get(field, 1.0)
+        if field == TEXT_FIELD:  # an uncertain passage ranks below a certain one
+            norm = norm * self.view.weight[p.ids]
         return Docs(p.ids, (norm * (idf * boost)).astype(np.float32))
 
     def phrase(self, stems: Sequence[str], field: str) -> Docs:

@@ -186,6 +186,7 @@ class LeafData:
         self._leaf = leaf
         self.ep_key = self._column(leaf, "ep_key", ">i8", np.int64)
         self.is_ep = self._column(leaf, "is_ep", ">u1", np.int64).astype(bool)
+        self.doubt = self._column(leaf, "doubt", ">u1", np.int64)
         self._lengths: dict[str, FloatArray] = {}
         self._terms: dict[str, frozenset[str]] = {}
         self._sorted: dict[str, list[str]] = {}

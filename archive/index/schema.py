@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: Bumped when documents change shape; an index of another version needs ``reindex``.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 EPISODE = "ep"
 SEGMENT = "seg"
 #: The field of unstemmed transcript words, once per episode (its document frequency counts
@@ -61,6 +61,9 @@ def build_schema(splitter: CompoundSplitter | None = None) -> Schema:
         # for every document, which cProfile showed costing milliseconds per search.
         ep_key=COLUMN(NumericColumn("q")),
         is_ep=COLUMN(NumericColumn("B")),
+        # Percent taken off a segment's search score (an uncertain passage: see
+        # ``archive.confidence.search_weight``); 0, the column's default, on every other document.
+        doubt=COLUMN(NumericColumn("B")),
         feed_id=ID(),
         # Days since 1970-01-01 (UTC): 4 index terms a document instead of DATETIME's 16.
         day=NUMERIC(int, bits=32, signed=True, shift_step=8, sortable=True),

@@ -74,6 +74,9 @@ class SearchView:
         self.ep_key = _concat([d.ep_key for d, _, _ in parts], np.int64)
         self.is_ep = _concat([d.is_ep for d, _, _ in parts], np.bool_)
         self.alive = _concat([a for _, _, a in parts], np.bool_)
+        #: What each document's search score is multiplied by (its transcript confidence).
+        self.weight: FloatArray = 1.0 - _concat([d.doubt for d, _, _ in parts],
+                                               np.int64).astype(np.float32) / 100
         self._offsets = [o for _, o, _ in parts]
         self.ep_first, self.ep_last = _episode_bounds(self.ep_key)
         self._terms: dict[tuple[str, str], TermPostings] = {}

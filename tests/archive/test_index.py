@@ -315,3 +315,22 @@ def test_passages_are_read_from_the_right_segment_after_commits_and_deletions(
         [passage] = hit.passages
         assert (hit.episode_id, passage.text, passage.start) == (
             f"e{n}", f"Här talar vi om {word}.", n * 5.0)
+
+
+@pytest.mark.parametrize("doubted_first", [True, False])
+def test_where_the_words_are_the_same_a_certain_passage_ranks_above_an_uncertain_one(
+        index: ArchiveIndex, doubted_first: bool) -> None:
+    line = "Vi pratar om idéburet offentligt partnerskap i kommunen."
+
+    def episode(eid: str, avg_logprob: float) -> tuple[Feed, Episode, Transcript]:
+        feed, ep, _, _ = _episode(eid)
+        segs = (Segment(0.0, 5.0, "Välkomna till podden.", avg_logprob=-0.1),
+                Segment(5.0, 10.0, line, avg_logprob=avg_logprob))
+        return feed, ep, Transcript(eid, "whisper", "sv", segs)
+
+    sure, doubted = episode("sure", -0.1), episode("doubted", -2.0)  # exp(-2) ≈ 0.14: uncertain
+    for item in ((doubted, sure) if doubted_first else (sure, doubted)):
+        index.index_episode(*item)
+    page = index.search(SearchRequest(q="partnerskap kommunen"))
+    assert [h.episode_id for h in page.hits] == ["sure", "doubted"]
+    assert page.hits[1].score == pytest.approx(0.8 * page.hits[0].score, rel=0.05)
