@@ -20,9 +20,15 @@ MAX_CANDIDATES = 500
 
 
 def _key_terms(searcher: Searcher, docnums: list[int]) -> list[tuple[str, float]]:
-    """Distinctive terms of the episode's transcript, or of its title when it has none."""
-    is_ep = searcher.reader().column_reader("is_ep")
+    """Distinctive terms of the episode's transcript, or of its title when it has none.
+
+    Passages the recogniser was unsure of are left out (misheard words make poor key terms),
+    unless nothing else is left.
+    """
+    reader = searcher.reader()
+    is_ep, doubt = reader.column_reader("is_ep"), reader.column_reader("doubt")
     segments = [d for d in docnums if not is_ep[d]]
+    segments = [d for d in segments if not doubt[d]] or segments
     if segments:
         found = searcher.key_terms(segments, "text", numterms=KEY_TERMS * 2)
     else:
@@ -51,8 +57,11 @@ def related_episodes(searcher: Searcher, episode_id: str, *, limit: int = 5) -> 
         return []
     q = wq.Or([wq.Term(f, t, boost=max(w, 0.01)) for t, w in terms
                for f in ("text", "title", "description")])
-    q = wq.AndNot(q, wq.Term("episode_id", episode_id))
-    results = searcher.search(q, limit=MAX_CANDIDATES, collapse="ep_key", collapse_limit=3)
+    # A mask, not wq.AndNot: Whoosh 2.7.4's AndNotMatcher lets the first match through when the
+    # excluded term's postings start earlier (they do: the episode's own document comes first),
+    # so an episode was listed as related to itself.
+    results = searcher.search(q, limit=MAX_CANDIDATES, collapse="ep_key", collapse_limit=3,
+                              mask=wq.Term("episode_id", episode_id))
     key_col = searcher.reader().column_reader("ep_key")
     scores: dict[int, float] = {}
     first: dict[int, int] = {}

@@ -55,3 +55,26 @@ def test_nothing_is_related_when_no_transcript_speaks_a_word_of_the_title(
     index.index_many([_transcribed("a", "Upphandling", "om partnerskap och upphandling"),
                       _untranscribed("b", "Första")])
     assert _related(index, "b") == []
+
+
+def test_passages_the_recogniser_was_unsure_of_do_not_choose_the_related_episodes(
+        index: ArchiveIndex) -> None:
+    sure, unsure = -0.1, -2.5  # exp(avg_logprob): 0.90 and 0.08
+    source = (FEED, Episode(id="src", feed_id=FEED.id, guid="src", title="Avsnitt"),
+              Transcript("src", "whisper", "sv", (
+                  Segment(0.0, 5.0, "partnerskap partnerskap med föreningar", avg_logprob=sure),
+                  Segment(5.0, 10.0, "karabes vei dintresser karabes vei", avg_logprob=unsure),
+              )), None)
+    index.index_many([source,
+                      _transcribed("talks", "Samtal", "föreningar i partnerskap"),
+                      _transcribed("garbled", "Brus", "karabes vei dintresser")])
+    assert _related(index, "src") == ["talks"]
+
+
+def test_an_episode_that_is_all_uncertain_still_has_related_episodes(
+        index: ArchiveIndex) -> None:
+    source = (FEED, Episode(id="src", feed_id=FEED.id, guid="src", title="Avsnitt"),
+              Transcript("src", "whisper", "sv", (
+                  Segment(0.0, 5.0, "partnerskap med föreningar", avg_logprob=-2.5),)), None)
+    index.index_many([source, _transcribed("talks", "Samtal", "föreningar i partnerskap")])
+    assert _related(index, "src") == ["talks"]
