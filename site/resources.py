@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
@@ -25,7 +25,15 @@ from poddarkiv.site.security import LoginThrottle
 if TYPE_CHECKING:
     from poddarkiv.archive.search import SearchPage, SearchRequest
 
-__all__ = ["IngestJob", "IngestRunner", "SearchIndex", "SiteResources", "resources"]
+__all__ = [
+    "CatalogueCache",
+    "IngestJob",
+    "IngestRunner",
+    "SearchIndex",
+    "SiteResources",
+    "catalogue_generation",
+    "resources",
+]
 
 #: Starts an ingest of these feed URLs (none: refresh every known feed) and returns its report.
 IngestRunner = Callable[[Sequence[str]], object]
@@ -94,6 +102,48 @@ class IngestJob:
         }
 
 
+T = TypeVar("T")
+
+#: SQLite's ``data_version`` changes when another connection commits (another process, the
+#: admin page's ingest); ``total_changes()`` counts this connection's own writes.
+_GENERATION_SQL = "SELECT (SELECT data_version FROM pragma_data_version), total_changes()"
+
+
+def catalogue_generation(catalogue: Catalogue) -> tuple[int, int]:
+    """A value that changes whenever anything is written to ``catalogue`` (about 10 µs)."""
+    row = catalogue.query(_GENERATION_SQL)[0]
+    return int(row[0]), int(row[1])
+
+
+class CatalogueCache:
+    """Values computed from the catalogue alone, kept until the catalogue changes.
+
+    Each ``get`` asks for the catalogue's generation (:func:`catalogue_generation`) and
+    recomputes the value when it moved; a write made while a value is computed makes the next
+    ``get`` compute it again, so nothing stale is kept. Threads may share it: two of them may
+    compute the same value at once, and either result is right.
+    """
+
+    #: Values kept at most (the oldest is dropped first).
+    MAX_ENTRIES = 64
+
+    def __init__(self) -> None:
+        self._entries: dict[Hashable, tuple[tuple[int, int], Any]] = {}
+
+    def get(self, catalogue: Catalogue, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value for ``key``: kept, or ``compute()`` if the catalogue changed since."""
+        generation = catalogue_generation(catalogue)
+        found = self._entries.get(key)
+        if found is not None and found[0] == generation:
+            value: T = found[1]
+            return value
+        value = compute()
+        if key not in self._entries and len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.pop(next(iter(self._entries)), None)
+        self._entries[key] = (generation, value)
+        return value
+
+
 @dataclass(frozen=True)
 class SiteResources:
     """Everything a view may use: settings, catalogue, index, templates and secrets."""
@@ -104,10 +154,13 @@ class SiteResources:
     templates: Jinja2Templates
     secret: bytes
     ingest: IngestJob | None = None
-    #: Extra context for the home page from optional page modules (the themes overview).
+    #: Extra context for the home page from optional page modules (the themes overview), made
+    #: from the catalogue alone: it is kept in ``cache`` until the catalogue changes.
     home_context: tuple[Callable[[Request], dict[str, Any]], ...] = ()
     #: Wrong admin keys per client (sign-in throttling).
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    #: What pages make from the catalogue alone (the home page's lists and counts).
+    cache: CatalogueCache = field(default_factory=CatalogueCache)
 
 
 def resources(request: Request) -> SiteResources:

@@ -61,7 +61,17 @@ def _feed_titles(request: Request) -> dict[str, str]:
 
 
 def home(request: Request) -> Response:
-    """The latest episodes, what the archive holds, and the themes overview (when present)."""
+    """The latest episodes, what the archive holds, and the themes overview (when present).
+
+    Both come from the catalogue alone, so they are made once and kept until it changes.
+    """
+    site = resources(request)
+    data, extra = site.cache.get(site.catalogue, "home", lambda: _home_context(request))
+    return respond(request, "home.html", data, extra)
+
+
+def _home_context(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The home page's ``data`` (its JSON twin) and ``extra`` (the optional modules' parts)."""
     site = resources(request)
     titles = _feed_titles(request)
     latest = site.catalogue.episodes(limit=HOME_EPISODES)
@@ -74,7 +84,7 @@ def home(request: Request) -> Response:
     extra: dict[str, Any] = {}
     for provider in site.home_context:
         extra.update(provider(request))
-    return respond(request, "home.html", data, extra)
+    return data, extra
 
 
 def podcasts(request: Request) -> Response:
