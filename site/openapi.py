@@ -68,6 +68,10 @@ PATHS: dict[str, Any] = {
         media="text/vtt"),
     "/avsnitt/{episode_id}/kapitel.json": _get("Podcasting 2.0 JSON chapters.", [_EPISODE],
                                                 media="application/json+chapters"),
+    "/avsnitt/{episode_id}/rattelser.json": _get(
+        "The episode's corrections by people, oldest first: the passage (start, end), the text "
+        "before and after, who, when and why. The episode's .json marks each corrected "
+        "passage (corrected: true).", [_EPISODE]),
     "/avsnitt/{episode_id}/ljud": _get("The archived audio (supports HTTP Range).", [_EPISODE],
                                        media="audio/mpeg"),
     "/poddar.json": _get("Every podcast in the archive."),

@@ -232,3 +232,7 @@ def test_a_failed_index_update_is_said_and_the_correction_kept(
     assert saved.status_code == 303 and "index=0" in saved.headers["location"]
     assert "poddarkiv reindex" in client.get(saved.headers["location"]).text
     assert _passage(client)["text"] == FIXED
+
+
+def test_openapi_describes_the_history_twin(client: TestClient) -> None:
+    assert "/avsnitt/{episode_id}/rattelser.json" in client.get("/openapi.json").json()["paths"]
