@@ -105,8 +105,9 @@ def correction_form(request: Request) -> Response:
     site = resources(request)
     if not site.settings.admin_token:
         raise HTTPException(404)
-    if not admin.is_admin(request):
-        raise HTTPException(403, "Sign in as the admin first")
+    if not admin.is_admin(request):  # 403, with the sign-in form: sign in, then come back
+        return respond(request, "admin_login.html", {"failed": False}, status_code=403,
+                       headers=_NO_STORE)
     ep = _episode(site, request)
     return _form_page(request, ep, {"t": request.query_params.get("t", "")}, problem=None)
 

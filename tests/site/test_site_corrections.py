@@ -58,7 +58,9 @@ def _correct(client: TestClient, pos: int = 1, **changes: str):  # type: ignore[
 
 def test_only_a_signed_in_admin_gets_the_form_and_the_links(client: TestClient) -> None:
     start = _passage(client)["start"]
-    assert client.get(f"/avsnitt/{EPISODE}/ratta", params={"t": start}).status_code == 403
+    refused = client.get(f"/avsnitt/{EPISODE}/ratta", params={"t": start})
+    assert refused.status_code == 403
+    assert parse(refused.text).find("input", id="token").attrs["type"] == "password"
     assert client.post(f"/avsnitt/{EPISODE}/ratta",
                        data={"t": str(start), "text": "x", "note": "y"}).status_code == 403
     assert not parse(client.get(f"/avsnitt/{EPISODE}").text).find_all("a", cls="correct-link")
