@@ -115,7 +115,9 @@ def test_a_correction_shows_marked_in_history_json_search_and_downloads(
     page = parse(client.get(f"/avsnitt/{EPISODE}", params={"t": start}).text)
     item = page.find("li", id=f"t-{start}")
     assert "corrected" in item.classes and "current" in item.classes
-    assert item.find("a", cls="corrected-mark").text == "rättad"  # words, not colour alone
+    mark = item.find("a", cls="corrected-mark")
+    assert mark.text == "rättad"  # words, not colour alone
+    assert mark.attrs["href"] == f"/avsnitt/{EPISODE}/rattelser#rattelse-{made['id']}"
     assert page.find("a", href=f"/avsnitt/{EPISODE}/rattelser")
 
     history = parse(client.get(f"/avsnitt/{EPISODE}/rattelser").text)
