@@ -43,14 +43,14 @@ from poddarkiv.archive.models import Episode, Segment, Transcript
 from poddarkiv.errors import BusyError
 from poddarkiv.ingest.lock import ingest_lock
 from poddarkiv.ingest.retranscribe import EpisodeIndex, reindex_episode
-from poddarkiv.site import admin, urls
+from poddarkiv.site import admin, i18n, urls
 from poddarkiv.site.resources import SiteResources, resources
 from poddarkiv.site.security import csrf_token
 from poddarkiv.site.serialize import correction_json
 from poddarkiv.site.templating import respond
 
 __all__ = ["LOCK_WAIT_S", "corrected_passages", "correction_form", "correction_history",
-           "correction_resolve", "correction_save", "routes"]
+           "correction_resolve", "correction_save", "corrections_note", "routes"]
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +173,18 @@ def corrected_passages(site: SiteResources, episode_id: str, segments: Sequence[
         return set(), []
     marked = {pos for pos, s in enumerate(segments) if is_corrected(s, found)}
     return marked, [correction_json(c) for c in found]
+
+
+def corrections_note(site: SiteResources, episode_id: str, *, lang: str,
+                     base_url: str) -> str | None:
+    """For a downloaded transcript's source note: how many passages people corrected, and
+    where the history is (``None`` without corrections)."""
+    count = len(corrections(site.catalogue, episode_id))
+    if not count:
+        return None
+    said = i18n.translations(lang).ngettext("%(num)d rättelse av en person: %(url)s",
+                                            "%(num)d rättelser av personer: %(url)s", count)
+    return said % {"num": count, "url": base_url.rstrip("/") + urls.corrections(episode_id)}
 
 
 def correction_history(request: Request) -> Response:

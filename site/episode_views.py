@@ -29,7 +29,7 @@ from poddarkiv.archive.writers import MEDIA_TYPES
 from poddarkiv.errors import CatalogueError, PoddarkivError
 from poddarkiv.site import admin, i18n, urls
 from poddarkiv.site.citation import cite, transcript_source
-from poddarkiv.site.corrections_views import corrected_passages
+from poddarkiv.site.corrections_views import corrected_passages, corrections_note
 from poddarkiv.site.downloads import content_disposition, with_source_note
 from poddarkiv.site.episode_search import find_in_episode
 from poddarkiv.site.resources import SiteResources, resources
@@ -247,6 +247,9 @@ def transcript_file(request: Request) -> Response:
     page = str(request.base_url).rstrip("/") + urls.episode(ep.id)
     note = [f"{podcast}: {ep.title}", page,
             transcript_source(transcript, i18n.language_of(request))]
+    corrected = corrections_note(site, ep.id, lang=i18n.language_of(request),
+                                 base_url=str(request.base_url))
+    note += [corrected] if corrected else []
     body = with_source_note(render_transcript(transcript, fmt), fmt, note)
     return Response(body, media_type=MEDIA_TYPES[fmt], headers={
         "content-disposition": content_disposition(podcast, ep.title, fmt),

@@ -130,7 +130,12 @@ def test_a_correction_shows_marked_in_history_json_search_and_downloads(
     assert [h["episode_id"] for h in hits] == [EPISODE]
     assert hits[0]["passages"][0]["start"] == start
     assert NEW_WORD in client.get(f"/avsnitt/{EPISODE}/transkript.vtt").text
-    assert NEW_WORD in client.get(f"/avsnitt/{EPISODE}/transkript.txt").text
+    txt = client.get(f"/avsnitt/{EPISODE}/transkript.txt").text
+    assert NEW_WORD in txt
+    # The file says people corrected it, and where the history is.
+    assert f"1 rättelse av en person: http://testserver/avsnitt/{EPISODE}/rattelser" in txt
+    rss = client.get("/poddar/konkurrenten/rss.xml").text
+    assert f"/avsnitt/{EPISODE}/transkript.vtt" in rss  # the re-published feed links the file
 
 
 def test_the_pages_speak_english_too(client: TestClient) -> None:
