@@ -41,13 +41,16 @@ from poddarkiv.errors import CatalogueError
 
 __all__ = [
     "DEFAULT_EDITOR",
+    "EDGE_TOLERANCE_S",
     "MAX_EDITOR_CHARS",
     "MAX_NOTE_CHARS",
     "MAX_TEXT_CHARS",
+    "SAME_MOMENT_S",
     "Applied",
     "ConflictCode",
     "Correction",
     "ProblemCode",
+    "apply_correction",
     "apply_corrections",
     "check_correction",
     "clean_text",
