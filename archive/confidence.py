@@ -34,6 +34,11 @@ to thirty seconds.
 A passage without figures (a publisher's transcript, or one stored before they were kept) has
 no confidence: ``None``, never a guess, and it does not count towards the episode's share.
 
+Within a passage, a **doubtful word** is one whose own probability is under
+:data:`CONFIDENT_SCORE` (the passage threshold applied to one word; :func:`doubtful_words`).
+Only transcripts made with word timestamps have them, and a passage a person corrected has
+none: its words are the person's.
+
 In **search**, an uncertain passage's score is multiplied by :data:`UNCERTAIN_SEARCH_WEIGHT`
 (:func:`search_weight`), so that where the words are the same a passage the recogniser was sure
 of ranks first. The penalty is smaller than the gain from saying a word twice in a cue (BM25
@@ -59,6 +64,7 @@ __all__ = [
     "ConfidenceLabel",
     "EpisodeConfidence",
     "PassageConfidence",
+    "doubtful_words",
     "episode_confidence",
     "episode_confidence_json",
     "is_confident",
@@ -148,6 +154,27 @@ def is_confident(segment: Segment) -> bool:
     """
     found = passage_confidence(segment)
     return found is None or found.certain
+
+
+def doubtful_words(segment: Segment, text: str | None = None) -> tuple[tuple[int, int], ...]:
+    """Character spans, in ``text`` (the segment's own text by default), of the words the
+    recogniser gave a probability under :data:`CONFIDENT_SCORE`.
+
+    Words are found in order in the text; one that cannot be found (the text was edited) is
+    passed over, never guessed at.
+    """
+    text = segment.text if text is None else text
+    spans = []
+    pos = 0
+    for word in segment.words:
+        token = word.text.strip()
+        at = text.find(token, pos) if token else -1
+        if at < 0:
+            continue
+        pos = at + len(token)
+        if word.probability is not None and word.probability < CONFIDENT_SCORE:
+            spans.append((at, pos))
+    return tuple(spans)
 
 
 def search_weight(segment: Segment) -> float:

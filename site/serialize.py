@@ -6,13 +6,17 @@ them. URLs are site paths; feed URLs appear only when they are ``http``/``https`
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from poddarkiv.archive.codec import segment_to_dict, transcript_to_dict
-from poddarkiv.archive.confidence import episode_confidence_json, passage_confidence_json
+from poddarkiv.archive.confidence import (
+    doubtful_words,
+    episode_confidence_json,
+    passage_confidence_json,
+)
 from poddarkiv.archive.corrections import Correction
 from poddarkiv.archive.models import (
     Episode,
@@ -30,6 +34,7 @@ from poddarkiv.site.sanitize import safe_url
 
 __all__ = [
     "correction_json",
+    "doubt_html",
     "episode_json",
     "failure_json",
     "feed_json",
@@ -139,8 +144,10 @@ def segments_json(episode_id: str, segments: Iterable[Segment],
     out = []
     for pos, seg in enumerate(segments):
         anchor = f"t-{urls.seconds(seg.start)}"
-        out.append({**segment_to_dict(seg), "text": seg.text.strip(),
+        text = seg.text.strip()
+        out.append({**segment_to_dict(seg), "text": text,
                     "confidence": passage_confidence_json(seg),
+                    "doubtful": [list(span) for span in doubtful_words(seg, text)],
                     "corrected": pos in corrected,
                     "anchor": None if anchor in seen else anchor,
                     "url": urls.episode(episode_id, t=seg.start)})
@@ -184,16 +191,28 @@ def snippet_html(snippet: Snippet) -> Markup:
 
     The one place a snippet becomes markup; the archive gives text and spans only.
     """
-    out = ["…"] if snippet.cut_before else []
+    body = _spans_html(snippet.text, snippet.marks, "<mark>", "</mark>")
+    return Markup(("…" if snippet.cut_before else "") + body
+                  + ("…" if snippet.cut_after else ""))
+
+
+def doubt_html(text: str, spans: Sequence[tuple[int, int]]) -> Markup:
+    """A passage's text as HTML with the words the recogniser doubted
+    (``archive.confidence.doubtful_words``) in ``<span class="doubt">``: underlined with dots
+    (not by colour alone), and titled for a pointer."""
+    return Markup(_spans_html(text, spans, '<span class="doubt">', "</span>"))
+
+
+def _spans_html(text: str, spans: Sequence[tuple[int, int]], opening: str, closing: str) -> str:
+    """``text`` escaped, with each of the sorted, disjoint ``spans`` wrapped in the tags."""
+    out = []
     pos = 0
-    for start, end in snippet.marks:
-        out.append(str(escape(snippet.text[pos:start])))
-        out.append(f"<mark>{escape(snippet.text[start:end])}</mark>")
+    for start, end in spans:
+        out.append(str(escape(text[pos:start])))
+        out.append(f"{opening}{escape(text[start:end])}{closing}")
         pos = end
-    out.append(str(escape(snippet.text[pos:])))
-    if snippet.cut_after:
-        out.append("…")
-    return Markup("".join(out))
+    out.append(str(escape(text[pos:])))
+    return "".join(out)
 
 
 def _kind(passage: Any) -> str:

@@ -28,6 +28,7 @@ from poddarkiv import __version__
 from poddarkiv.archive.times import format_clock
 from poddarkiv.site import i18n, urls
 from poddarkiv.site.sanitize import safe_url
+from poddarkiv.site.serialize import doubt_html
 
 __all__ = [
     "STATIC_DIR",
@@ -148,7 +149,7 @@ def make_templates(extra_dirs: tuple[Path, ...] = ()) -> Jinja2Templates:
     )
     i18n.install(env)
     env.filters.update(timecode=timecode, date=format_date, iso_date=iso_date,
-                       safe_url=safe_url, moment=format_moment)
+                       safe_url=safe_url, moment=format_moment, doubted=doubt_html)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     env.globals.update(urls=urls, static_url=static_url, languages=i18n.LANGUAGES,
                        version=__version__, content_lang=CONTENT_LANGUAGE)

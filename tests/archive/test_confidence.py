@@ -11,6 +11,7 @@ import pytest
 from poddarkiv.archive.codec import transcript_from_dict, transcript_to_dict
 from poddarkiv.archive.confidence import (
     CONFIDENT_SCORE,
+    doubtful_words,
     episode_confidence,
     is_confident,
     passage_confidence,
@@ -117,3 +118,19 @@ def test_key_terms_and_themes_leave_misheard_passages_out() -> None:
     assert "konkurrensverket" in found.terms.labels.values()
     assert not {"karabes", "debudet", "startet"} & set(found.terms.labels.values())
     assert all(p.segment == 0 for p in found.passages)
+
+
+def test_doubtful_words_are_found_in_order_in_the_text() -> None:
+    words = (Word(0.0, 0.4, " så", 0.2), Word(0.4, 0.9, " kallade", 0.9),
+             Word(0.9, 1.5, " SGEI", 0.4), Word(1.5, 1.8, " så", 0.1))
+    segment = Segment(0.0, 1.8, " så kallade SGEI så", words=words)
+    text = segment.text.strip()
+    assert [text[a:b] for a, b in doubtful_words(segment, text)] == ["så", "SGEI", "så"]
+    assert doubtful_words(segment, text)[2] == (16, 18)  # the second "så", not the first again
+
+
+def test_a_word_missing_from_the_text_is_passed_over_not_guessed() -> None:
+    words = (Word(0.0, 0.5, " karabes", 0.1), Word(0.5, 1.0, " intresse", 0.2))
+    segment = Segment(0.0, 1.0, "allmänt intresse", words=words)
+    assert doubtful_words(segment) == ((8, 16),)
+    assert doubtful_words(Segment(0.0, 1.0, "utan ord")) == ()

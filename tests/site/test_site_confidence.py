@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from starlette.testclient import TestClient
 
-from poddarkiv.archive.models import Segment, Transcript
+from poddarkiv.archive.models import Segment, Transcript, Word
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.sample import SAMPLE_EPISODES
 from tests.site.html_probe import parse
@@ -66,3 +66,33 @@ def test_a_transcript_without_figures_is_not_marked(client: TestClient) -> None:
     data = client.get(f"/avsnitt/{SAMPLE_EPISODES[0].slug}.json").json()
     assert data["transcript"]["confidence"] is None
     assert all(s["confidence"] is None for s in data["segments"])
+
+
+def test_the_words_the_recogniser_doubted_are_marked_inside_the_passage(
+        client: TestClient, catalogue: Catalogue) -> None:
+    words = (Word(0.0, 0.5, " Tjänster", 0.95), Word(0.5, 0.9, " av", 0.9),
+             Word(0.9, 1.6, " allmänt", 0.31), Word(1.6, 2.4, " intresse", 0.88))
+    segment = Segment(0.0, 2.4, " Tjänster av allmänt intresse", words=words,
+                      no_speech_prob=0.01, compression_ratio=1.1)
+    catalogue.save_transcript(Transcript(
+        episode_id=SECOND.slug, source="whisper", language="sv", segments=(segment,),
+        engine="faster-whisper", model="base", created=datetime(2026, 1, 1, tzinfo=UTC)))
+
+    data = client.get(f"/avsnitt/{SECOND.slug}.json").json()
+    [passage] = data["segments"]
+    assert [passage["text"][a:b] for a, b in passage["doubtful"]] == ["allmänt"]
+    for lang, hidden in (("sv", "(1 osäkert ord)"), ("en", "(1 uncertain word)")):
+        html = parse(client.get(f"/avsnitt/{SECOND.slug}", params={"lang": lang}).text)
+        text = html.find("ol", id="transcript").find("span", cls="text")
+        assert [d.text for d in text.find_all("span", cls="doubt")] == ["allmänt"]
+        assert text.find("span", cls="visually-hidden").text.strip() == hidden
+        assert text.text.startswith("Tjänster av allmänt intresse")
+
+
+def test_a_passage_without_word_figures_has_no_doubtful_words(
+        client: TestClient, catalogue: Catalogue) -> None:
+    save(catalogue, 0.2)
+    data = client.get(f"/avsnitt/{SECOND.slug}.json").json()
+    assert data["segments"][0]["doubtful"] == []
+    html = parse(client.get(f"/avsnitt/{SECOND.slug}").text)
+    assert not html.find_all("span", cls="doubt")
