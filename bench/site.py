@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/site.py                       # defaults: 8 concurrent, 400 requests
     .venv/bin/python bench/site.py --concurrency 16 --requests 1000 --max-seconds 30
+    git worktree add /tmp/before ab69a3f
+    .venv/bin/python bench/site.py --before /tmp/before --rounds 2   # then and now, side by side
 
 The sample archive (``tests/site/site_archive.py``: five episodes, real Whoosh index, themes
 applied) is built in a temporary folder; a child process serves it with uvicorn on 127.0.0.1
@@ -12,17 +14,30 @@ stylesheet, served by the same server in the same run (first and last, to show d
 ceiling: the other rows show their rate as a fraction of the faster static row. The load
 generator is Python too and shares the machine, so on a small machine it is part of what is
 measured; compare rows within one run, not across machines.
+
+``--before CHECKOUT`` serves a checkout of an earlier commit too (its own sample archive, built
+and served by its own code), from a second child process, and measures each row on both
+servers one after the other (in turn first), ``--rounds`` times. Each side's rows are read
+against its own static file, and the last column compares those fractions: below 1.00x, the
+page lost ground on the static file since that commit. The earlier code is imported from a
+tree of links shaped as the installed package (``poddarkiv/{archive,ingest,site}``), put first
+by a ``sitecustomize`` that also removes this checkout's editable install from the import
+system.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +92,66 @@ def _build(data_dir: Path) -> None:
     sample_site(data_dir).close()
 
 
+#: Run in the earlier checkout (its working directory): its own sample archive, by its code.
+_BUILD_BEFORE = ("import sys; from pathlib import Path; "
+                 "from tests.e2e.live_server import sample_site; "
+                 "sample_site(Path(sys.argv[1])).close()")
+_SITECUSTOMIZE = """\
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()
+                    and "editable" not in type(f).__module__.lower()]
+sys.path.insert(0, {tree!r})
+import poddarkiv  # the earlier tree's, before anything puts a checkout first
+sys.path.remove({tree!r})
+"""
+
+
+def _import_tree(checkout: Path, work: Path) -> dict[str, str]:
+    """Links shaped as the installed package, and the environment that imports from them."""
+    package = work / "tree" / "poddarkiv"
+    package.mkdir(parents=True)
+    for item in (checkout / "poddarkiv").iterdir():
+        (package / item.name).symlink_to(item)
+    for folder in ("archive", "ingest", "site"):
+        (package / folder).symlink_to(checkout / folder)
+    hook = work / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        textwrap.dedent(_SITECUSTOMIZE).format(tree=str(package.parent)), "utf-8")
+    return {**os.environ, "PYTHONPATH": str(hook)}
+
+
+@dataclass(frozen=True)
+class Side:
+    """One server: which code, and where it answers."""
+
+    label: str
+    base: str
+    child: subprocess.Popen[bytes]
+
+
+@contextmanager
+def _server(label: str, port: int, work: Path, checkout: Path | None) -> Iterator[Side]:
+    """Build the sample archive and serve it with this checkout's code or ``checkout``'s."""
+    data_dir = work / label / "data"
+    env, cwd = None, None
+    if checkout is None:
+        _build(data_dir)
+    else:
+        env, cwd = _import_tree(checkout.resolve(), work / label), checkout
+        subprocess.run([sys.executable, "-c", _BUILD_BEFORE, str(data_dir)], env=env,
+                       cwd=cwd, check=True)
+    child = subprocess.Popen([sys.executable, __file__, "--serve", str(data_dir), str(port)],
+                             env=env, cwd=cwd)
+    try:
+        side = Side(label, f"http://127.0.0.1:{port}", child)
+        _wait_until_up(side.base, child)
+        yield side
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
 async def _worker(client: httpx.AsyncClient, path: str, headers: dict[str, str], budget: list[int],
                   deadline: float, latencies: list[float], errors: list[int]) -> None:
     while budget[0] > 0 and time.perf_counter() < deadline:
@@ -121,14 +196,56 @@ def _wait_until_up(base: str, child: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server did not start")
 
 
+def _ceiling(results: list[Result]) -> float:
+    return max(r.rps for r in results if r.name.startswith("static")) or 1.0
+
+
 def _report(results: list[Result], args: argparse.Namespace) -> None:
-    ceiling = max(r.rps for r in results if r.name.startswith("static")) or 1.0
+    ceiling = _ceiling(results)
     print(f"\n{args.concurrency} concurrent connections, up to {args.requests} requests or "
           f"{args.max_seconds:.0f} s per row, loopback, one uvicorn worker\n")
     print(f"{'target':<24}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'vs static':>11}")
     for r in results:
         print(f"{r.name:<24}{r.rps:>9.0f}{statistics.median(r.latencies_ms):>9.1f}"
               f"{r.percentile(0.95):>9.1f}{r.errors:>8}{r.rps / ceiling:>10.2f}x")
+
+
+def _report_sides(runs: list[dict[str, list[Result]]], args: argparse.Namespace) -> None:
+    """Per round: each side's req/s and fraction of its static file, and now against before;
+    then each row's median over the rounds."""
+    print(f"\n{args.concurrency} concurrent connections, up to {args.requests} requests or "
+          f"{args.max_seconds:.0f} s per row and side, loopback, one uvicorn worker per side\n")
+    print(f"{'round':<7}{'target':<24}{'before req/s':>13}{'now req/s':>11}"
+          f"{'before vs static':>18}{'now vs static':>15}{'now/before':>12}{'errors':>8}")
+    rows: dict[str, list[tuple[float, float, float, float]]] = {}
+    for number, run in enumerate(runs, 1):
+        before, now = run["before"], run["now"]
+        ceilings = _ceiling(before), _ceiling(now)
+        for old, new in zip(before, now, strict=True):
+            then, today = old.rps / ceilings[0], new.rps / ceilings[1]
+            rows.setdefault(old.name, []).append((old.rps, new.rps, then, today))
+            print(f"{number:<7}{old.name:<24}{old.rps:>13.0f}{new.rps:>11.0f}{then:>17.2f}x"
+                  f"{today:>14.2f}x{today / then if then else 0:>11.2f}x"
+                  f"{old.errors + new.errors:>8}")
+    if len(runs) > 1:
+        for name, found in rows.items():
+            old_rps, new_rps, then, today = (statistics.median(c) for c in zip(*found, strict=True))
+            ratio = statistics.median(t / b for _, _, b, t in found if b)
+            print(f"{'median':<7}{name:<24}{old_rps:>13.0f}{new_rps:>11.0f}{then:>17.2f}x"
+                  f"{today:>14.2f}x{ratio:>11.2f}x")
+
+
+def _measure(sides: list[Side], args: argparse.Namespace) -> list[dict[str, list[Result]]]:
+    """Every row on every side, in turn first, ``args.rounds`` times."""
+    runs = []
+    for number in range(args.rounds):
+        run: dict[str, list[Result]] = {side.label: [] for side in sides}
+        for row, (name, path) in enumerate(TARGETS.items()):
+            turn = sides if (row + number) % 2 == 0 else sides[::-1]
+            for side in turn:
+                run[side.label].append(asyncio.run(_run(side.base, name, path, args)))
+        runs.append(run)
+    return runs
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,25 +255,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured requests per row")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--before", type=Path, metavar="CHECKOUT",
+                        help="also serve this checkout of an earlier commit, side by side")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --before: how many times to measure every row on both")
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         _serve(args.serve[0], int(args.serve[1]))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
-        _build(data_dir)
-        base = f"http://127.0.0.1:{args.port}"
-        child = subprocess.Popen([sys.executable, __file__, "--serve", str(data_dir),
-                                  str(args.port)])
-        try:
-            _wait_until_up(base, child)
-            results = [asyncio.run(_run(base, name, path, args))
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        now = stack.enter_context(_server("now", args.port, Path(tmp), None))
+        if args.before is None:
+            results = [asyncio.run(_run(now.base, name, path, args))
                        for name, path in TARGETS.items()]
-        finally:
-            child.terminate()
-            child.wait(10)
-    _report(results, args)
+        else:
+            before = stack.enter_context(_server("before", args.port + 1, Path(tmp),
+                                                 args.before))
+            runs = _measure([before, now], args)
+    if args.before is None:
+        _report(results, args)
+    else:
+        _report_sides(runs, args)
 
 
 if __name__ == "__main__":
