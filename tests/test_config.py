@@ -43,10 +43,16 @@ def test_unreadable_environment_values_are_a_config_error(env: dict[str, str]) -
     ({"device": "tpu"}, "unknown device"),
     ({"engine": "openai-whisper", "vad": True}, "needs the faster-whisper engine"),
     ({"beam_size": 0}, "beam size"),
+    ({"batch_size": 0}, "batch size"),
 ])
 def test_impossible_settings_fail_at_the_edge(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         settings_from_env({}, **changes)
+
+
+def test_batch_size_comes_from_the_environment_and_1_turns_batching_off() -> None:
+    assert settings_from_env({}).batch_size == 8  # bench/README.md, "Transcription"
+    assert settings_from_env({"PODDARKIV_BATCH_SIZE": "1"}).batch_size == 1
 
 
 def test_compute_type_comes_from_the_environment() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,10 +99,32 @@ def test_engine_output_becomes_a_transcript() -> None:
 
 def test_options_reach_the_engine() -> None:
     engine = ScriptedEngine([[]])
-    run(engine, speech(1.0), beam_size=2, vad=True, word_timestamps=True, glossary=True)
+    run(engine, speech(1.0), beam_size=2, batch_size=1, vad=True, word_timestamps=True,
+        glossary=True)
     (call,) = engine.calls
     assert call == {"samples": SAMPLE_RATE, "language": "sv", "beam_size": 2, "vad_filter": True,
                     "word_timestamps": True, "initial_prompt": GLOSSARY_PROMPT}
+
+
+def test_by_default_faster_whisper_decodes_in_batches_with_beam_5_and_timestamps() -> None:
+    # The defaults chosen in bench/README.md ("Transcription"): batches of 8 speech chunks cut by
+    # the voice filter, openai-whisper's beam of 5, timestamp tokens kept.
+    engine = ScriptedEngine([[]])
+    run(engine, speech(1.0))
+    (call,) = engine.calls
+    assert call == {"samples": SAMPLE_RATE, "language": "sv", "beam_size": 5, "vad_filter": True,
+                    "batch_size": 8, "without_timestamps": False, "word_timestamps": False,
+                    "initial_prompt": None}
+    assert Settings().batch_size == TranscribeOptions().batch_size == 8
+    assert TranscribeOptions().batched and not TranscribeOptions(batch_size=1).batched
+
+
+def test_batch_size_1_is_the_sequential_decoder_with_its_own_voice_filter_setting() -> None:
+    engine = ScriptedEngine([[]])
+    run(engine, speech(1.0), batch_size=1)
+    (call,) = engine.calls
+    assert "batch_size" not in call and "without_timestamps" not in call
+    assert call["vad_filter"] is False and call["beam_size"] == 5
 
 
 def test_long_audio_goes_in_windows_and_comes_back_in_episode_time() -> None:
@@ -175,11 +198,11 @@ def test_compute_type_defaults_to_the_device(device: str, compute_type: str | No
 
 
 def test_options_come_from_settings() -> None:
-    settings = Settings(language="auto", beam_size=1, vad=True, word_timestamps=True,
-                        glossary=True, threads=2, device="cuda")
+    settings = Settings(language="auto", beam_size=1, batch_size=4, vad=True,
+                        word_timestamps=True, glossary=True, threads=2, device="cuda")
     options = TranscribeOptions.from_settings(settings)
-    assert (options.fixed_language, options.beam_size, options.threads, options.device) == (
-        None, 1, 2, "cuda")
+    assert (options.fixed_language, options.beam_size, options.batch_size, options.threads,
+            options.device) == (None, 1, 4, 2, "cuda")
     assert options.prompt == GLOSSARY_PROMPT and options.vad and options.word_timestamps
 
 
@@ -241,7 +264,7 @@ def transcribe_clip(model_cache: Path, clip: np.ndarray, **settings: Any
 
 @pytest.fixture(scope="module")
 def faster(model_cache: Path, clip: np.ndarray) -> tuple[Transcript, list[tuple[float, float]]]:
-    """The clip through faster-whisper (int8, the default) with the bundled model."""
+    """The clip through faster-whisper (int8, batched: the defaults) with the bundled model."""
     return transcribe_clip(model_cache, clip, engine="faster-whisper")
 
 
@@ -287,16 +310,38 @@ def test_openai_whisper_on_converted_weights_hears_the_key_words(
 
 
 @pytest.mark.slow
+def test_the_default_pipeline_hears_the_key_words_offline(model_cache: Path, clip: np.ndarray,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Settings() as a user gets them: faster-whisper int8, batched with Silero VAD, which ships
+    # inside the faster_whisper package: nothing is downloaded (no socket may connect here).
+    from faster_whisper import BatchedInferencePipeline
+
+    def refuse(*args: object) -> None:
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    transcriber = make_transcriber(Settings(model_cache_dir=model_cache, threads=2))
+    assert isinstance(transcriber, FasterWhisperTranscriber)
+    transcript = transcriber.transcribe(clip, episode_id="clip")
+    assert isinstance(transcriber._engine, BatchedInferencePipeline)
+    assert {"valde", "partnerskap", "upphandling"} <= set(words(transcript)), transcript.text
+    assert transcript.segments and all(0 <= s.start < s.end <= 6.5 for s in transcript.segments)
+
+
+@pytest.mark.slow
 def test_both_engines_give_the_same_words(model_cache: Path, clip: np.ndarray,
                                           openai: tuple[Transcript, Any],
                                           faster: tuple[Transcript, Any]) -> None:
-    # At float32 both engines compute the same function of the same weights: same words.
+    # At float32 and decoding sequentially, as openai-whisper does, both engines compute the same
+    # function of the same weights: same words.
     model = resolve_model("base", cache_dir=model_cache, engine="faster-whisper")
-    float32 = FasterWhisperTranscriber(model, TranscribeOptions(compute_type="float32", threads=2))
+    float32 = FasterWhisperTranscriber(model, TranscribeOptions(compute_type="float32", threads=2,
+                                                                batch_size=1))
     same_precision = float32.transcribe(clip, episode_id="clip")
     assert words(same_precision) == words(openai[0])
-    # int8 (the CPU default) quantises the weights, which may change a hard word or two of
-    # espeak's robotic Swedish (it hears "Klamunen" for "Kommunen"), not more.
+    # int8 (the CPU default) quantises the weights and batched decoding drops the fallback,
+    # which may change a hard word or two of espeak's robotic Swedish (it hears "Klamunen" for
+    # "Kommunen"), not more.
     assert jiwer.wer(" ".join(words(openai[0])), " ".join(words(faster[0]))) <= 0.2
 
 
