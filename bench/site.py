@@ -3,7 +3,7 @@
     .venv/bin/python bench/site.py                       # defaults: 8 concurrent, 400 requests
     .venv/bin/python bench/site.py --concurrency 16 --requests 1000 --max-seconds 30
     git worktree add /tmp/before ab69a3f
-    .venv/bin/python bench/site.py --before /tmp/before --rounds 2   # then and now, side by side
+    .venv/bin/python bench/site.py --before /tmp/before          # then and now, side by side
 
 The sample archive (``tests/site/site_archive.py``: five episodes, real Whoosh index, themes
 applied) is built in a temporary folder; a child process serves it with uvicorn on 127.0.0.1
@@ -16,13 +16,13 @@ generator is Python too and shares the machine, so on a small machine it is part
 measured; compare rows within one run, not across machines.
 
 ``--before CHECKOUT`` serves a checkout of an earlier commit too (its own sample archive, built
-and served by its own code), from a second child process, and measures each row on both
-servers one after the other (in turn first), ``--rounds`` times. Each side's rows are read
-against its own static file, and the last column compares those fractions: below 1.00x, the
-page lost ground on the static file since that commit. The earlier code is imported from a
-tree of links shaped as the installed package (``poddarkiv/{archive,ingest,site}``), put first
-by a ``sitecustomize`` that also removes this checkout's editable install from the import
-system.
+and served by its own code), from a second child process, and measures each row on both in
+``--slices`` slices taken in turn (before, now, now, before, ...), so that both sides meet the
+same load from whatever else the machine is running. Each side's rows are read against its own
+static file, and the last column compares those fractions: below 1.00x, the page lost ground
+on the static file since that commit. The earlier code is imported from a tree of links shaped
+as the installed package (``poddarkiv/{archive,ingest,site}``), put first by a
+``sitecustomize`` that also removes this checkout's editable install from the import system.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,24 +163,42 @@ async def _worker(client: httpx.AsyncClient, path: str, headers: dict[str, str],
             errors[0] += 1
 
 
-async def _run(base: str, name: str, path: str, args: argparse.Namespace) -> Result:
+async def _prepare(client: httpx.AsyncClient, name: str, path: str,
+                   args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    """The path and headers a row sends (the static URL with its version, the ETag for a 304
+    row), after the row's unmeasured requests."""
+    first = await client.get(path)
+    headers = {"if-none-match": first.headers["etag"]} if name.endswith("304") else {}
+    if name.startswith("static"):
+        path = first.url.raw_path.decode()
+    await _worker(client, path, headers, [args.warmup],
+                  time.perf_counter() + args.max_seconds, [], [0])
+    return path, headers
+
+
+async def _row(sides: list[Side], name: str, path: str, args: argparse.Namespace) -> list[Result]:
+    """One row on every side: ``args.slices`` slices of the requests, the sides in turn first,
+    so that both meet the same load from whatever else the machine runs."""
     limits = httpx.Limits(max_connections=args.concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as client:
-        first = await client.get(path)
-        headers = {"if-none-match": first.headers["etag"]} if name.endswith("304") else {}
-        if name.startswith("static"):
-            path = first.url.raw_path.decode()
-        await _worker(client, path, headers, [args.warmup],
-                      time.perf_counter() + args.max_seconds, [], [0])
-        latencies: list[float] = []
-        errors = [0]
-        budget = [args.requests]
-        start = time.perf_counter()
-        deadline = start + args.max_seconds
-        await asyncio.gather(*(_worker(client, path, headers, budget, deadline, latencies, errors)
-                               for _ in range(args.concurrency)))
-        return Result(name, len(latencies), errors[0], time.perf_counter() - start,
-                      tuple(latencies))
+    async with AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(httpx.AsyncClient(
+            base_url=side.base, limits=limits, timeout=30.0)) for side in sides]
+        requests = [await _prepare(client, name, path, args) for client in clients]
+        latencies: list[list[float]] = [[] for _ in sides]
+        errors = [[0] for _ in sides]
+        seconds = [0.0 for _ in sides]
+        for number in range(args.slices):
+            order = range(len(sides)) if number % 2 == 0 else reversed(range(len(sides)))
+            for k in order:
+                budget = [-(-args.requests // args.slices)]
+                start = time.perf_counter()
+                deadline = start + args.max_seconds / args.slices
+                await asyncio.gather(*(_worker(clients[k], *requests[k], budget, deadline,
+                                               latencies[k], errors[k])
+                                       for _ in range(args.concurrency)))
+                seconds[k] += time.perf_counter() - start
+        return [Result(name, len(latencies[k]), errors[k][0], seconds[k], tuple(latencies[k]))
+                for k in range(len(sides))]
 
 
 def _wait_until_up(base: str, child: subprocess.Popen[bytes]) -> None:
@@ -210,42 +228,21 @@ def _report(results: list[Result], args: argparse.Namespace) -> None:
               f"{r.percentile(0.95):>9.1f}{r.errors:>8}{r.rps / ceiling:>10.2f}x")
 
 
-def _report_sides(runs: list[dict[str, list[Result]]], args: argparse.Namespace) -> None:
-    """Per round: each side's req/s and fraction of its static file, and now against before;
-    then each row's median over the rounds."""
+def _report_sides(before: list[Result], now: list[Result], args: argparse.Namespace) -> None:
+    """Each side's req/s and fraction of its own static file, and now against before."""
     print(f"\n{args.concurrency} concurrent connections, up to {args.requests} requests or "
-          f"{args.max_seconds:.0f} s per row and side, loopback, one uvicorn worker per side\n")
-    print(f"{'round':<7}{'target':<24}{'before req/s':>13}{'now req/s':>11}"
-          f"{'before vs static':>18}{'now vs static':>15}{'now/before':>12}{'errors':>8}")
-    rows: dict[str, list[tuple[float, float, float, float]]] = {}
-    for number, run in enumerate(runs, 1):
-        before, now = run["before"], run["now"]
-        ceilings = _ceiling(before), _ceiling(now)
-        for old, new in zip(before, now, strict=True):
-            then, today = old.rps / ceilings[0], new.rps / ceilings[1]
-            rows.setdefault(old.name, []).append((old.rps, new.rps, then, today))
-            print(f"{number:<7}{old.name:<24}{old.rps:>13.0f}{new.rps:>11.0f}{then:>17.2f}x"
-                  f"{today:>14.2f}x{today / then if then else 0:>11.2f}x"
-                  f"{old.errors + new.errors:>8}")
-    if len(runs) > 1:
-        for name, found in rows.items():
-            old_rps, new_rps, then, today = (statistics.median(c) for c in zip(*found, strict=True))
-            ratio = statistics.median(t / b for _, _, b, t in found if b)
-            print(f"{'median':<7}{name:<24}{old_rps:>13.0f}{new_rps:>11.0f}{then:>17.2f}x"
-                  f"{today:>14.2f}x{ratio:>11.2f}x")
-
-
-def _measure(sides: list[Side], args: argparse.Namespace) -> list[dict[str, list[Result]]]:
-    """Every row on every side, in turn first, ``args.rounds`` times."""
-    runs = []
-    for number in range(args.rounds):
-        run: dict[str, list[Result]] = {side.label: [] for side in sides}
-        for row, (name, path) in enumerate(TARGETS.items()):
-            turn = sides if (row + number) % 2 == 0 else sides[::-1]
-            for side in turn:
-                run[side.label].append(asyncio.run(_run(side.base, name, path, args)))
-        runs.append(run)
-    return runs
+          f"{args.max_seconds:.0f} s per row and side in {args.slices} slices taken in turn, "
+          "loopback, one uvicorn worker per side\n")
+    print(f"{'target':<24}{'before req/s':>13}{'now req/s':>11}{'before p50':>12}"
+          f"{'now p50':>9}{'before vs static':>18}{'now vs static':>15}{'now/before':>12}"
+          f"{'errors':>8}")
+    ceilings = _ceiling(before), _ceiling(now)
+    for old, new in zip(before, now, strict=True):
+        then, today = old.rps / ceilings[0], new.rps / ceilings[1]
+        print(f"{old.name:<24}{old.rps:>13.0f}{new.rps:>11.0f}"
+              f"{statistics.median(old.latencies_ms):>12.1f}"
+              f"{statistics.median(new.latencies_ms):>9.1f}{then:>17.2f}x{today:>14.2f}x"
+              f"{today / then if then else 0:>11.2f}x{old.errors + new.errors:>8}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -257,26 +254,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--before", type=Path, metavar="CHECKOUT",
                         help="also serve this checkout of an earlier commit, side by side")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="with --before: how many times to measure every row on both")
+    parser.add_argument("--slices", type=int, default=10,
+                        help="with --before: slices of each row, the sides in turn")
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         _serve(args.serve[0], int(args.serve[1]))
         return
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        now = stack.enter_context(_server("now", args.port, Path(tmp), None))
-        if args.before is None:
-            results = [asyncio.run(_run(now.base, name, path, args))
-                       for name, path in TARGETS.items()]
+        sides = [stack.enter_context(_server("now", args.port, Path(tmp), None))]
+        if args.before is not None:
+            sides.insert(0, stack.enter_context(_server("before", args.port + 1, Path(tmp),
+                                                        args.before)))
         else:
-            before = stack.enter_context(_server("before", args.port + 1, Path(tmp),
-                                                 args.before))
-            runs = _measure([before, now], args)
+            args.slices = 1
+        rows = [asyncio.run(_row(sides, name, path, args)) for name, path in TARGETS.items()]
     if args.before is None:
-        _report(results, args)
+        _report([row[0] for row in rows], args)
     else:
-        _report_sides(runs, args)
+        _report_sides([row[0] for row in rows], [row[1] for row in rows], args)
 
 
 if __name__ == "__main__":
