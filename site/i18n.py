@@ -110,7 +110,7 @@ def _message(lang: str, message: str, autoescape: bool) -> str:
 
 
 @jinja2.pass_eval_context
-def _template_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:
+def _template_gettext(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
     if not variables:
         return _message(_current.get(), message, eval_ctx.autoescape)
     text = translations(_current.get()).gettext(message)
@@ -118,7 +118,7 @@ def _template_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> 
 
 
 @jinja2.pass_eval_context
-def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int,
+def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /,
                        **variables: Any) -> str:
     variables.setdefault("num", num)
     text = translations(_current.get()).ngettext(singular, plural, num)

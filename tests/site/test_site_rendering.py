@@ -26,6 +26,10 @@ MESSAGE_TEMPLATES = [
     '{{ ngettext("%(num)d podd", "%(num)d poddar", 1) }}|'
     '{{ ngettext("%(num)d podd", "%(num)d poddar", 3) }}',
     '{% trans count=2 %}{{ count }} podd{% pluralize %}{{ count }} poddar{% endtrans %}',
+    # Arguments may have any name, the parameters' own included.
+    '{{ _("%(message)s och %(eval_ctx)s", message="<a>", eval_ctx="b") }}|'
+    '{{ ngettext("%(num)d %(singular)s", "%(num)d %(plural)s", 2, singular="x", plural="y") }}',
+    '{% trans num=3 %}{{ num }} podd{% pluralize %}{{ num }} poddar{% endtrans %}',
     '{% autoescape false %}{{ _("Nya träffar för %(q)s", q="<b>") }}|{{ _("Sök") }}'
     '{% endautoescape %}',
 ]
