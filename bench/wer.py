@@ -52,6 +52,15 @@ def normalise_sv(text: str) -> str:
     return " ".join(kept.split())
 
 
+def script_for(audio: Path) -> str | None:
+    """What was said in ``audio``: the sample's script of that name, or a ``.txt`` beside it."""
+    for script in (audio.parent.parent / "scripts" / f"{audio.stem}.txt",
+                   audio.with_suffix(".txt")):
+        if script.exists():
+            return script.read_text(encoding="utf-8")
+    return None
+
+
 def items() -> list[Item]:
     found = []
     for script in sorted((ROOT / "poddarkiv" / "sample" / "scripts").glob("*.txt")):
