@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 import jinja2
+import jinja2.runtime
+from jinja2.utils import internalcode
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -115,6 +118,39 @@ def static_url(name: str) -> str:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+#: How Jinja marks a function that wants the evaluation context (``@pass_eval_context``).
+_EVAL_CONTEXT = jinja2.pass_eval_context(lambda: None).jinja_pass_arg  # type: ignore[attr-defined]
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, calling plain functions from a template with less ceremony.
+
+    Every call in a template (``urls.episode(...)``, ``_("...")``) goes through
+    :meth:`call`, which looks for Jinja's markers three ways before calling: about 0.7 µs a
+    call, and a page makes 40 to 90. A plain function is called here directly, with the
+    evaluation context first if it asks for it (the site's message functions); anything else
+    (pass_context, callable objects, macros) takes Jinja's own way.
+    """
+
+    @internalcode
+    def call(self, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if type(obj) is not FunctionType:
+            return super().call(obj, *args, **kwargs)
+        marker = obj.__dict__.get("jinja_pass_arg")
+        if marker is _EVAL_CONTEXT:
+            args = (self.eval_ctx, *args)
+        elif marker is not None:
+            return super().call(obj, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+        try:
+            return obj(*args, **kwargs)
+        except StopIteration:
+            return self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception")
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, reading ``ep.title`` from a dict without raising first.
 
@@ -124,6 +160,8 @@ class _Environment(jinja2.Environment):
     has no attributes but dict's own, so trying the key first for any other name gives the
     same answer, seven times faster.
     """
+
+    context_class = _Context
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:

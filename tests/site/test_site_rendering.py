@@ -81,6 +81,40 @@ def test_dict_lookups_answer_as_jinjas_own(expression: str) -> None:
     assert ours == theirs
 
 
+def _stop() -> None:
+    raise StopIteration
+
+
+class _Greeter:
+    def __call__(self, name: str) -> str:
+        return f"hej {name}"
+
+
+CALLS: dict[str, Any] = {
+    "plain": lambda *args, **kwargs: f"{args}{sorted(kwargs.items())}",
+    "eval_ctx": jinja2.pass_eval_context(lambda ctx, x: f"{ctx.autoescape}:{x}"),
+    "context": jinja2.pass_context(lambda ctx, x: f"{ctx.name}:{x}:{ctx.get('y')}"),
+    "environment": jinja2.pass_environment(lambda env, x: f"{env.autoescape is not None}:{x}"),
+    "greeter": _Greeter(),
+    "stop": _stop,
+}
+
+
+@pytest.mark.parametrize("source", [
+    "{{ plain() }}|{{ plain(1, 'a<') }}|{{ plain(1, k='v', self=2, obj=3) }}",
+    "{{ eval_ctx('x') }}|{% autoescape false %}{{ eval_ctx('y') }}{% endautoescape %}",
+    "{% set y = 5 %}{{ context('x') }}|{% for i in [1] %}{{ context(i) }}{% endfor %}",
+    "{{ environment('x') }}|{{ greeter('du') }}|{{ 'a,b'.split(',')|join('+') }}",
+    "{{ stop() is defined }}|{% macro m(a) %}[{{ a }}{{ caller() }}]{% endmacro %}"
+    "{% call m(1) %}inne{% endcall %}",
+])
+def test_calls_from_templates_answer_as_jinjas_own(source: str) -> None:
+    """Plain functions are called directly; every other kind as Jinja calls it."""
+    ours = make_templates().env.from_string(source, globals=CALLS)
+    theirs = jinja2.Environment(autoescape=True).from_string(source, globals=CALLS)
+    assert ours.render() == theirs.render()
+
+
 def test_a_missing_key_is_still_an_error() -> None:
     with pytest.raises(jinja2.UndefinedError):
         make_templates().env.from_string("{{ d.missing }}").render(d={"title": "x"})
