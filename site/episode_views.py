@@ -80,7 +80,7 @@ def _etag(site: SiteResources, ep: Episode, request: Request) -> str:
              request.query_params.get("i", "")]
     if site.index is not None:
         try:  # a new index generation may change related episodes
-            parts.append(repr(site.index.doc_counts()))
+            parts.append(site.index.version())
         except PoddarkivError:
             parts.append("index unavailable")
     return 'W/"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24] + '"'

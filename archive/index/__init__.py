@@ -369,6 +369,13 @@ class ArchiveIndex:
             episodes = sum(1 for _ in s.docs_for_query(wq.Term("kind", EPISODE)))
             return episodes, s.doc_count() - episodes
 
+    def version(self) -> str:
+        """A token that changes with every commit a search would see (for ETags): the
+        generation folder and Whoosh's table-of-contents generation; cheap, where counting
+        the documents (:meth:`doc_counts`) grows with the archive."""
+        with self.searcher() as s:
+            return f"{self._gen.name}:{s.reader().generation()}"
+
     def _episode_infos(self, s: Searcher) -> EpisodeInfos:
         """Every episode's display fields, by ``episode_key``; read once per searcher."""
         with self._lock:

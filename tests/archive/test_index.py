@@ -334,3 +334,15 @@ def test_where_the_words_are_the_same_a_certain_passage_ranks_above_an_uncertain
     page = index.search(SearchRequest(q="partnerskap kommunen"))
     assert [h.episode_id for h in page.hits] == ["sure", "doubted"]
     assert page.hits[1].score == pytest.approx(0.8 * page.hits[0].score, rel=0.05)
+
+
+def test_the_version_changes_with_every_commit_and_only_then(index: ArchiveIndex) -> None:
+    first = index.version()
+    assert index.version() == first
+    index.index_episode(*_episode("a", "Om partnerskap.")[:3])
+    index.refresh()
+    second = index.version()
+    assert second != first
+    index.remove_episode("a")
+    index.refresh()
+    assert index.version() not in (first, second)

@@ -28,7 +28,7 @@ class BrokenIndex:
     def related(self, episode_id: str, *, limit: int = 5) -> list[str]:
         raise self.raises
 
-    def doc_counts(self) -> tuple[int, int]:
+    def version(self) -> str:
         raise self.raises
 
 

@@ -29,8 +29,8 @@ class NoSearch:
     def related(self, episode_id: str, *, limit: int = 5) -> list[str]:
         return []
 
-    def doc_counts(self) -> tuple[int, int]:
-        return (0, 0)
+    def version(self) -> str:
+        return "empty"
 
 
 @pytest.fixture()
