@@ -101,9 +101,11 @@ def _duration(ep: Episode, transcript: Transcript | None) -> float:
 
 
 def _knowledge(site: SiteResources, ep: Episode) -> Any:
-    """Themes, key terms, references, people, chapters, related (``archive.browse``)."""
+    """Themes, key terms, references, people, chapters, related (``archive.browse``), kept
+    until the catalogue changes: reading them was about a sixth of the page's time."""
     try:
-        return episode_knowledge(site.catalogue, ep.id)
+        return site.episodes_cache.get(site.catalogue, ("knowledge", ep.id),
+                                       lambda: episode_knowledge(site.catalogue, ep.id))
     except PoddarkivError:
         return None
 

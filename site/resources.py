@@ -115,6 +115,10 @@ def catalogue_generation(catalogue: Catalogue) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+#: Episodes whose knowledge the site keeps (a few hundred small records).
+EPISODES_CACHED = 512
+
+
 class CatalogueCache:
     """Values computed from the catalogue alone, kept until the catalogue changes.
 
@@ -124,10 +128,11 @@ class CatalogueCache:
     compute the same value at once, and either result is right.
     """
 
-    #: Values kept at most (the oldest is dropped first).
+    #: Values kept at most by default (the oldest is dropped first).
     MAX_ENTRIES = 64
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
         self._entries: dict[Hashable, tuple[tuple[int, int], Any]] = {}
 
     def get(self, catalogue: Catalogue, key: Hashable, compute: Callable[[], T]) -> T:
@@ -138,7 +143,7 @@ class CatalogueCache:
             value: T = found[1]
             return value
         value = compute()
-        if key not in self._entries and len(self._entries) >= self.MAX_ENTRIES:
+        if key not in self._entries and len(self._entries) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)), None)
         self._entries[key] = (generation, value)
         return value
@@ -161,6 +166,10 @@ class SiteResources:
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     #: What pages make from the catalogue alone (the home page's lists and counts).
     cache: CatalogueCache = field(default_factory=CatalogueCache)
+    #: Per-episode values (its knowledge: themes, key terms, references, people), apart from
+    #: ``cache`` so that reading many episodes never pushes the home page's lists out.
+    episodes_cache: CatalogueCache = field(
+        default_factory=lambda: CatalogueCache(EPISODES_CACHED))
 
 
 def resources(request: Request) -> SiteResources:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from starlette.testclient import TestClient
 
+from poddarkiv.archive.knowledge import analyse_episode
 from poddarkiv.archive.models import Segment, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.sample import SAMPLE_EPISODES
@@ -247,3 +248,22 @@ def test_search_inside_an_episode_matches_words_as_the_archive_search_does() -> 
     assert stod is not None and [p["segment"] for p in stod["passages"]] == [1]
     both = find_in_episode("ep", segments, "regel stöd")
     assert both is not None and both["total"] == 0  # every word, in one passage
+
+
+def test_the_episode_s_knowledge_follows_a_new_analysis_at_once(
+        client: TestClient, catalogue: Catalogue) -> None:
+    def key_terms() -> list[str]:
+        data = client.get(f"/avsnitt/{SECOND.slug}.json").json()
+        return [k["term"] for k in data["knowledge"]["key_terms"]]
+
+    before = key_terms()
+    assert key_terms() == before  # kept: the catalogue has not changed
+    episode = catalogue.episode(SECOND.slug)
+    assert episode is not None
+    transcript = Transcript(SECOND.slug, "whisper", "sv", tuple(
+        Segment(5.0 * i, 5.0 * i + 5.0, "Sjöräddningssällskapet räddar sjöräddningssällskapet.")
+        for i in range(4)), created=datetime(2026, 2, 1, tzinfo=UTC))
+    catalogue.save_transcript(transcript)
+    analyse_episode(catalogue, episode, transcript)
+    after = key_terms()
+    assert after != before and any("sjöräddning" in term for term in after)
