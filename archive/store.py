@@ -79,6 +79,11 @@ class DataDir:
         return self.root / "index"
 
     @property
+    def artwork(self) -> Path:
+        """The archive's copies of the podcasts' images (``archive.artwork``)."""
+        return self.root / "artwork"
+
+    @property
     def ingest_lock(self) -> Path:
         return self.root / "ingest.lock"
 

@@ -8,7 +8,8 @@ counts the episodes that are waiting.
 
 Order per run:
 
-1. refresh each feed (one conditional request when nothing changed);
+1. refresh each feed (one conditional request when nothing changed), and keep a copy of its
+   image (:mod:`poddarkiv.ingest.artwork`: a request only when the image's URL changed);
 2. for every episode without a current transcript: the publisher's transcript when the feed
    offers one and the settings prefer it, else download the audio and transcribe it;
 3. save the transcript (the old one stays current until the new file is complete), then index
@@ -19,6 +20,7 @@ Order per run:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +36,7 @@ from poddarkiv.archive.store import Catalogue
 from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, PoddarkivError
+from poddarkiv.ingest.artwork import NOTE_PREFIX, keep_artwork, with_note
 from poddarkiv.ingest.download import download_audio
 from poddarkiv.ingest.fetch import fetch, policy_for
 from poddarkiv.ingest.identity import feed_id_for
@@ -226,8 +229,25 @@ def _refresh_all(run: _Run, urls: Sequence[str], clock: Callable[[], datetime]
             feed_id, url = (target.id, target.url) if isinstance(target, Feed) else (
                 feed_id_for(target), target)
             outcome = FeedOutcome(feed_id, url, "failed", error=error_message(exc))
+        if outcome.status in ("new", "updated", "unchanged"):
+            outcome = _keep_artwork(run, outcome)
         run.progress.feed_done(outcome)
         yield outcome
+
+
+def _keep_artwork(run: _Run, outcome: FeedOutcome) -> FeedOutcome:
+    """Keep the feed's image; a failure becomes a note in the feed's problems, never more."""
+    try:
+        feed = run.catalogue.feed(outcome.feed_id)
+        if feed is None:
+            return outcome
+        note = keep_artwork(run.client, feed, data=run.catalogue.data, settings=run.settings)
+        problems = with_note(feed.problems, note)
+        if problems != feed.problems:
+            run.catalogue.save_feed(feed.replace(problems=problems))
+    except Exception as exc:  # the feed was stored: its image alone is not worth failing it
+        note = NOTE_PREFIX + error_message(exc)
+    return dataclasses.replace(outcome, problems=with_note(outcome.problems, note))
 
 
 def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:

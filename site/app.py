@@ -92,6 +92,7 @@ def _routes() -> list[BaseRoute]:
         Route("/poddar.opml", syndication.opml, name="opml"),
         *_pair("/poddar", views.podcasts, "podcasts"),
         Route("/poddar/{feed_id}/rss.xml", syndication.rss, name="rss"),
+        Route("/poddar/{feed_id}/bild", views.artwork, name="artwork"),
         *_pair("/poddar/{feed_id}", views.podcast, "podcast"),
         *_pair("/hjalp", views.help_page, "help"),
         *_pair("/om", views.about, "about"),

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from poddarkiv.archive.artwork import feeds_with_artwork
 from poddarkiv.archive.browse import theme_names
 from poddarkiv.archive.search import SearchPage, SearchRequest
 from poddarkiv.errors import PoddarkivError, QueryError
@@ -67,6 +68,7 @@ def _results(site: SiteResources, req: SearchRequest, page: SearchPage,
              lang: str) -> dict[str, Any]:
     suggestion = page.suggestion
     durations = _durations(site, page)
+    artwork = feeds_with_artwork(site.catalogue.data)
     return {
         "total_episodes": page.total_episodes,
         "page": page.page,
@@ -77,7 +79,8 @@ def _results(site: SiteResources, req: SearchRequest, page: SearchPage,
         "notes": [{"code": n.code, **dict(n.params)} for n in page.notes],
         "suggestion": suggestion,
         "suggestion_url": _link(req, q=suggestion, page=1) if suggestion else None,
-        "hits": [hit_json(hit, duration_s=durations.get(hit.episode_id)) for hit in page.hits],
+        "hits": [hit_json(hit, duration_s=durations.get(hit.episode_id),
+                          feed_artwork=hit.feed_id in artwork) for hit in page.hits],
         "theme_counts": _facets(site, req, page, lang),
         "all_themes_url": _link(req, theme=None, page=1) if req.theme else None,
         "prev_url": _link(req, page=page.page - 1) if page.page > 1 else None,

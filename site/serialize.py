@@ -53,8 +53,13 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def feed_json(feed: Feed, *, episode_count: int | None = None) -> dict[str, Any]:
-    """A podcast as the site shows it (no fetch state: that is for the admin page)."""
+def feed_json(feed: Feed, *, episode_count: int | None = None,
+              artwork: bool = False) -> dict[str, Any]:
+    """A podcast as the site shows it (no fetch state: that is for the admin page).
+
+    ``image`` is the publisher's URL (linked, never shown); ``artwork_url`` is the archive's
+    own copy (``archive.artwork``), served by the site, when ``artwork`` says it has one.
+    """
     out: dict[str, Any] = {
         "id": feed.id,
         "title": feed.title or feed.url,
@@ -64,6 +69,7 @@ def feed_json(feed: Feed, *, episode_count: int | None = None) -> dict[str, Any]
         "link": safe_url(feed.link),
         "feed_url": safe_url(feed.url),
         "image": safe_url(feed.image),
+        "artwork_url": urls.artwork(feed.id) if artwork else None,
         "url": urls.podcast(feed.id),
         "rss": urls.rss(feed.id),
     }
@@ -106,13 +112,16 @@ def failure_json(failure: EpisodeFailure, episode: Episode | None) -> dict[str, 
 
 
 def episode_json(episode: Episode, *, feed_title: str | None = None,
-                 has_transcript: bool | None = None) -> dict[str, Any]:
-    """An episode's metadata, with links to its page, audio and transcripts."""
+                 has_transcript: bool | None = None,
+                 feed_artwork: bool = False) -> dict[str, Any]:
+    """An episode's metadata, with links to its page, audio and transcripts
+    (``feed_artwork_url``: the podcast's image, when ``feed_artwork`` says the archive has it)."""
     enclosure = episode.enclosure
     out: dict[str, Any] = {
         "id": episode.id,
         "feed_id": episode.feed_id,
         "feed_title": feed_title,
+        "feed_artwork_url": urls.artwork(episode.feed_id) if feed_artwork else None,
         "title": episode.title,
         "description": episode.description,
         "published": _iso(episode.published),
@@ -227,18 +236,21 @@ def _timeline_x(start: float, duration_s: float | None) -> float | None:
     return round(min(max(start / duration_s, 0.0), 1.0) * 100, 2)
 
 
-def hit_json(hit: Any, *, duration_s: float | None = None) -> dict[str, Any]:
+def hit_json(hit: Any, *, duration_s: float | None = None,
+             feed_artwork: bool = False) -> dict[str, Any]:
     """One search hit (an ``EpisodeHit``) with its passages, each linked to its moment.
 
     A passage's link names its exact start (``?t=13.797``), so the page opens on that passage;
     ``segment`` is its position in the transcript. ``duration_s`` (the episode's length, when
     known) places the passages on the card's timeline (``position``, percent).
+    ``feed_artwork`` says whether the archive keeps the podcast's image (``feed_artwork_url``).
     """
     return {
         "episode_id": hit.episode_id,
         "feed_id": hit.feed_id,
         "title": hit.title,
         "feed_title": hit.feed_title,
+        "feed_artwork_url": urls.artwork(hit.feed_id) if feed_artwork else None,
         "published": _iso(hit.published),
         "score": round(float(hit.score), 4),
         "url": urls.episode(hit.episode_id),

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
 __all__ = [
-    "about", "admin", "audio", "chapters", "correct", "correction_resolve", "corrections",
-    "episode", "help", "home", "opml", "podcast", "podcasts", "rss", "search", "search_feed",
-    "seconds", "static", "transcript", "with_query",
+    "about", "admin", "artwork", "audio", "chapters", "correct", "correction_resolve",
+    "corrections", "episode", "help", "home", "opml", "podcast", "podcasts", "rss", "search",
+    "search_feed", "seconds", "static", "transcript", "with_query",
 ]
 
 
@@ -88,6 +88,11 @@ def podcasts(*, json: bool = False) -> str:
 
 def podcast(feed_id: str, *, json: bool = False) -> str:
     return f"/poddar/{_seg(feed_id)}" + (".json" if json else "")
+
+
+def artwork(feed_id: str) -> str:
+    """The archive's own copy of a podcast's image (served from the site, never the host)."""
+    return f"/poddar/{_seg(feed_id)}/bild"
 
 
 def rss(feed_id: str) -> str:

@@ -11,9 +11,10 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from poddarkiv import __version__
+from poddarkiv.archive.artwork import feeds_with_artwork, stored_artwork
 from poddarkiv.archive.models import EpisodeFailure
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.site import urls
@@ -23,10 +24,12 @@ from poddarkiv.site.serialize import episode_json, failure_json, feed_json, feed
 from poddarkiv.site.templating import is_json, render, respond, static_url
 
 __all__ = [
+    "ARTWORK_MAX_AGE_S",
     "FAILURES_SHOWN",
     "HOME_EPISODES",
     "PODCAST_PAGE_SIZE",
     "about",
+    "artwork",
     "error_page",
     "favicon",
     "help_page",
@@ -44,6 +47,8 @@ PODCAST_PAGE_SIZE = 20
 #: Failed episodes listed on a podcast's page and its twin (soonest retry first); both count all.
 FAILURES_SHOWN = 50
 MAX_PAGE = 10_000
+#: How long a browser may keep a podcast's image before asking again (its ETag answers then).
+ARTWORK_MAX_AGE_S = 24 * 3600
 
 
 def int_param(request: Request, name: str, default: int, *, lo: int, hi: int) -> int:
@@ -75,8 +80,10 @@ def _home_context(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     site = resources(request)
     titles = _feed_titles(request)
     latest = site.catalogue.episodes(limit=HOME_EPISODES)
+    artwork = feeds_with_artwork(site.catalogue.data)
     data = {
-        "episodes": [episode_json(e, feed_title=titles.get(e.feed_id)) for e in latest],
+        "episodes": [episode_json(e, feed_title=titles.get(e.feed_id),
+                                  feed_artwork=e.feed_id in artwork) for e in latest],
         "podcast_count": len(titles),
         "episode_count": site.catalogue.count_episodes(),
         "search_available": site.index is not None,
@@ -107,7 +114,8 @@ def podcast(request: Request) -> Response:
     episodes = catalogue.episodes(feed_id=feed.id, limit=PODCAST_PAGE_SIZE,
                                   offset=(page - 1) * PODCAST_PAGE_SIZE)
     data = {
-        "podcast": {**feed_json(feed, episode_count=total), **feed_record_json(
+        "podcast": {**feed_json(feed, episode_count=total, artwork=stored_artwork(
+            catalogue.data, feed.id) is not None), **feed_record_json(
             feed, text_only_count=catalogue.count_episodes(feed_id=feed.id, text_only=True))},
         **_failures(catalogue, feed.id),
         "episodes": [episode_json(e, feed_title=feed.title) for e in episodes],
@@ -115,6 +123,25 @@ def podcast(request: Request) -> Response:
         "pages": pages,
     }
     return respond(request, "podcast.html", data)
+
+
+def artwork(request: Request) -> Response:
+    """``/poddar/{id}/bild``: the archive's copy of the podcast's image, from the site itself
+    (the CSP allows no other), with its own media type; 404 when the archive has none."""
+    data = resources(request).catalogue.data
+    found = stored_artwork(data, request.path_params["feed_id"])
+    if found is None:
+        raise HTTPException(404)
+    etag = f'"{found.sha256[:32]}"'
+    headers = {"cache-control": f"public, max-age={ARTWORK_MAX_AGE_S}", "etag": etag,
+               "x-content-type-options": "nosniff"}
+    # RFC 9110 §13.1.2: If-None-Match compares weakly, a list of tags or "*".
+    asked = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "")
+             .split(",")}
+    if etag in asked or "*" in asked:
+        return Response(status_code=304, headers=headers)
+    return FileResponse(data.artwork / found.file_name, media_type=found.media_type,
+                        headers=headers)
 
 
 def _retry_order(failure: EpisodeFailure) -> tuple[bool, str]:
