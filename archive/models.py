@@ -94,8 +94,9 @@ class Feed:
     ``id`` is our own stable identifier (derived from the first URL we saw); ``url`` is where the
     feed lives now and changes when the publisher moves it permanently; ``previous_urls`` are
     where it lived before, oldest first. ``problems`` are what the last parse noticed (the
-    parser's complaints, ignored values, moves refused), ``skipped`` the items that did not
-    become episodes, and ``item_count`` how many items the feed held.
+    parser's complaints, ignored values, moves refused) and why the feed's image is not kept
+    (``ingest.artwork``), ``skipped`` the items that did not become episodes, and
+    ``item_count`` how many items the feed held.
     """
 
     id: str

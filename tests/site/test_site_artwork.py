@@ -1,0 +1,86 @@
+"""The podcast's image from the site itself: /poddar/{id}/bild, and <img> only when it is kept."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from poddarkiv.archive.artwork import save_artwork
+from poddarkiv.archive.store import Catalogue
+from poddarkiv.site import urls
+from poddarkiv.site.security import CSP
+from tests.site.site_archive import FEED_ID
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
+IMG = re.compile(r'<img class="cover" src="([^"]+)" alt="" width="56" height="56" '
+                 r'loading="lazy" decoding="async">')
+
+
+@pytest.fixture(autouse=True)
+def publisher_image(catalogue: Catalogue) -> str:
+    """The sample podcast names an image at its publisher's."""
+    feed = catalogue.feed(FEED_ID)
+    assert feed is not None
+    catalogue.save_feed(feed.replace(image="https://example.org/omslag.png"))
+    return "https://example.org/omslag.png"
+
+
+@pytest.fixture
+def kept(catalogue: Catalogue) -> bytes:
+    """The sample podcast's image, kept by the archive."""
+    save_artwork(catalogue.data, FEED_ID, PNG, source_url="https://example.org/omslag.png",
+                 sha256="ab" * 32)
+    return PNG
+
+
+def test_the_route_serves_the_copy(client: TestClient, kept: bytes) -> None:
+    response = client.get(urls.artwork(FEED_ID))
+    assert response.status_code == 200, response.text
+    assert response.content == kept
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "max-age" in response.headers["cache-control"]
+    assert response.headers["content-security-policy"] == CSP
+    again = client.get(urls.artwork(FEED_ID), headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304 and not again.content
+
+
+@pytest.mark.parametrize("feed_id", [FEED_ID, "okand", "..", "a.b"])
+def test_no_copy_is_a_404(client: TestClient, feed_id: str) -> None:
+    assert client.get(urls.artwork(feed_id)).status_code == 404
+
+
+def test_a_copy_without_its_file_is_a_404(client: TestClient, catalogue: Catalogue,
+                                          kept: bytes) -> None:
+    (catalogue.data.artwork / f"{FEED_ID}.png").unlink()
+    assert client.get(urls.artwork(FEED_ID)).status_code == 404
+    assert not IMG.search(client.get(urls.podcast(FEED_ID)).text)
+
+
+def _pages(client: TestClient) -> dict[str, str]:
+    return {"podcast": client.get(urls.podcast(FEED_ID)).text,
+            "search": client.get(urls.search({"q": "fint"})).text,
+            "home": client.get(urls.home()).text}
+
+
+def test_pages_show_no_image_without_a_copy(client: TestClient) -> None:
+    for name, html in _pages(client).items():
+        assert "<img" not in html, name
+    podcast = client.get(urls.podcast(FEED_ID, json=True)).json()["podcast"]
+    assert podcast["artwork_url"] is None
+    assert podcast["image"] == "https://example.org/omslag.png"  # the publisher's, linked
+
+
+def test_pages_show_the_copy_when_kept(client: TestClient, kept: bytes) -> None:
+    for name, html in _pages(client).items():
+        found = IMG.findall(html)
+        assert found and set(found) == {urls.artwork(FEED_ID)}, name
+    assert 'class="cover-link"' in _pages(client)["podcast"]  # the publisher's link stays
+    podcast = client.get(urls.podcast(FEED_ID, json=True)).json()["podcast"]
+    assert podcast["artwork_url"] == urls.artwork(FEED_ID)
+    (hit, *_) = client.get(urls.search({"q": "fint"}, json=True)).json()["hits"]
+    assert hit["feed_artwork_url"] == urls.artwork(FEED_ID)
+    (latest, *_) = client.get(urls.home(json=True)).json()["episodes"]
+    assert latest["feed_artwork_url"] == urls.artwork(FEED_ID)
