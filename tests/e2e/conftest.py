@@ -8,15 +8,19 @@ tests are skipped, except under CI (``CI`` set), where a missing browser is an e
 
 from __future__ import annotations
 
+import hashlib
 import os
+import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from poddarkiv.archive.artwork import save_artwork
 from tests.e2e.live_server import SampleSite, sample_site, serve
-from tests.site.site_archive import record_history
+from tests.site.site_archive import FEED_ID, record_history
 
 CHROMIUM = Path(os.environ.get("PODDARKIV_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,6 +29,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 #: How long a page or an element may take (milliseconds; the machine is small and shared).
 TIMEOUT_MS = 15_000
+
+
+def cover_png(size: int = 112) -> bytes:
+    """A real PNG (a square of the site's accent colour), small enough to write here."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    row = b"\x00" + b"\x1f\x5f\x8b" * size
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(row * size)) + chunk(b"IEND", b""))
 
 
 def _missing(what: str) -> None:
@@ -37,9 +52,13 @@ def _missing(what: str) -> None:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite]:
     """The sample archive, indexed and themed, behind the real app; the feed has a recorded
-    history (a move, skipped items, problems, failures, a report, cluster jobs) to show."""
+    history (a move, skipped items, problems, failures, a report, cluster jobs) to show, and
+    the archive keeps the podcast's image (so cards and the podcast page show it)."""
     built = sample_site(tmp_path_factory.mktemp("e2e") / "data")
     record_history(built.catalogue)
+    cover = cover_png()
+    save_artwork(built.catalogue.data, FEED_ID, cover, source_url="https://example.org/omslag.png",
+                 sha256=hashlib.sha256(cover).hexdigest())
     yield built
     built.close()
 
