@@ -55,8 +55,9 @@ class Settings:
     beam_size: int = 5
     #: faster-whisper decodes this many speech chunks at once (its BatchedInferencePipeline,
     #: with its voice filter cutting the chunks); 1 decodes sequentially. Measured on the sample
-    #: (2 threads): half the CPU time of sequential decoding, same word error rate
-    #: (bench/README.md). openai-whisper always decodes sequentially.
+    #: (2 threads): half the CPU time of sequential decoding, word error rate against the scripts
+    #: 0.627 against 0.631, 8.9x openai-whisper in the quietest round (bench/README.md,
+    #: "Transcription"). openai-whisper always decodes sequentially.
     batch_size: int = 8
     #: faster-whisper's voice filter for the sequential decoder (the batched one always uses it).
     vad: bool = False
