@@ -82,6 +82,10 @@ PATHS: dict[str, Any] = {
     "/poddar/{feed_id}/rss.xml": _get("The podcast re-published with podcast:transcript and "
                                       "podcast:chapters.", [_FEED],
                                       media="application/rss+xml"),
+    "/poddar/{feed_id}/bild": _get("The archive's own copy of the podcast's image (JPEG, PNG or "
+                                   "WebP, with an ETag); 404 when it keeps none. Pages name it "
+                                   "as artwork_url (podcasts) and feed_artwork_url (episodes, "
+                                   "hits).", [_FEED], media="image/*"),
     "/poddar.opml": _get("OPML of every podcast.", media="text/x-opml"),
     "/hjalp.json": _get("The search syntax help page."),
     "/om.json": _get("About the archive and its accessibility statement."),
