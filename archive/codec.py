@@ -48,6 +48,8 @@ def segment_to_dict(segment: Segment) -> dict[str, Any]:
         out["no_speech_prob"] = round(segment.no_speech_prob, 4)
     if segment.compression_ratio is not None:
         out["compression_ratio"] = round(segment.compression_ratio, 4)
+    if segment.speaker:
+        out["speaker"] = segment.speaker
     if segment.words:
         out["words"] = [
             {"start": round(w.start, 3), "end": round(w.end, 3), "text": w.text,
@@ -94,6 +96,7 @@ def segment_from_dict(d: dict[str, Any]) -> Segment:
         words=tuple(_word(w) for w in d.get("words", ())),
         # optional: files written before it was kept read back without it
         compression_ratio=_optional_float(d.get("compression_ratio")),
+        speaker=str(d["speaker"]) if d.get("speaker") else None,
     )
 
 

@@ -204,7 +204,10 @@ def apply_correction(segments: Sequence[Segment],
         if not _inside(segment, start, end):
             crossing = True
             kept.append(_cut_back(segment, start, end))
-    kept.append(Segment(start=start, end=end, text=correction.text))
+    # The corrected words are the person's; who speaks is still what the transcript said
+    # (the first replaced passage's speaker, when the publisher named one).
+    speaker = next((s.speaker for s in replaced if s.speaker), None)
+    kept.append(Segment(start=start, end=end, text=correction.text, speaker=speaker))
     kept.sort(key=lambda s: s.start)
     conflict: ConflictCode | None = "boundary" if crossing else None if replaced else "missing"
     said = " ".join(s.text.strip() for s in replaced if s.text.strip())

@@ -199,6 +199,9 @@ class Segment:
     ``avg_logprob``, ``no_speech_prob`` and ``compression_ratio`` are what the Whisper engine
     reported for the segment (``None`` for a publisher's transcript, or one stored before they
     were kept); :mod:`poddarkiv.archive.confidence` turns them into one confidence.
+    ``speaker`` is who speaks, when the publisher's transcript says so (a WebVTT voice tag, a
+    Podcasting 2.0 JSON ``speaker``); Whisper does not tell voices apart, so its segments have
+    none.
     """
 
     start: float
@@ -208,6 +211,7 @@ class Segment:
     no_speech_prob: float | None = None
     words: tuple[Word, ...] = ()
     compression_ratio: float | None = None
+    speaker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,8 @@ def _vtt(transcript: Transcript, out: TextIO) -> None:
     out.write("WEBVTT\n\n")
     for segment, text in _cues(transcript):
         start, end = format_timestamp(segment.start), format_timestamp(segment.end)
-        out.write(f"{start} --> {end}\n{_vtt_escape(text)}\n\n")
+        voice = f"<v {_vtt_escape(segment.speaker)}>" if segment.speaker else ""
+        out.write(f"{start} --> {end}\n{voice}{_vtt_escape(text)}\n\n")
 
 
 def _srt(transcript: Transcript, out: TextIO) -> None:
@@ -83,7 +84,8 @@ def _json(transcript: Transcript, out: TextIO) -> None:
 
 def _podcast_json(transcript: Transcript, out: TextIO) -> None:
     # podcastindex.org/namespace/1.0 transcripts.md, "JSON": seconds as numbers, one body each.
-    segments = [{"startTime": round(s.start, 3), "endTime": round(s.end, 3), "body": text}
+    segments = [{"startTime": round(s.start, 3), "endTime": round(s.end, 3), "body": text,
+                 **({"speaker": s.speaker} if s.speaker else {})}
                 for s, text in _cues(transcript)]
     json.dump({"version": PODCAST_JSON_VERSION, "segments": segments}, out, ensure_ascii=False)
     out.write("\n")

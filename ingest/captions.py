@@ -3,11 +3,12 @@
 Four formats are read, all named by Podcasting 2.0's ``<podcast:transcript>``:
 
 * **WebVTT** (``text/vtt``) and **SRT** (``application/x-subrip``): cues with start and end
-  times; voice and styling tags are dropped, entities decoded, each cue becomes a segment.
+  times; a cue's first voice tag (``<v Anna Svensson>``) names its speaker, the other tags are
+  dropped, entities decoded, each cue becomes a segment.
 * **JSON** (``application/json``, the Podcasting 2.0 transcript format): ``segments`` with
   ``startTime``/``endTime``/``body``/``speaker``. Many publishers write one segment per word,
   so consecutive pieces by one speaker are joined up to the end of a sentence (or
-  :data:`MAX_JOINED_S`), giving segments worth linking to.
+  :data:`MAX_JOINED_S`), giving segments worth linking to; the speaker is kept.
 * **HTML** (``text/html``) and plain text: paragraphs, timed by ``<time>`` elements when the
   page has them, else untimed (start and end 0.0; the caller records that).
 
@@ -44,14 +45,19 @@ _MAX_SEGMENT_CHARS = 2_000
 _MAX_TIME_S = 1_000_000.0
 
 _TAG = re.compile(r"<[^>]*>")
+#: A WebVTT voice span's start: ``<v Anna>`` or ``<v.loud Anna Svensson>``.
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
+_MAX_SPEAKER_CHARS = 80
 _SENTENCE_END = re.compile("[.!?\u2026][\"'\u201d\u2019)]*$")
 
 
-def _segment(start: float, end: float, text: str) -> Segment | None:
+def _segment(start: float, end: float, text: str, speaker: str = "") -> Segment | None:
     text = clean_line(text, max_chars=_MAX_SEGMENT_CHARS)
     if not text or not (0 <= start <= _MAX_TIME_S):
         return None
-    return Segment(start=start, end=min(max(end, start), _MAX_TIME_S), text=text)
+    who = clean_line(html.unescape(speaker), max_chars=_MAX_SPEAKER_CHARS) if speaker else ""
+    return Segment(start=start, end=min(max(end, start), _MAX_TIME_S), text=text,
+                   speaker=who or None)
 
 
 def _cue_times(line: str) -> tuple[float, float] | None:
@@ -75,8 +81,11 @@ def parse_vtt_or_srt(text: str) -> tuple[Segment, ...]:
         times = _cue_times(lines[timing])
         if times is None:
             continue
-        words = html.unescape(_TAG.sub("", " ".join(lines[timing + 1:])))
-        if (segment := _segment(times[0], times[1], words)) is not None:
+        raw = " ".join(lines[timing + 1:])
+        voice = _VOICE.search(raw)
+        words = html.unescape(_TAG.sub("", raw))
+        if (segment := _segment(times[0], times[1], words,
+                                voice.group(1) if voice else "")) is not None:
             segments.append(segment)
         if len(segments) >= MAX_SEGMENTS:
             break
@@ -109,7 +118,8 @@ def parse_json_transcript(text: str) -> tuple[Segment, ...]:
     def flush() -> None:
         if current and len(segments) < MAX_SEGMENTS:
             joined = " ".join(piece[2].strip() for piece in current)
-            if (segment := _segment(current[0][0], current[-1][1], joined)) is not None:
+            segment = _segment(current[0][0], current[-1][1], joined, current[0][3])
+            if segment is not None:
                 segments.append(segment)
         current.clear()
 

@@ -155,10 +155,11 @@ def _citation(request: Request, site: SiteResources, ep: Episode,
     feed = site.catalogue.feed(ep.feed_id)
     # Without ``t`` the citation is of the start, so it quotes the first passage.
     at = current if current is not None else 0
-    quote = transcript.segments[at].text if transcript and transcript.segments else None
+    passage = transcript.segments[at] if transcript and transcript.segments else None
     return cite(base_url=str(request.base_url), feed=feed, episode=ep, transcript=transcript,
                 seconds=None if ep.text_only else t or 0, lang=i18n.language_of(request),
-                quote=quote, accessed=today()).to_json()
+                quote=passage.text if passage else None,
+                speaker=passage.speaker if passage else None, accessed=today()).to_json()
 
 
 def episode(request: Request) -> Response:

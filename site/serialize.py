@@ -154,7 +154,7 @@ def segments_json(episode_id: str, segments: Iterable[Segment],
     for pos, seg in enumerate(segments):
         anchor = f"t-{urls.seconds(seg.start)}"
         text = seg.text.strip()
-        out.append({**segment_to_dict(seg), "text": text,
+        out.append({**segment_to_dict(seg), "text": text, "speaker": seg.speaker,
                     "confidence": passage_confidence_json(seg),
                     "doubtful": [list(span) for span in doubtful_words(seg, text)],
                     "corrected": pos in corrected,

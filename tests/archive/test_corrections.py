@@ -170,3 +170,11 @@ def test_correcting_the_passage_again_settles_an_earlier_conflict(catalogue: Cat
     assert len(corrections_needing_review(catalogue)) == 1
     correct_passage(catalogue, "e", 0.0, text="Tjänster av allmänt intresse.", note="bättre")
     assert corrections_needing_review(catalogue) == []
+
+
+def test_the_speaker_of_a_corrected_passage_is_kept() -> None:
+    fresh = _new(Segment(0.0, 4.0, "Fel ord.", speaker="Karin Ek"),
+                 Segment(4.0, 8.0, "Annat.", speaker="Johan Berg"))
+    kept, _ = apply_corrections(fresh, [_correction(0.0, 4.0, "Rätt ord.")])
+    assert [(s.text, s.speaker) for s in kept.segments] == [
+        ("Rätt ord.", "Karin Ek"), ("Annat.", "Johan Berg")]

@@ -111,3 +111,12 @@ def test_empty_transcript_writes_no_cues(fmt: str) -> None:
 def test_unknown_format_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="docx"):
         render_transcript(TRANSCRIPT, "docx")
+
+
+def test_a_speaker_is_kept_through_the_stored_json_and_only_when_known() -> None:
+    transcript = Transcript("e", "publisher", "sv", (
+        Segment(0.0, 1.0, "Hej.", speaker="Karin Ek"), Segment(1.0, 2.0, "Hå.")))
+    data = json.loads(render_transcript(transcript, "json"))
+    assert [s.get("speaker") for s in data["segments"]] == ["Karin Ek", None]
+    assert "speaker" not in data["segments"][1]
+    assert transcript_from_dict(data).segments == transcript.segments

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from poddarkiv.archive.models import Enclosure, Episode, TranscriptLink
+from poddarkiv.archive.models import Enclosure, Episode, Segment, Transcript, TranscriptLink
+from poddarkiv.archive.writers import PODCAST_JSON, render_transcript
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError, TranscriptionError
 from poddarkiv.ingest.fetch import FetchPolicy, make_client
@@ -100,6 +101,15 @@ def test_vtt_cues_become_segments() -> None:
         (5.25, 7.0, "Andra raden, fortsätter här."),
         (9.0, 9.0, "Slut före start."),
     ]
+    assert [s.speaker for s in segments] == ["Karin", None, None]
+
+
+def test_a_vtt_voice_tag_names_the_speaker_of_its_cue() -> None:
+    vtt = ("WEBVTT\n\n00:01.000 --> 00:02.000\n<v.loud Anna &amp; Bo Svensson>Hej!</v>\n\n"
+           "00:02.000 --> 00:03.000\n<v>Ingen röst.\n")
+    segments = parse_publisher_transcript(vtt.encode(), "text/vtt")
+    assert [(s.text, s.speaker) for s in segments] == [
+        ("Hej!", "Anna & Bo Svensson"), ("Ingen röst.", None)]
 
 
 def test_vtt_is_recognised_whatever_the_server_calls_it() -> None:
@@ -123,6 +133,7 @@ def test_json_word_pieces_are_joined_into_sentences() -> None:
     got = parse_publisher_transcript(body, "application/json")
     assert [(s.start, s.end, s.text) for s in got] == [
         (0.0, 1.5, "Hej och välkommen."), (2.0, 3.0, "Tack så"), (3.2, 4.1, "Idag: IOP")]
+    assert [s.speaker for s in got] == ["Karin", "Johan", "Karin"]
 
 
 def test_json_that_is_not_a_transcript_gives_no_segments() -> None:
@@ -219,3 +230,14 @@ def test_an_untimed_transcript_says_so(http_server: LoopbackServer, client: http
     got = fetch_publisher_transcript(client, episode_with(link(url, "text/html")),
                                      settings=SETTINGS, policy=POLICY)
     assert got is not None and got.notes == ("the publisher's transcript has no timings",)
+
+
+@pytest.mark.parametrize(("fmt", "media_type"), [("vtt", "text/vtt"),
+                                                 (PODCAST_JSON, "application/json")])
+def test_speakers_survive_our_own_exports_read_back(fmt: str, media_type: str) -> None:
+    transcript = Transcript("e", "publisher", "sv", (
+        Segment(0.0, 2.0, "Hej <och> välkomna & så.", speaker="Anna <A> & Bo"),
+        Segment(2.0, 4.0, "Ingen röst här.")))
+    back = parse_publisher_transcript(render_transcript(transcript, fmt).encode(), media_type)
+    assert [(s.text, s.speaker) for s in back] == [
+        ("Hej <och> välkomna & så.", "Anna <A> & Bo"), ("Ingen röst här.", None)]

@@ -267,3 +267,26 @@ def test_the_episode_s_knowledge_follows_a_new_analysis_at_once(
     analyse_episode(catalogue, episode, transcript)
     after = key_terms()
     assert after != before and any("sjöräddning" in term for term in after)
+
+
+def test_speakers_named_by_the_publisher_are_shown_and_cited(
+        client: TestClient, catalogue: Catalogue) -> None:
+    segments = (Segment(0.0, 4.0, "Välkomna till avsnittet.", speaker="Karin Ek"),
+                Segment(4.0, 8.0, "Idag om partnerskap.", speaker="Karin Ek"),
+                Segment(8.0, 12.0, "Tack för att jag fick komma.", speaker="Johan Berg"),
+                Segment(12.0, 16.0, "Utan namn."))
+    catalogue.save_transcript(Transcript(FIRST.slug, "publisher", "sv", segments,
+                                         created=datetime(2026, 2, 1, tzinfo=UTC)))
+    html = parse(client.get(f"/avsnitt/{FIRST.slug}").text)
+    items = html.find("ol", id="transcript").find_all("li")
+    shown = [[b.text for b in li.find_all("b", cls="speaker")] for li in items]
+    assert shown == [["Karin Ek:"], [], ["Johan Berg:"], []]  # where the voice changes
+    data = client.get(f"/avsnitt/{FIRST.slug}.json", params={"t": "9"}).json()
+    assert data["segments"][2]["speaker"] == "Johan Berg"
+    cite = data["citation"]
+    assert cite["speaker"] == "Johan Berg"
+    assert cite["text"].startswith("Johan Berg: ”Tack för att jag fick komma.”")
+    html = parse(client.get(f"/avsnitt/{FIRST.slug}", params={"t": "9"}).text)
+    assert "Johan Berg" in html.find("section", cls="citation").text
+    assert client.get(f"/avsnitt/{FIRST.slug}.json", params={"t": "13"}).json()[
+        "citation"]["speaker"] is None
