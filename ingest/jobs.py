@@ -78,12 +78,16 @@ REDIS_TIMEOUT_S = 10.0
 
 def queue_for(settings: Settings) -> str:
     """The queue for jobs transcribed as ``settings`` say, e.g.
-    ``poddarkiv.transcribe.base.faster-whisper.sv.b5`` (``.vad``, ``.words``, ``.glossary``
-    follow when those are on). A model given as a folder is named by the folder's name."""
+    ``poddarkiv.transcribe.base.faster-whisper.sv.b5.x8`` (model, engine, language, beam size,
+    faster-whisper's batch size; ``.vad``, ``.words``, ``.glossary`` follow when those are on).
+    The batch size is part of it because batched and sequential decoding write slightly
+    different text. A model given as a folder is named by the folder's name."""
     model = settings.model
     if Path(model).is_absolute():
         model = Path(model.rstrip("/")).name
     parts = [model, settings.engine, settings.language, f"b{settings.beam_size}"]
+    if settings.engine == "faster-whisper":
+        parts.append(f"x{settings.batch_size}")
     parts += [name for name, on in (("vad", settings.vad), ("words", settings.word_timestamps),
                                     ("glossary", settings.glossary)) if on]
     return "poddarkiv.transcribe." + ".".join(re.sub(r"[^A-Za-z0-9_-]+", "_", p) for p in parts)

@@ -51,6 +51,9 @@ def whisper_options(func: F) -> F:
         click.option("--threads", type=click.IntRange(0, 256), help="CPU threads (0: default)."),
         click.option("--language", help="Spoken language, 'sv' by default; 'auto' detects."),
         click.option("--beam-size", type=click.IntRange(1, 20), help="Beam size (default 5)."),
+        click.option("--batch-size", type=click.IntRange(1, 64),
+                     help="Speech chunks faster-whisper decodes at once (default 8; 1 decodes "
+                     "them one after another, with less memory)."),
         click.option("--vad/--no-vad", default=None, help="Skip silence with a voice filter."),
         click.option("--word-timestamps/--no-word-timestamps", default=None,
                      help="Keep per-word times."),

@@ -112,7 +112,8 @@ def test_a_job_names_the_episode_its_enclosure_and_the_model_queue(catalogue: Ca
 
     [sent] = app.sent
     assert sent["name"] == TASK_NAME
-    assert sent["queue"] == "poddarkiv.transcribe.KBLab_kb-whisper-small.faster-whisper.sv.b5"
+    assert sent["queue"] == (
+        "poddarkiv.transcribe.KBLab_kb-whisper-small.faster-whisper.sv.b5.x8")
     assert JobRequest.from_dict(sent["payload"]) == JobRequest(
         "ep", "KBLab/kb-whisper-small", "https://example.org/ep.mp3", "audio/mpeg", 1000,
         "audio/ep.mp3")
@@ -221,9 +222,13 @@ def test_the_default_path_never_imports_celery() -> None:
 
 
 def test_queues_are_named_after_the_model_and_how_it_transcribes() -> None:
-    assert queue_for(Settings()) == "poddarkiv.transcribe.base.faster-whisper.sv.b5"
+    assert queue_for(Settings()) == "poddarkiv.transcribe.base.faster-whisper.sv.b5.x8"
     assert queue_for(Settings(model="/srv/models/kb-whisper-large/", language="auto",
                               vad=True, glossary=True)) == (
-        "poddarkiv.transcribe.kb-whisper-large.faster-whisper.auto.b5.vad.glossary")
+        "poddarkiv.transcribe.kb-whisper-large.faster-whisper.auto.b5.x8.vad.glossary")
     assert queue_for(Settings(model="KBLab/kb-whisper-small", device="cuda")) == (
-        "poddarkiv.transcribe.KBLab_kb-whisper-small.faster-whisper.sv.b5")
+        "poddarkiv.transcribe.KBLab_kb-whisper-small.faster-whisper.sv.b5.x8")
+    # Sequential decoding writes other text: its jobs go to a queue of their own.
+    assert queue_for(Settings(batch_size=1)) == "poddarkiv.transcribe.base.faster-whisper.sv.b5.x1"
+    assert queue_for(Settings(engine="openai-whisper")) == (
+        "poddarkiv.transcribe.base.openai-whisper.sv.b5")
