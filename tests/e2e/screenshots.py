@@ -8,14 +8,17 @@ per page into the folder. Run it again after changing the look of the site.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from poddarkiv.archive.artwork import save_artwork
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, cover_png
 from tests.e2e.live_server import sample_site, serve
+from tests.site.site_archive import FEED_ID
 
 VIEWPORT = {"width": 1200, "height": 900}
 MOBILE = {"width": 390, "height": 844}
@@ -42,6 +45,9 @@ def main(folder: Path) -> list[Path]:
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         site = sample_site(Path(tmp) / "data")
+        cover = cover_png()  # the archive keeps the podcast's image, as an ingest would
+        save_artwork(site.catalogue.data, FEED_ID, cover, source_url="https://example.org/omslag.png",
+                     sha256=hashlib.sha256(cover).hexdigest())
         with serve(site.app) as base, sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             for name, viewport in (("", VIEWPORT), ("-mobile", MOBILE)):

@@ -54,7 +54,7 @@ def _episode(sample: SampleEpisode, root: Path, *, with_people: bool) -> Episode
     shutil.copyfile(audio_src, root / "audio" / f"{slug}.mp3")
     return Episode(
         id=slug, feed_id=FEED_ID, guid=sample.guid,
-        title=sample.title, description="<p>Om <b>IOP</b> och partnerskap.</p>",
+        title=sample.title, description="Om IOP och partnerskap.",
         link=f"https://example.org/{slug}", published=sample.published,
         duration_s=31.0, season=sample.season, number=sample.number,
         enclosure=Enclosure(f"https://example.org/{slug}.mp3", "audio/mpeg",
