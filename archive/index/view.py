@@ -47,6 +47,8 @@ META_FIELDS = ("title", "description", "podcast")
 _VIEW_TERMS = 256
 #: Other per-term results kept per view (:meth:`SearchView.memo`).
 _VIEW_MEMO = 1_024
+#: Answers to "is this stem indexed?" kept per view.
+_VIEW_INDEXED = 65_536
 T = TypeVar("T")
 
 BoolArray = npt.NDArray[np.bool_]
@@ -81,6 +83,7 @@ class SearchView:
         self.ep_first, self.ep_last = _episode_bounds(self.ep_key)
         self._terms: dict[tuple[str, str], TermPostings] = {}
         self._memo: dict[Hashable, Any] = {}
+        self._indexed: dict[str, bool] = {}
         self._lengths: dict[str, FloatArray] = {}
         self._stats: dict[str, tuple[int, float]] = {}
         self._vocabulary: list[str] | None = None
@@ -180,9 +183,17 @@ class SearchView:
     # -- the query compiler's lexicon ------------------------------------------------------
 
     def indexed(self, stem: str) -> bool:
-        """Whether ``stem`` occurs in any searchable field of any live segment."""
-        return any(stem in data.terms(f) for data, _, _ in self._parts
-                   for f in (TEXT_FIELD, *META_FIELDS))
+        """Whether ``stem`` occurs in any searchable field of any live segment (remembered for
+        this view: compiling one query word asks it a dozen times, for each variant)."""
+        found = self._indexed.get(stem)
+        if found is None:
+            found = any(stem in data.terms(f) for data, _, _ in self._parts
+                        for f in (TEXT_FIELD, *META_FIELDS))
+            with self._lock:
+                if len(self._indexed) >= _VIEW_INDEXED:
+                    self._indexed.clear()
+                self._indexed[stem] = found
+        return found
 
     def doc_frequency(self, stem: str) -> int:
         """In how many documents (any searchable field) ``stem`` occurs, deleted ones counted."""
