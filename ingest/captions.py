@@ -55,7 +55,7 @@ def _segment(start: float, end: float, text: str, speaker: str = "") -> Segment 
     text = clean_line(text, max_chars=_MAX_SEGMENT_CHARS)
     if not text or not (0 <= start <= _MAX_TIME_S):
         return None
-    who = clean_line(html.unescape(speaker), max_chars=_MAX_SPEAKER_CHARS) if speaker else ""
+    who = clean_line(speaker, max_chars=_MAX_SPEAKER_CHARS) if speaker else ""
     return Segment(start=start, end=min(max(end, start), _MAX_TIME_S), text=text,
                    speaker=who or None)
 
@@ -84,8 +84,8 @@ def parse_vtt_or_srt(text: str) -> tuple[Segment, ...]:
         raw = " ".join(lines[timing + 1:])
         voice = _VOICE.search(raw)
         words = html.unescape(_TAG.sub("", raw))
-        if (segment := _segment(times[0], times[1], words,
-                                voice.group(1) if voice else "")) is not None:
+        speaker = html.unescape(voice.group(1)) if voice else ""  # markup, as the cue text is
+        if (segment := _segment(times[0], times[1], words, speaker)) is not None:
             segments.append(segment)
         if len(segments) >= MAX_SEGMENTS:
             break
