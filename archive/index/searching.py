@@ -80,7 +80,7 @@ def _wanted(info: EpisodeInfo, request: SearchRequest) -> bool:
 
 def _kept(found: Matches, request: SearchRequest, table: EpisodeInfos) -> Matches:
     """The matches of known episodes that the request's filters (podcast, theme, dates) keep."""
-    keys = table.known(found.keys())
+    keys = table.known(found.key_set())
     if request.podcast or request.theme or request.date_from or request.date_to:
         infos = table.by_key
         keys = np.asarray([k for k in keys.tolist() if _wanted(infos[k], request)],
@@ -149,7 +149,7 @@ def _page(ctx: _Context, matches: Matches, suggestion: str | None,
     seen: dict[str, bool] = {}
     hits = tuple(_hit(ctx, m, seen) for m in shown)
     return SearchPage(request, hits, total, page, pages, suggestion,
-                      theme_counts=ctx.table.theme_counts(matches.keys()),
+                      theme_counts=ctx.table.theme_counts(matches.key_set()),
                       elapsed_ms=(clock() - t0) * 1000, fuzzy=fuzzy, notes=notes)
 
 

@@ -98,35 +98,57 @@ class _Tier:
 class Matches:
     """Every episode a query matched, tier by tier; ranked only as far as a page needs.
 
-    Which episodes matched, and in which tier, is cheap to know (array set operations); ordering
-    a tier's episodes by score and finding their best passages is not, so it is done only for the
-    tiers the requested page reaches (:meth:`ranked`) or for the episodes shown (:meth:`of`).
+    Which episodes matched is cheap to know (array set operations); ordering a tier's episodes
+    by score and finding their best passages is not, so it is done only for the tiers the
+    requested page reaches (:meth:`ranked`) or for the episodes shown (:meth:`of`). The
+    episodes outside the passage tier (``rest``) are split into the near, metadata and episode
+    tiers only when something asks for them: a first page that the passage tier fills never
+    looks for words in neighbouring segments (at 1,000 hours that search was a quarter of a
+    two-word query's time).
     """
 
-    def __init__(self, tiers: list[_Tier], meta: Meta, ep: IntArray) -> None:
+    def __init__(self, tiers: list[_Tier], meta: Meta, ep: IntArray, rest: IntArray = EMPTY,
+                 split: Callable[[IntArray], list[_Tier]] | None = None) -> None:
         self._tiers = [t for t in tiers if len(t.keys)]
         self._meta = meta
         self._ep = ep
+        self._rest = rest if split is not None else EMPTY
+        self._split = split
+
+    def _all(self) -> list[_Tier]:
+        """Every tier, the rest split (once)."""
+        if self._split is not None:
+            split, self._split = self._split, None
+            self._tiers += [t for t in split(self._rest) if len(t.keys)]
+            self._rest = EMPTY
+        return self._tiers
 
     @property
     def total(self) -> int:
-        return sum(len(t.keys) for t in self._tiers)
+        return sum(len(t.keys) for t in self._tiers) + len(self._rest)
+
+    def key_set(self) -> IntArray:
+        """Every matched episode's key, in no particular order (for filters and counts)."""
+        return np.concatenate([*(t.keys for t in self._tiers), self._rest])
 
     def keys(self) -> IntArray:
         """Every matched episode's key, best tier first (unordered within a tier)."""
-        return np.concatenate([t.keys for t in self._tiers]) if self._tiers else EMPTY
+        tiers = self._all()
+        return np.concatenate([t.keys for t in tiers]) if tiers else EMPTY
 
     def restricted(self, keep: IntArray) -> Matches:
         """Only the episodes ``keep`` (sorted keys), as a filter leaves them."""
         tiers = [_Tier(t.tier, np.intersect1d(t.keys, keep, assume_unique=True), t.passages,
                        t.order) for t in self._tiers]
-        return Matches(tiers, self._meta, self._ep)
+        rest = self._rest[member(keep, self._rest)]
+        return Matches(tiers, self._meta, self._ep, rest, self._split)
 
     def ranked(self, start: int, stop: int) -> list[EpisodeMatch]:
         """The episodes at ranks ``start``..``stop`` (best tier first, best first within)."""
         out: list[EpisodeMatch] = []
         offset = 0
-        for t in self._tiers:
+        tiers = self._tiers if sum(len(t.keys) for t in self._tiers) >= stop else self._all()
+        for t in tiers:
             if offset >= stop:
                 break
             if offset + len(t.keys) > start:
@@ -138,7 +160,7 @@ class Matches:
         """The matches of the episodes ``keys``, in that order (for pages sorted by date)."""
         wanted = np.asarray(sorted(keys), dtype=np.int64)
         found: dict[int, EpisodeMatch] = {}
-        for t in self._tiers:
+        for t in self._all():
             mine = np.intersect1d(t.keys, wanted, assume_unique=True)
             if len(mine):
                 found.update((m.ep_key, m) for m in self._rank(t, mine, 0, len(mine)))
@@ -189,12 +211,26 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
         _common([_group_episodes(m, g) for g in groups])
     # Sorted key arrays: bisection (``member``) where np.isin/setdiff1d sort them again.
     rest = every[~member(seen, every)]
+    m.check_time()
+
+    def split(rest: IntArray) -> list[_Tier]:
+        return _rest_tiers(m.view, per_group, meta, rest)
+
+    return Matches(tiers, meta, ep, rest, split)
+
+
+def _rest_tiers(view: SearchView, per_group: list[tuple[Docs, Docs]], meta: Meta,
+                rest: IntArray) -> list[_Tier]:
+    """The near, metadata and episode tiers of the episodes ``rest`` (sorted keys: they hold
+    every group, but not in one segment)."""
+    ep = view.ep_key
+    spoken = [s for s, _ in per_group]
+    tiers = []
     if len(spoken) > 1:
-        firsts, scores, lasts = _near(m.view, spoken, rest)
+        firsts, scores, lasts = _near(view, spoken, rest)
         near_keys = episodes_of(ep, firsts)
         tiers.append(_Tier("near", near_keys, _within(ep, firsts, scores, lasts)))
         rest = rest[~member(near_keys, rest)]
-    m.check_time()
     in_meta = member(meta.keys, rest)
 
     def partial(keys: IntArray) -> Candidates:
@@ -212,9 +248,8 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
             total += np.maximum(best_per_episode(ep, s, keys), best_per_episode(ep, x, keys))
         return total
 
-    tiers += [_Tier("metadata", rest[in_meta], partial, by_meta),
-              _Tier("episode", rest[~in_meta], partial, by_groups)]
-    return Matches(tiers, meta, ep)
+    return [*tiers, _Tier("metadata", rest[in_meta], partial, by_meta),
+            _Tier("episode", rest[~in_meta], partial, by_groups)]
 
 
 def _within(ep: IntArray, firsts: IntArray, scores: FloatArray,

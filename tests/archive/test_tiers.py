@@ -173,3 +173,29 @@ def test_a_stretch_shows_the_cues_with_matched_words_and_elides_the_rest(
     assert p.text == "Först om stöd. … Sist om föreningar."
     assert (p.start, p.end) == (4 * CUE_S + 0.3, 8 * CUE_S)
     assert p.snippet.marked == ("stöd", "föreningar")
+
+
+def test_the_near_tier_is_looked_for_only_when_a_page_reaches_it(
+        archive: ArchiveIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from poddarkiv.archive.index import tiers
+    calls: list[int] = []
+    real = tiers._near
+
+    def counted(*args: object) -> object:
+        calls.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tiers, "_near", counted)
+    together = [episode(f"ihop{i}", [*filler(2), "Mer stöd till alla föreningar."], day=i)
+                for i in range(12)]
+    archive.index_many([*together,
+                        episode("isar", [*filler(2), "Mer stöd.", "Alla föreningar."], day=99)])
+    first = search(archive, "stöd föreningar")
+    # The passage tier fills the first page: the near tier is counted, never searched.
+    assert (first.total_episodes, len(first.hits), calls) == (13, 10, [])
+    assert {h.tier for h in first.hits} == {"passage"}
+    second = search(archive, "stöd föreningar", page=2)
+    assert [h.tier for h in second.hits] == ["passage", "passage", "near"]
+    assert second.hits[-1].episode_id == "isar" and calls == [1]
+    newest = search(archive, "stöd föreningar", sort="newest")
+    assert (newest.hits[0].episode_id, newest.hits[0].tier) == ("isar", "near")
