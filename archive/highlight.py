@@ -20,41 +20,65 @@ from poddarkiv.archive.analysis import (
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.search import Snippet
 
-__all__ = ["SNIPPET_CHARS", "matched_spans", "snippet"]
+__all__ = ["SNIPPET_CHARS", "Marker", "matched_spans", "snippet"]
 
 #: Snippets longer than this (characters) are cut around the first match.
 SNIPPET_CHARS = 240
 _CONTEXT_BEFORE_CHARS = 60
 
 
+class Marker:
+    """The words one query marks, found in any text; each raw word is judged once.
+
+    A word is marked when its stem, or a compound part's stem, is one the query looked for, or
+    when it starts with one of the query's prefixes. One marker serves every passage of a
+    search, its stems made ready once: a raw word met again costs one dictionary look-up (this
+    halved highlighting a page of ten episodes).
+    """
+
+    def __init__(self, stems: Collection[str], prefixes: Sequence[str] = (), *,
+                 splitter: CompoundSplitter | None = None,
+                 seen: dict[str, bool] | None = None) -> None:
+        wanted = frozenset(stems)
+        # Stop words in a phrase or synonym are not worth a mark of their own everywhere.
+        self._stems = wanted if wanted <= STOP_WORDS else wanted - STOP_WORDS
+        self._starts = tuple(prefixes)
+        self._splitter = splitter or default_splitter()
+        self._seen: dict[str, bool] = {} if seen is None else seen
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` character spans of the words in ``text`` that the query matched."""
+        seen, stems, starts = self._seen, self._stems, self._starts
+        known = token_infos(self._splitter)
+        spans = []
+        for m in TOKEN_PATTERN.finditer(text):
+            raw = m[0]
+            hit = seen.get(raw)
+            if hit is None:
+                info = known.get(raw) or token_info(raw, self._splitter)
+                hit = seen[raw] = (info.stem in stems
+                                   or (bool(info.parts) and not stems.isdisjoint(info.parts))
+                                   or (bool(starts) and info.word.startswith(starts)))
+            if hit:
+                spans.append(m.span())
+        return spans
+
+    def snippet(self, text: str, *, mark: bool = True,
+                max_chars: int = SNIPPET_CHARS) -> Snippet:
+        """``text`` cut to ``max_chars`` around the first match, with the matched words'
+        spans (none when ``mark`` is false)."""
+        spans = self.spans(text) if mark else []
+        lo, hi = _window(text, spans, max_chars)
+        marks = tuple((start - lo, end - lo) for start, end in spans if start >= lo and end <= hi)
+        return Snippet(text[lo:hi], marks, lo > 0, hi < len(text))
+
+
 def matched_spans(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
                   splitter: CompoundSplitter | None = None,
                   seen: dict[str, bool] | None = None) -> list[tuple[int, int]]:
-    """``(start, end)`` character spans of the words in ``text`` that the query matched.
-
-    ``seen`` caches each raw word's verdict across the passages of one search, so a word met
-    again costs one dictionary look-up (this halved highlighting a page of ten episodes).
-    """
-    stems = frozenset(stems)
-    if not stems <= STOP_WORDS:
-        # Stop words in a phrase or synonym are not worth a mark of their own everywhere.
-        stems = stems - STOP_WORDS
-    seen = {} if seen is None else seen
-    starts = tuple(prefixes)
-    splitter = splitter or default_splitter()
-    known = token_infos(splitter)
-    spans = []
-    for m in TOKEN_PATTERN.finditer(text):
-        raw = m.group()
-        hit = seen.get(raw)
-        if hit is None:
-            info = known.get(raw) or token_info(raw, splitter)
-            hit = seen[raw] = (info.stem in stems
-                               or (bool(info.parts) and not stems.isdisjoint(info.parts))
-                               or (bool(starts) and info.word.startswith(starts)))
-        if hit:
-            spans.append(m.span())
-    return spans
+    """``(start, end)`` character spans of the words in ``text`` that the query matched
+    (``seen``: each raw word's verdict, kept across calls for one query)."""
+    return Marker(stems, prefixes, splitter=splitter, seen=seen).spans(text)
 
 
 def _window(text: str, spans: list[tuple[int, int]], max_chars: int) -> tuple[int, int]:
@@ -74,7 +98,5 @@ def snippet(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
             splitter: CompoundSplitter | None = None, mark: bool = True,
             seen: dict[str, bool] | None = None, max_chars: int = SNIPPET_CHARS) -> Snippet:
     """``text`` cut to ``max_chars`` around the first match, with the matched words' spans."""
-    spans = matched_spans(text, stems, prefixes, splitter=splitter, seen=seen) if mark else []
-    lo, hi = _window(text, spans, max_chars)
-    marks = tuple((start - lo, end - lo) for start, end in spans if start >= lo and end <= hi)
-    return Snippet(text[lo:hi], marks, lo > 0, hi < len(text))
+    return Marker(stems, prefixes, splitter=splitter, seen=seen).snippet(
+        text, mark=mark, max_chars=max_chars)

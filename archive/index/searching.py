@@ -18,7 +18,7 @@ import numpy as np
 
 from poddarkiv.archive.analysis import STOP_WORDS, tokenize
 from poddarkiv.archive.compounds import CompoundSplitter
-from poddarkiv.archive.highlight import SNIPPET_CHARS, matched_spans, snippet
+from poddarkiv.archive.highlight import SNIPPET_CHARS, Marker
 from poddarkiv.archive.index.episode_infos import EpisodeInfo, EpisodeInfos
 from poddarkiv.archive.index.tiers import EpisodeMatch, Matches, Passage, match
 from poddarkiv.archive.index.view import SearchView
@@ -57,6 +57,8 @@ class _Context:
     compiled: CompiledQuery
     splitter: CompoundSplitter
     table: EpisodeInfos
+    #: Marks the query's words in every passage of the page (each raw word judged once).
+    marker: Marker
 
     @property
     def infos(self) -> Mapping[int, EpisodeInfo]:
@@ -129,7 +131,8 @@ def run_search(view: SearchView, request: SearchRequest, *, splitter: CompoundSp
         notes.append(Note("timed_out"))
     if not matches.total and len(compiled.groups) > 1:
         notes.append(Note("no_episode_has_all_words"))
-    ctx = _Context(view, request, compiled, splitter, table)
+    marker = Marker(compiled.stems, compiled.prefixes, splitter=splitter)
+    ctx = _Context(view, request, compiled, splitter, table, marker)
     return _page(ctx, matches, suggestion, tuple(notes), fuzzy, t0, clock)
 
 
@@ -146,8 +149,7 @@ def _page(ctx: _Context, matches: Matches, suggestion: str | None,
     else:
         shown = matches.of(_by_date(matches.keys().tolist(), ctx.infos,
                                     newest=request.sort == "newest")[start:stop])
-    seen: dict[str, bool] = {}
-    hits = tuple(_hit(ctx, m, seen) for m in shown)
+    hits = tuple(_hit(ctx, m) for m in shown)
     return SearchPage(request, hits, total, page, pages, suggestion,
                       theme_counts=ctx.table.theme_counts(matches.key_set()),
                       elapsed_ms=(clock() - t0) * 1000, fuzzy=fuzzy, notes=notes)
@@ -161,9 +163,9 @@ def _by_date(keys: list[int], infos: Mapping[int, EpisodeInfo], *, newest: bool)
     return dated + undated
 
 
-def _hit(ctx: _Context, m: EpisodeMatch, seen: dict[str, bool]) -> EpisodeHit:
+def _hit(ctx: _Context, m: EpisodeMatch) -> EpisodeHit:
     info = ctx.infos[m.ep_key]
-    passages = tuple(p for p in (_passage(ctx, info, p, m.tier, seen) for p in m.passages)
+    passages = tuple(p for p in (_passage(ctx, info, p, m.tier) for p in m.passages)
                      if p is not None)
     if ctx.request.sort != "relevance":
         passages = tuple(sorted(passages, key=lambda p: (p.kind != "transcript", p.start)))
@@ -172,17 +174,15 @@ def _hit(ctx: _Context, m: EpisodeMatch, seen: dict[str, bool]) -> EpisodeHit:
                       m.passage_total)
 
 
-def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str,
-             seen: dict[str, bool]) -> PassageHit | None:
-    c = ctx.compiled
+def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str) -> PassageHit | None:
+    marker = ctx.marker
 
     def cut(text: str, max_chars: int = SNIPPET_CHARS) -> Snippet:
-        return snippet(text, c.stems, c.prefixes, splitter=ctx.splitter,
-                       mark=ctx.request.highlight, seen=seen, max_chars=max_chars)
+        return marker.snippet(text, mark=ctx.request.highlight, max_chars=max_chars)
 
     if p.metadata:
         kind: PassageKind = "description" if info.description and \
-            _marks(ctx, info.description, seen) else "title"
+            marker.spans(info.description) else "title"
         text = info.description if kind == "description" else info.title
         return PassageHit(0.0, 0.0, text, cut(text), p.score, -1, kind)
     cues = [f for f in (ctx.view.stored(d) for d in range(p.first, p.last + 1))
@@ -190,18 +190,13 @@ def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str,
     if len(cues) > 2:
         # A stretch: its first and last cues hold matched words; of those between, only the
         # ones that do are shown, the rest elided.
-        cues = [cues[0], *(f for f in cues[1:-1] if _marks(ctx, f["text"], seen)), cues[-1]]
+        cues = [cues[0], *(f for f in cues[1:-1] if marker.spans(f["text"])), cues[-1]]
     if not cues:
         return None
     text = ELISION.join(str(f["text"]) for f in cues) if len(cues) > 1 else str(cues[0]["text"])
     return PassageHit(float(cues[0].get("start", 0.0)), float(cues[-1].get("end", 0.0)),
                       text, cut(text, SNIPPET_CHARS * len(cues)), p.score,
                       int(cues[0].get("seg", -1)), "transcript", tier == "near")
-
-
-def _marks(ctx: _Context, text: str, seen: dict[str, bool]) -> bool:
-    c = ctx.compiled
-    return bool(matched_spans(text, c.stems, c.prefixes, splitter=ctx.splitter, seen=seen))
 
 
 def _rare(view: SearchView, compiled: CompiledQuery) -> frozenset[str]:
