@@ -113,8 +113,12 @@ def _enclosure(entry: Mapping[str, Any], ctx: EntryContext) -> Enclosure | None:
         for m in entry.get("media_content") or [] if isinstance(m, Mapping)]
     found: list[Enclosure] = []
     for raw in candidates:
-        url = clean_url(raw.get("href") or raw.get("url"), base=ctx.base)
+        written = raw.get("href") or raw.get("url")
+        url = clean_url(written, base=ctx.base)
         if url is None:
+            if written:  # the audio is refused, never lost without a word
+                ctx.problems.append(f"ignored enclosure URL {clean_line(written)[:100]!r}: "
+                                    "not an http(s) URL")
             continue
         kind = clean_line(raw.get("type"), max_chars=100).lower().split(";")[0].strip()
         found.append(Enclosure(url, kind, _length(raw.get("length"), ctx)))

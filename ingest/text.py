@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from poddarkiv.archive.markup import html_to_text
 
@@ -40,7 +40,10 @@ _MAX_HTML_CHARS = 1_000_000
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 _SCHEMES = ("http", "https")
-
+# WHATWG URL Standard, basic URL parser: tab and newline are removed from the input; a space
+# (or any other whitespace) inside the path, query or fragment is percent-encoded.
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
+_INNER_SPACE = re.compile(r"\s")
 
 
 def clean_text(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str:
@@ -63,13 +66,18 @@ def clean_url(value: object, *, base: str | None = None) -> str | None:
     """An absolute ``http``/``https`` URL, or ``None``.
 
     ``javascript:``, ``data:``, ``file:`` and every other scheme are refused, as are URLs with
-    whitespace or control characters inside, without a host, or longer than
-    :data:`MAX_URL_CHARS`. A relative URL is resolved against ``base`` when one is given.
+    control characters inside, without a host (or with whitespace in it), or longer than
+    :data:`MAX_URL_CHARS`. Tabs and newlines inside are removed and spaces percent-encoded, as
+    browsers and podcast apps do (``/avsnitt 1.mp3`` is fetched as ``/avsnitt%201.mp3``). A
+    relative URL is resolved against ``base`` when one is given.
     """
     if not isinstance(value, str):
         return None
-    url = value.strip()
-    if not url or len(url) > MAX_URL_CHARS or _BAD_CHARS.search(url) or _SPACES.search(url):
+    url = _TAB_OR_NEWLINE.sub("", value).strip()
+    if _BAD_CHARS.search(url):
+        return None
+    url = _INNER_SPACE.sub(lambda space: quote(space.group()), url)
+    if not url or len(url) > MAX_URL_CHARS:
         return None
     if base:
         try:
@@ -82,7 +90,7 @@ def clean_url(value: object, *, base: str | None = None) -> str | None:
         _ = parts.port  # raises ValueError on a port that is not a number
     except ValueError:
         return None
-    if parts.scheme.lower() not in _SCHEMES or not host:
+    if parts.scheme.lower() not in _SCHEMES or not host or "%" in host:
         return None
     return url
 
