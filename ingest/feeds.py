@@ -22,6 +22,7 @@ Everything that leaves this module is normalised text (:mod:`poddarkiv.ingest.te
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,9 @@ MAX_PROBLEMS = 50
 MAX_SKIPPED_LISTED = 200
 _MAX_PROBLEM_CHARS = 300
 _DEFAULT_MEDIA_TYPE = "application/xml"
+#: How far into a body that is not a feed we look for an HTML start tag.
+_SNIFF_BYTES = 1024
+_HTML_START = re.compile(rb"<(?:!doctype\s+html|html)[\s>]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +220,23 @@ def _listed(skipped: list[SkippedItem]) -> tuple[SkippedItem, ...]:
                                "not listed one by one", count=sum(s.count for s in rest)))
 
 
+def _not_a_feed(body: bytes, headers: Mapping[str, str], result: Mapping[str, Any]) -> str:
+    """Why a body holds no feed: what it is (an HTML page, by its header or its first tag),
+    and feedparser's reason."""
+    head = bytes(body[:_SNIFF_BYTES]).lower()
+    html = "html" in headers.get("content-type", "") or _HTML_START.search(head) is not None
+    reason = _bozo(result) or "no channel and no items"
+    return f"{'an HTML page, ' if html else ''}not a feed ({reason})"
+
+
+def _capped(problems: list[str]) -> tuple[str, ...]:
+    """The first :data:`MAX_PROBLEMS` problems, the last of them counting the rest."""
+    if len(problems) <= MAX_PROBLEMS:
+        return tuple(problems)
+    rest = len(problems) - MAX_PROBLEMS + 1
+    return (*problems[:MAX_PROBLEMS - 1], f"{rest} more problems (not listed one by one)")
+
+
 def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
                headers: Mapping[str, str] | None = None) -> ParsedFeed:
     """Parse a feed fetched from ``url`` (relative links resolve against it).
@@ -232,8 +253,7 @@ def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
     if (reason := _bozo(result)) is not None:
         problems.append(reason)
     if not result.get("entries") and not result.get("version"):
-        kind = "an HTML page" if "html" in lower.get("content-type", "") else "not a feed"
-        raise FeedError(f"{kind}: {problems[-1] if problems else 'no channel and no items'}")
+        raise FeedError(_not_a_feed(body, lower, result))
     raw = scan_feed(data.decode("utf-8", "replace"))
     meta = result.get("feed") or {}
     ctx = EntryContext(feed_id=feed_id, base=url, problems=problems, persons=raw.persons)
@@ -250,7 +270,7 @@ def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
         new_feed_url=new_url if new_url and new_url != url else None,
         podcast_guid=clean_line(raw.podcast_guid) or None,
         episodes=episodes,
-        problems=tuple(problems[:MAX_PROBLEMS]),
+        problems=_capped(problems),
         encoding=str(result.get("encoding") or ""),
         version=str(result.get("version") or ""),
         skipped=_listed(ctx.skipped),

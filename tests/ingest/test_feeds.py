@@ -5,7 +5,8 @@ Each fixture starts with a header (in an XML comment, or as plain lines for non-
     Description: what the case is about
     Headers: {"content-type": "text/html"}      (optional: HTTP response headers)
     Expect: len(episodes) == 2 and episodes[0].title == "…"
-    Raises: FeedError                           (instead of Expect)
+    Raises: FeedError                           (instead of Expect; "FeedError: text" also
+                                                 asks that the message contain the text)
 
 ``Expect`` is a Python expression over the fields of the ParsedFeed (``title``, ``episodes``,
 ``problems``, ``skipped``, …), ``problem_text`` (all problems, one per line),
@@ -118,8 +119,9 @@ def test_feed_fixture(path: Path) -> None:
     headers = json.loads(header["Headers"]) if "Headers" in header else None
     started = time.monotonic()
     if "Raises" in header:
-        assert header["Raises"] == "FeedError"
-        with pytest.raises(FeedError):
+        kind, _sep, message = header["Raises"].partition(": ")
+        assert kind == "FeedError"
+        with pytest.raises(FeedError, match=re.escape(message) if message else None):
             parse_feed(body, url=URL, headers=headers)
         return
     parsed = parse_feed(body, url=URL, headers=headers)
@@ -241,6 +243,16 @@ def test_many_skipped_items_are_listed_then_counted() -> None:
     parsed = parse_feed(_feed(items), url=URL)
     assert len(parsed.skipped) == MAX_SKIPPED_LISTED and parsed.skipped_count == 250
     assert parsed.skipped[-1].count == 250 - MAX_SKIPPED_LISTED + 1
+
+
+def test_many_problems_are_listed_then_counted() -> None:
+    from poddarkiv.ingest.feeds import MAX_PROBLEMS
+
+    items = "".join(f'<item><title>{n}</title><guid>{n}</guid><enclosure url="ftp://c.example/'
+                    f'{n}.mp3" type="audio/mpeg"/></item>' for n in range(80))  # 80 refusals
+    parsed = parse_feed(_feed(items), url=URL)
+    assert len(parsed.problems) == MAX_PROBLEMS
+    assert parsed.problems[-1] == f"{80 - MAX_PROBLEMS + 1} more problems (not listed one by one)"
 
 
 def test_duplicate_guid_identities_are_stable_when_items_are_added() -> None:
