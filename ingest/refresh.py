@@ -15,7 +15,9 @@
   feed is ``skipped``.
 * Episodes are matched by id (see :mod:`poddarkiv.ingest.identity`): new ones are inserted,
   changed ones updated, and what poddarkiv learned itself (``audio_path``, ``audio_sha256``)
-  is kept. Episodes gone from the feed stay in the archive.
+  is kept. Episodes gone from the feed stay in the archive. An episode that cannot be stored
+  (any exception) fails alone: it is listed among the feed's skipped items with the reason,
+  the others are stored, and the next refresh reads the feed again in full.
 
 Episodes are written before the feed's new hash, so a crash half-way means the next refresh
 parses the feed again instead of believing it was stored.
@@ -196,19 +198,34 @@ def _move_target(mover: _Mover | None, feed: Feed, result: FetchResult,
     return candidate
 
 
-def _store_episodes(catalogue: Catalogue, parsed: ParsedFeed
-                    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What storing a feed's episodes did; ``unstored`` lists those that failed alone."""
+
+    new: tuple[str, ...]
+    updated: tuple[str, ...]
+    unstored: tuple[SkippedItem, ...]
+
+
+def _store_episodes(catalogue: Catalogue, parsed: ParsedFeed) -> _Stored:
     new: list[str] = []
     updated: list[str] = []
+    unstored: list[SkippedItem] = []
     for episode in parsed.episodes:
-        old = catalogue.episode(episode.id)
-        if old is not None:
-            episode = episode.replace(audio_path=old.audio_path, audio_sha256=old.audio_sha256)
-            if episode == old:
-                continue
-        catalogue.save_episode(episode)
+        try:
+            old = catalogue.episode(episode.id)
+            if old is not None:
+                episode = episode.replace(audio_path=old.audio_path,
+                                          audio_sha256=old.audio_sha256)
+                if episode == old:
+                    continue
+            catalogue.save_episode(episode)
+        except Exception as exc:  # one episode that cannot be stored fails alone
+            unstored.append(SkippedItem(episode.title, episode.guid,
+                                        f"could not be stored: {error_message(exc)}"))
+            continue
         (updated if old is not None else new).append(episode.id)
-    return tuple(new), tuple(updated)
+    return _Stored(tuple(new), tuple(updated), tuple(unstored))
 
 
 def _store(mover: _Mover, feed: Feed, known: bool, result: FetchResult,
@@ -219,21 +236,25 @@ def _store(mover: _Mover, feed: Feed, known: bool, result: FetchResult,
     updated_feed = parsed.apply_to(feed)
     if not known:
         catalogue.save_feed(updated_feed)  # episodes refer to their feed
-    new, updated = _store_episodes(catalogue, parsed)
+    stored = _store_episodes(catalogue, parsed)
+    skipped = (*parsed.skipped, *stored.unstored)
+    # Validators belong to the URL that sent them (a URL named by the feed has its own), and
+    # an episode that could not be stored must not make the next run think the body was.
     by_new_feed_url = moved_to is not None and moved_to == parsed.new_feed_url
+    fresh = not (by_new_feed_url or stored.unstored)
     catalogue.save_feed(updated_feed.replace(
         url=moved_to or feed.url,
-        # Validators belong to the URL that sent them; a URL named by the feed has its own.
-        etag=None if by_new_feed_url else result.etag,
-        last_modified=None if by_new_feed_url else result.last_modified,
-        body_sha256=result.sha256, error_count=0, last_error=None, last_fetched=now,
+        etag=result.etag if fresh else None,
+        last_modified=result.last_modified if fresh else None,
+        body_sha256=result.sha256 if not stored.unstored else None,
+        error_count=0, last_error=None, last_fetched=now,
         next_fetch_after=None, previous_urls=_history(feed, moved_to),
-        problems=tuple(problems), skipped=parsed.skipped, item_count=parsed.item_count))
-    changed = bool(new or updated or moved_to) or updated_feed != feed
+        problems=tuple(problems), skipped=skipped, item_count=parsed.item_count))
+    changed = bool(stored.new or stored.updated or moved_to) or updated_feed != feed
     status: FeedStatus = "new" if not known else "updated" if changed else "unchanged"
-    return FeedOutcome(feed.id, moved_to or feed.url, status, new, updated, moved_to=moved_to,
-                       title=updated_feed.title, problems=tuple(problems),
-                       skipped=parsed.skipped, item_count=parsed.item_count,
+    return FeedOutcome(feed.id, moved_to or feed.url, status, stored.new, stored.updated,
+                       moved_to=moved_to, title=updated_feed.title, problems=tuple(problems),
+                       skipped=skipped, item_count=parsed.item_count,
                        text_only=sum(e.text_only for e in parsed.episodes))
 
 

@@ -101,6 +101,34 @@ def test_a_new_feed_is_stored_with_its_episodes(http_server: LoopbackServer,
     assert {e.title for e in catalogue.episodes(feed_id=feed.id)} == {"Avsnitt 1", "Avsnitt 2"}
 
 
+def test_an_episode_that_cannot_be_stored_fails_alone_and_the_feed_is_read_again(
+        http_server: LoopbackServer, catalogue: CountingCatalogue, client: httpx.Client,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url = http_server.route("/feed", conditional(
+        feed_xml(item(1), item(2, "Trasig"), item(3)), etag='"v1"'))
+    real_save = catalogue.save_episode
+
+    def save_or_crash(episode: Any) -> None:
+        if episode.title == "Trasig":  # not one of our errors: a bug, or a broken row
+            raise ValueError("nobody expected this")
+        real_save(episode)
+
+    monkeypatch.setattr(catalogue, "save_episode", save_or_crash)
+    outcome = refresh(catalogue, client, url)
+    assert outcome.status == "new" and len(outcome.new_episode_ids) == 2
+    [unstored] = outcome.skipped
+    assert (unstored.title, unstored.guid) == ("Trasig", "ep-2")
+    assert unstored.reason == "could not be stored: unexpected ValueError: nobody expected this"
+    feed = catalogue.feed(outcome.feed_id)
+    assert feed is not None and feed.skipped == outcome.skipped
+    assert (feed.etag, feed.body_sha256) == (None, None)  # so the next run reads it in full
+
+    monkeypatch.setattr(catalogue, "save_episode", real_save)
+    again = refresh(catalogue, client, url)
+    assert again.status == "updated" and again.skipped == ()
+    assert catalogue.count_episodes(feed_id=feed.id) == 3
+
+
 def test_an_unchanged_feed_costs_one_request_and_writes_nothing(
         http_server: LoopbackServer, catalogue: CountingCatalogue, client: httpx.Client) -> None:
     url = http_server.route("/feed", conditional(feed_xml(item(1)), etag='"v1"'))
