@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from poddarkiv.cli_options import settings_for, whisper_options
 from poddarkiv.errors import PoddarkivError
 
 __all__ = ["feeds", "parse_interval", "watch"]
@@ -87,7 +88,7 @@ def feeds_list(ctx: click.Context, show_problems: bool) -> None:
     with _catalogue(ctx) as catalogue:
         rows = [(f, catalogue.count_episodes(feed_id=f.id),
                  catalogue.count_episodes(feed_id=f.id, text_only=True),
-                 list(catalogue.episode_failures(feed_id=f.id).values()))
+                 _failed_episodes(catalogue, f.id))
                 for f in catalogue.feeds()]
     if not rows:
         click.echo("No feeds yet. Add one with `poddarkiv feeds add URL`.")
@@ -111,13 +112,25 @@ def _feed_summary(feed: Any, count: int, text_only: int, failed: int) -> str:
             f"    {count} episodes, last fetched {fetched}, {state}{extra}")
 
 
-def _feed_details(feed: Any, failures: list[Any]) -> list[str]:
+def _failed_episodes(catalogue: Any, feed_id: str) -> list[tuple[Any, str]]:
+    """The feed's failed episodes, each with the title the user knows it by."""
+    failures = catalogue.episode_failures(feed_id=feed_id).values()
+    return [(f, episode.title if (episode := catalogue.episode(f.episode_id)) else f.episode_id)
+            for f in failures]
+
+
+def _failure_line(failure: Any, title: str) -> str:
+    """``episode failed 2x: "Title" (its audio URL): the error (when it is tried again)``."""
+    audio = f" ({failure.enclosure_url})" if failure.enclosure_url else ""
+    wait = (f"next try after {failure.retry_at:%Y-%m-%d %H:%M}" if failure.retry_at
+            else "waits until its audio changes; ingest --retry-failed tries now")
+    return f"episode failed {failure.count}x: \"{title}\"{audio}: {failure.error} ({wait})"
+
+
+def _feed_details(feed: Any, failures: list[tuple[Any, str]]) -> list[str]:
     lines = [f"skipped: {item.title or item.guid or '(untitled)'}: {item.reason}"
              for item in feed.skipped]
-    lines += [f"episode failed {f.count}x: {f.error} (" + (
-        f"next try after {f.retry_at:%Y-%m-%d %H:%M}" if f.retry_at
-        else "waits until its audio changes; ingest --retry-failed tries now") + ")"
-        for f in failures]
+    lines += [_failure_line(failure, title) for failure, title in failures]
     lines += [f"problem: {problem}" for problem in feed.problems]
     lines += [f"previously at: {url}" for url in feed.previous_urls]
     return lines
@@ -156,11 +169,15 @@ def feeds_export(ctx: click.Context) -> None:
 @click.option("--every", "every", default="1h", show_default=True,
               help="How often to ingest: 30m, 1h, 1d…")
 @click.option("--times", type=click.IntRange(1), help="Stop after this many runs.")
+@whisper_options
 @click.pass_context
-def watch(ctx: click.Context, every: str, times: int | None) -> None:
-    """Ingest every known feed on a schedule, carrying on after errors."""
+def watch(ctx: click.Context, /, every: str, times: int | None, **flags: Any) -> None:
+    """Ingest every known feed on a schedule, carrying on after errors.
+
+    Takes ingest's options (the engine, --allow-private…) for every run.
+    """
     interval = parse_interval(every)
-    run_watch(ctx.obj, interval_s=interval, times=times, echo=click.echo)
+    run_watch(settings_for(ctx, **flags), interval_s=interval, times=times, echo=click.echo)
 
 
 def run_watch(settings: Any, *, interval_s: float, times: int | None,

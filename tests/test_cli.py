@@ -270,6 +270,15 @@ def test_watch_survives_an_unexpected_exception(run: Callable[..., Result],
     assert result.output.count("RuntimeError: something nobody expected") == 2
 
 
+def test_watch_takes_ingests_options_such_as_allow_private(run: Callable[..., Result],
+                                                          sample: SampleServer) -> None:
+    """A refused loopback feed names --allow-private, so watch must accept it as ingest does."""
+    assert run("feeds", "add", sample.feed_url).exit_code == 0
+    result = run("watch", "--times", "1", "--allow-private")
+    assert result.exit_code == 0, result.output
+    assert "Feeds: 1 updated" in result.output and "FAILED" not in result.output, result.output
+
+
 def test_retry_failed_says_how_many_episodes_it_releases(run: Callable[..., Result],
                                                          sample: SampleServer) -> None:
     result = run("ingest", "--allow-private", "-q", "--retry-failed", sample.feed_url)

@@ -347,6 +347,8 @@ def test_hostile_feeds_through_the_cli_fail_alone_and_say_why(
     assert "1 of 4 items skipped, 2 text-only (no audio)" in listing.output
     assert "skipped: tom: no audio, no transcript and no text" in listing.output
     assert "unexpected RuntimeError" in listing.output and "HTTP 404" in listing.output
+    # each failed episode by the title and the audio URL the user knows, not only its error
+    assert f'episode failed 1x: "Debatt 3" ({dead}/debatt-3.mp3): HTTP 404' in listing.output
 
     audio_requests = sum(http_server.count(f"/audio/{p}") for p in (
         "1.mp3", "2.mp3", "a.mp3", "g.mp3", *(f"debatt-{n}.mp3" for n in range(20))))
@@ -361,6 +363,59 @@ def test_hostile_feeds_through_the_cli_fail_alone_and_say_why(
         f"{len(feeds)} feeds (1 crashing), {sum(counts.values())} episodes (2 text-only), "
         "1 skipped item listed, "
         "0 tracebacks; the second run requested no audio")
+
+
+def test_an_unexpected_exception_in_one_item_is_that_items_alone_and_shown_everywhere(
+        http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not one of our errors, raised while one item is read: the item is listed as skipped
+    with the reason in ``feeds list --problems``, the feed's ``.json`` and the admin page; its
+    siblings and the other feeds are stored; ``watch`` carries on."""
+    from click.testing import CliRunner
+
+    from poddarkiv.cli import cli
+    from poddarkiv.ingest import feeds as feeds_module
+
+    real = feeds_module.episode_from_entry
+
+    def crash_on_one(entry: Any, item: Any, ctx: Any) -> Episode | None:
+        if entry.get("title") == "Trasig":
+            raise KeyError("nobody expected this")
+        return real(entry, item, ctx)
+
+    monkeypatch.setattr(feeds_module, "episode_from_entry", crash_on_one)
+    monkeypatch.delenv("PODDARKIV_DATA", raising=False)
+    monkeypatch.setenv("PODDARKIV_ALLOW_PRIVATE", "1")
+    def mixed_feed(*titles: str) -> bytes:
+        return _rss("Blandad", "".join(_item(t, guid=t) for t in titles))
+
+    mixed = http_server.route("/mixed.xml", reply(mixed_feed("Före", "Trasig", "Efter")))
+    other = http_server.route("/other.xml", reply(_rss("Annan", _item("Hel", guid="h"))))
+    data = tmp_path / "data"
+
+    def cli_run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["--data-dir", str(data), *args], catch_exceptions=False)
+
+    assert cli_run("feeds", "add", mixed, other).exit_code == 0
+    run = cli_run("ingest", "-q")
+    assert run.exit_code == 0, run.output  # the feeds were read: nothing failed as a whole
+    reason = "could not be read: KeyError: 'nobody expected this'"
+    assert f"1 of 3 items not stored (1: {reason})" in run.output
+    assert f"skipped: Trasig: {reason}" in cli_run("feeds", "list", "--problems").output
+    settings = Settings(data_dir=data, admin_token="hemligt")
+    with Catalogue(DataDir(data)) as catalogue, ArchiveIndex.open(catalogue.data.index) as index:
+        assert catalogue.count_episodes() == 3  # Före, Efter and the other feed's Hel
+        feed_id = next(f.id for f in catalogue.feeds() if f.url == mixed)
+        app = create_app(settings, catalogue=catalogue, index=index)
+        with TestClient(app) as client:
+            podcast = client.get(f"/poddar/{feed_id}.json").json()["podcast"]
+            admin = client.get("/admin.json", headers={"authorization": "Bearer hemligt"}).json()
+    assert [(s["title"], s["reason"]) for s in podcast["skipped"]] == [("Trasig", reason)]
+    [row] = [f for f in admin["report_feeds"] if f["feed_id"] == feed_id]
+    assert row["skipped_count"] == 1 and row["skipped"][0]["reason"] == reason
+    http_server.route("/mixed.xml", reply(mixed_feed("Före", "Trasig", "Efter", "Ny")))
+    watched = cli_run("watch", "--every", "1h", "--times", "1")  # meets the same item again
+    assert watched.exit_code == 0, watched.output
+    assert "Feeds: 1 unchanged, 1 updated" in watched.output and reason in watched.output
 
 
 @pytest.mark.slow
