@@ -220,6 +220,16 @@ def _listed(skipped: list[SkippedItem]) -> tuple[SkippedItem, ...]:
                                "not listed one by one", count=sum(s.count for s in rest)))
 
 
+def _new_feed_url(written: str | None, url: str, problems: list[str]) -> str | None:
+    """The new address the feed names for itself, if it is another http(s) URL; one that is
+    not a URL is a problem, never a move."""
+    new_url = clean_url(written, base=url)
+    if written and new_url is None:
+        problems.append(f"ignored new feed URL {clean_line(written)[:100]!r}: "
+                        "not an http(s) URL")
+    return new_url if new_url != url else None
+
+
 def _not_a_feed(body: bytes, headers: Mapping[str, str], result: Mapping[str, Any]) -> str:
     """Why a body holds no feed: what it is (an HTML page, by its header or its first tag),
     and feedparser's reason."""
@@ -258,7 +268,7 @@ def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
     meta = result.get("feed") or {}
     ctx = EntryContext(feed_id=feed_id, base=url, problems=problems, persons=raw.persons)
     episodes = _episodes(result, raw, ctx)
-    new_url = clean_url(raw.new_feed_url, base=url)
+    new_url = _new_feed_url(raw.new_feed_url, url, problems)
     return ParsedFeed(
         url=url, feed_id=feed_id,
         title=clean_line(meta.get("title")),
@@ -267,7 +277,7 @@ def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
         language=language_tag(meta.get("language")),
         image=_image(meta, url),
         author=clean_line(meta.get("author") or meta.get("publisher") or "") or None,
-        new_feed_url=new_url if new_url and new_url != url else None,
+        new_feed_url=new_url,
         podcast_guid=clean_line(raw.podcast_guid) or None,
         episodes=episodes,
         problems=_capped(problems),
