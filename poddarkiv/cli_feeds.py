@@ -108,7 +108,8 @@ def _feed_summary(feed: Any, count: int, text_only: int, failed: int) -> str:
     notes += [f"{failed} episodes failed"] if failed else []
     notes += [f"{len(feed.problems)} problems"] if feed.problems else []
     extra = f"\n    {', '.join(notes)} (see --problems)" if notes else ""
-    return (f"{feed.id}  {feed.title or '(not fetched yet)'}\n    {feed.url}\n"
+    untitled = "(not read yet: see the errors)" if feed.error_count else "(not fetched yet)"
+    return (f"{feed.id}  {feed.title or untitled}\n    {feed.url}\n"
             f"    {count} episodes, last fetched {fetched}, {state}{extra}")
 
 

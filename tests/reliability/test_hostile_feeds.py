@@ -347,6 +347,7 @@ def test_hostile_feeds_through_the_cli_fail_alone_and_say_why(
     assert "1 of 4 items skipped, 2 text-only (no audio)" in listing.output
     assert "skipped: tom: no audio, no transcript and no text" in listing.output
     assert "unexpected RuntimeError" in listing.output and "HTTP 404" in listing.output
+    assert f"(not read yet: see the errors)\n    {crash_url}" in listing.output
     # each failed episode by the title and the audio URL the user knows, not only its error
     assert f'episode failed 1x: "Debatt 3" ({dead}/debatt-3.mp3): HTTP 404' in listing.output
 
