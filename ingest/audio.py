@@ -3,6 +3,10 @@
 Decoding uses PyAV (FFmpeg's libraries, which faster-whisper already depends on), so no
 ``ffmpeg`` program is needed. Both engines take the decoded array, so a file is decoded once
 whichever engine runs.
+
+An :class:`AudioError` says what is wrong with the audio, never where this machine keeps it:
+the caller names the episode (by its title, or the enclosure URL the user knows). A file is
+named by its episode's id (:mod:`poddarkiv.ingest.download`), which is all a log line says.
 """
 
 from __future__ import annotations
@@ -46,20 +50,25 @@ class AudioInfo:
     channels: int
 
 
+def _reason(exc: BaseException, path: Path) -> str:
+    """FFmpeg's message about ``path``, which quotes the path, without it."""
+    return str(exc).replace(str(path), "the file")
+
+
 @contextmanager
 def _open(path: Path) -> Iterator[av.container.InputContainer]:
     """Open ``path`` with PyAV, turning its errors into :class:`AudioError`."""
     try:
         if Path(path).stat().st_size == 0:
-            raise AudioError(f"{path}: empty file")
+            raise AudioError("empty file")
         container = av.open(str(path), mode="r")
     except AudioError:
         raise
     except (OSError, av.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioError(f"{path}: not readable as audio ({exc})") from exc
+        raise AudioError(f"not readable as audio ({_reason(exc, path)})") from exc
     try:
         if not container.streams.audio:
-            raise AudioError(f"{path}: no audio stream")
+            raise AudioError("no audio stream")
         yield container
     finally:
         container.close()
@@ -86,7 +95,7 @@ def probe_audio(path: Path, *, max_duration_s: float | None = None) -> AudioInfo
         try:
             present = _packet_seconds(container, stream)
         except av.FFmpegError as exc:
-            raise AudioError(f"{path}: unreadable audio data ({exc})") from exc
+            raise AudioError(f"unreadable audio data ({_reason(exc, path)})") from exc
         info = AudioInfo(
             duration_s=present or declared,
             codec=stream.codec_context.codec.canonical_name,
@@ -94,12 +103,12 @@ def probe_audio(path: Path, *, max_duration_s: float | None = None) -> AudioInfo
             channels=int(stream.channels or 0),
         )
     if info.duration_s <= 0:
-        raise AudioError(f"{path}: no audio in the file")
+        raise AudioError("no audio in the file")
     if declared and present and present < TRUNCATED_BELOW * declared:
-        raise AudioError(f"{path}: truncated: {present:.1f} s of a declared {declared:.1f} s")
+        raise AudioError(f"truncated: {present:.1f} s of a declared {declared:.1f} s")
     if max_duration_s is not None and info.duration_s > max_duration_s:
         raise AudioError(
-            f"{path}: {info.duration_s:.0f} s is longer than the {max_duration_s:.0f} s limit"
+            f"{info.duration_s:.0f} s is longer than the {max_duration_s:.0f} s limit"
         )
     return info
 
@@ -127,12 +136,13 @@ def decode_audio(path: Path, *, max_duration_s: float | None = None) -> np.ndarr
                     chunks.append(out.to_ndarray().reshape(-1))
                     total += chunks[-1].size
             if limit is not None and total > limit:
-                raise AudioError(f"{path}: longer than the {max_duration_s:.0f} s limit")
+                raise AudioError(f"longer than the {max_duration_s:.0f} s limit")
         chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
     if skipped:
-        log.warning("%s: skipped %d undecodable packets", path, skipped)
+        log.warning("episode %s: skipped %d undecodable packets of its audio",
+                    Path(path).stem, skipped)
     if not chunks or sum(c.size for c in chunks) == 0:
-        raise AudioError(f"{path}: no decodable audio")
+        raise AudioError("no decodable audio")
     return np.concatenate(chunks).astype(np.float32, copy=False)
 
 

@@ -166,9 +166,8 @@ def download_audio(client: httpx.Client, episode: Episode, *, data: DataDir,
     except AudioError as exc:
         partial.unlink(missing_ok=True)
         meta.unlink(missing_ok=True)
-        # The probe names the file it read, an internal path; the user knows the URL.
-        reason = str(exc).replace(f"{partial}: ", "").replace(str(partial), "the file")
-        raise AudioError(f"the audio at {episode.enclosure.url}: {reason}") from exc
+        # The probe says what is wrong, never where; the user knows the audio by its URL.
+        raise AudioError(f"the audio at {episode.enclosure.url}: {exc}") from exc
     final = data.audio / f"{episode.id}.{audio_extension(media_type, episode.enclosure.type)}"
     digest = sha256_file(partial)
     os.replace(partial, final)

@@ -70,6 +70,32 @@ def test_unusable_files_are_audio_errors(tmp_path: Path, content: bytes, message
         decode_audio(path)
 
 
+def test_errors_and_log_lines_never_name_the_archives_file(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The user knows an episode by its title and URL: the caller names it, never a path."""
+    html = tmp_path / "0123456789abcdef.mp3"
+    html.write_bytes(b"<html><body>Not found</body></html>" * 20)
+    for check in (probe_audio, decode_audio):
+        with pytest.raises(AudioError) as caught:
+            check(html)
+        assert str(tmp_path) not in str(caught.value), caught.value
+    noisy = tmp_path / "0123456789abcdef.mp3"
+    noisy.write_bytes(_with_garbage_frames(CLIP.read_bytes()))
+    decode_audio(noisy)
+    [record] = [r for r in caplog.records if "undecodable" in r.getMessage()]
+    assert record.getMessage().startswith("episode 0123456789abcdef: skipped ")
+    assert str(tmp_path) not in record.getMessage()
+
+
+def _with_garbage_frames(mp3: bytes) -> bytes:
+    """``mp3`` with every frame's payload after the first few overwritten (headers kept)."""
+    data = bytearray(mp3)
+    sync = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0]
+    for start, end in itertools.pairwise(sync[3:]):
+        data[start + 4:end] = bytes((start * 7 + n * 13) % 251 for n in range(end - start - 4))
+    return bytes(data)
+
+
 def test_missing_file_is_an_audio_error(tmp_path: Path) -> None:
     with pytest.raises(AudioError, match="not readable"):
         probe_audio(tmp_path / "nothing.mp3")
