@@ -72,17 +72,13 @@ class ClusterQueue:
         self.settings = settings
         self.catalogue = catalogue
         self.queue = queue_for(settings)
-        self._app = app
+        # Made now, not on the first job: without Celery installed, ingest stops before it
+        # fetches anything, instead of failing (and backing off) every episode it queues.
+        self.app: Celery = app if app is not None else make_celery(settings)
         self._clock = clock
         self._sleep = sleep
         self._report = report
         self._last_summary: JobSummary | None = None
-
-    @property
-    def app(self) -> Celery:
-        if self._app is None:
-            self._app = make_celery(self.settings)
-        return self._app
 
     # -- the pipeline's JobQueue ------------------------------------------------------------
 
@@ -115,8 +111,7 @@ class ClusterQueue:
             self._sleep(self.settings.job_poll_s)
 
     def close(self) -> None:
-        if self._app is not None:
-            self._app.close()
+        self.app.close()
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -192,15 +187,15 @@ class ClusterQueue:
 
     def _broker(self, call: Callable[[], T]) -> T:
         """``call()``, with Redis's and Celery's connection errors as one ClusterError."""
-        _ = self.app  # without Celery installed: a ConfigError that says how to install it
         from kombu.exceptions import OperationalError
         from redis.exceptions import RedisError
 
         try:
             return call()
         except (OperationalError, RedisError, OSError) as exc:
+            reason = str(exc).rstrip(". ") or type(exc).__name__  # redis ends its own with "."
             raise ClusterError(
-                f"cannot reach the broker at {_redacted(self.settings.broker)}: {exc}. "
+                f"cannot reach the broker at {_redacted(self.settings.broker)}: {reason}. "
                 "Jobs recorded so far are kept; run ingest again once Redis is back.") from exc
 
 

@@ -21,7 +21,7 @@ from poddarkiv.archive.jobs import JobSummary, job_for, save_job
 from poddarkiv.archive.models import Enclosure, Episode, Feed, Segment, Transcript
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.config import Settings
-from poddarkiv.errors import ClusterError, TranscriptionError
+from poddarkiv.errors import ClusterError, ConfigError, TranscriptionError
 from poddarkiv.ingest.cluster import ClusterQueue, format_summary
 from poddarkiv.ingest.jobs import TASK_NAME, JobRequest, queue_for
 
@@ -202,6 +202,24 @@ def test_an_unreachable_broker_is_a_cluster_error_without_the_password(catalogue
     assert jobs.pending("ep")  # kept for the next run
 
 
+def test_redis_own_reason_is_quoted_once_without_a_doubled_full_stop(
+        catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    app = App()
+    jobs = queue(catalogue, app)
+    jobs.submit(episode())
+
+    def refused(_task_id: str) -> dict[str, Any]:
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(app.backend, "get_task_meta", refused)
+    with pytest.raises(ClusterError) as caught:
+        list(jobs.collect())
+    assert "127.0.0.1:1. Connection refused. Jobs recorded so far are kept" in str(caught.value)
+    assert ".." not in str(caught.value)
+
+
 def test_a_broker_down_when_sending_keeps_the_job_for_the_next_run(catalogue: Catalogue
                                                                    ) -> None:
     app = App(down=True)
@@ -213,6 +231,13 @@ def test_a_broker_down_when_sending_keeps_the_job_for_the_next_run(catalogue: Ca
     app.down = False
     assert store(catalogue, queue(catalogue, app).collect()) == [transcript("ep")]
     assert [s["task_id"] for s in app.sent] == [job.job_id]
+
+
+def test_without_celery_a_broker_is_refused_before_anything_is_fetched(
+        catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "celery", None)  # as if the extra were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'poddarkiv\[cluster\]'"):
+        ClusterQueue(Settings(broker="redis://127.0.0.1:1/0"), catalogue)
 
 
 def test_the_default_path_never_imports_celery() -> None:
