@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -33,12 +34,15 @@ def test_a_missing_or_foreign_broker_is_a_clean_error(args: list[str], tmp_path:
     assert "redis://" in result.output and "Traceback" not in result.output
 
 
-def test_ingest_with_a_broker_prints_the_cluster_progress(cluster: Cluster) -> None:
+def test_ingest_takes_the_broker_from_the_environment_and_prints_progress_per_worker(
+        cluster: Cluster) -> None:
+    # ``--broker`` itself: test_cluster.py's killed-ingest test starts ingest with it.
     cluster.start_worker("w1")
     result = subprocess.run(
         [sys.executable, "-m", "poddarkiv", "--data-dir", str(cluster.root / "archive"),
-         "ingest", "--broker", cluster.redis.url, "--prefer", "whisper", "--allow-private",
-         cluster.feed_url], cwd=ROOT, capture_output=True, text=True, timeout=120)
+         "ingest", "--prefer", "whisper", "--allow-private", cluster.feed_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PODDARKIV_BROKER": cluster.redis.url})
 
     assert result.returncode == 0, result.stderr
     assert "cluster: 0 queued, 0 running, 2 done, 0 failed (w1@test: 2 done)" in result.stderr
