@@ -1,7 +1,7 @@
 """Episodes per hour: the in-process pipeline against Celery workers (1 and 2), side by side.
 
-    .venv/bin/python bench/cluster.py                 # the four sample episodes, bundled model
-    .venv/bin/python bench/cluster.py --cores 2
+    .venv/bin/python bench/cluster.py                 # the four sample episodes, 3 rounds
+    .venv/bin/python bench/cluster.py --cores 2 --rounds 5
 
 Every configuration ingests the same episodes (the bundled sample feed, served on loopback,
 ``prefer=whisper`` so each one is transcribed) into a fresh data directory:
@@ -15,6 +15,12 @@ Every configuration ingests the same episodes (the bundled sample feed, served o
 The broker's overhead per job is the cluster's wall time minus the time the workers spent in
 their tasks (Celery logs each task's runtime), per job: enqueueing, waiting in Redis, the
 worker's own download, collecting, storing and indexing.
+
+The three configurations alternate in rounds (round 1 in order, round 2 reversed, and so on),
+so a burst of load from other programs falls on different ones in different rounds; the
+one-minute load average is recorded before each run. The summary gives medians over the rounds:
+wall time, episodes per hour and its range, the speed against in-process (the median of each
+round's ratio, both sides of a ratio run a minute apart) and the overhead per job.
 """
 
 from __future__ import annotations
@@ -24,11 +30,13 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +51,8 @@ class Result:
     audio_s: float
     wall_s: float
     task_s: float | None = None  # summed worker task time (cluster runs)
+    round: int = 0
+    load: float = 0.0  # one-minute load average before the run
 
     @property
     def per_hour(self) -> float:
@@ -87,6 +97,7 @@ def _audio_seconds(data: Path) -> tuple[int, float]:
 
 def run_in_process(work: Path, feed_url: str, *, cores: int, models: Path) -> Result:
     data = work / "in-process"
+    shutil.rmtree(data, ignore_errors=True)
     wall = _ingest(data, feed_url, models, "--threads", str(cores))
     episodes, audio = _audio_seconds(data)
     return Result(f"in-process x {cores} thread(s), model load", episodes, audio, wall)
@@ -95,6 +106,7 @@ def run_in_process(work: Path, feed_url: str, *, cores: int, models: Path) -> Re
 def run_cluster(work: Path, feed_url: str, *, workers: int, cores: int, models: Path,
                 redis_url: str) -> Result:
     data = work / f"cluster-{workers}"
+    shutil.rmtree(data, ignore_errors=True)
     logs = [work / f"worker-{workers}-{n}.log" for n in range(workers)]
     procs = [_start_worker(work / f"w{workers}-{n}", log, redis_url, models,
                            threads=max(1, cores // workers), name=f"bench{n}")
@@ -129,20 +141,49 @@ def _wait_ready(log: Path, proc: subprocess.Popen[bytes]) -> None:
         time.sleep(0.2)
 
 
+Run = Callable[[], Result]
+
+
+def run_rounds(runs: list[Run], rounds: int) -> list[Result]:
+    """Every configuration once a round; even rounds in reverse order."""
+    results = []
+    for n in range(1, rounds + 1):
+        for run in runs if n % 2 else list(reversed(runs)):
+            load = os.getloadavg()[0]
+            results.append(replace(run(), round=n, load=load))
+            print(f"round {n}: {_row(results[-1])}  (load {load:.1f})", flush=True)
+    return results
+
+
+def _row(r: Result, *, ratio: str = "", overhead: float | None = None) -> str:
+    overhead = r.overhead_per_job_s if overhead is None else overhead
+    return (f"{r.name:<36} {r.episodes:>8} {r.audio_s:>8.1f} {r.wall_s:>7.1f} "
+            f"{r.per_hour:>8.0f} {ratio:>13} {'' if overhead is None else f'{overhead:.2f}':>14}")
+
+
 def _print(results: list[Result]) -> None:
-    base = results[0]
+    names = list(dict.fromkeys(r.name for r in results))
+    base = {r.round: r.per_hour for r in results if r.name == names[0]}
+    print(f"\nmedians over {len(base)} round(s), load {min(r.load for r in results):.1f} "
+          f"to {max(r.load for r in results):.1f}")
     print(f"{'configuration':<36} {'episodes':>8} {'audio s':>8} {'wall s':>7} "
-          f"{'ep/hour':>8} {'vs in-process':>13} {'overhead/job s':>14}")
-    for r in results:
-        overhead = r.overhead_per_job_s
-        print(f"{r.name:<36} {r.episodes:>8} {r.audio_s:>8.1f} {r.wall_s:>7.1f} "
-              f"{r.per_hour:>8.0f} {r.per_hour / base.per_hour:>12.2f}x "
-              f"{'' if overhead is None else f'{overhead:.2f}':>14}")
+          f"{'ep/hour':>8} {'vs in-process':>13} {'overhead/job s':>14}  ep/hour range")
+    for name in names:
+        runs = [r for r in results if r.name == name]
+        ratio = statistics.median(r.per_hour / base[r.round] for r in runs)
+        overheads = [o for r in runs if (o := r.overhead_per_job_s) is not None]
+        middle = Result(name, runs[0].episodes, runs[0].audio_s,
+                        statistics.median(r.wall_s for r in runs))
+        line = _row(middle, ratio=f"{ratio:.2f}x",
+                    overhead=statistics.median(overheads) if overheads else None)
+        per_hour = [r.per_hour for r in runs]
+        print(f"{line}  {min(per_hour):.0f}-{max(per_hour):.0f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cores", type=int, default=2, help="CPU threads in all (default 2).")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds (default 3).")
     parser.add_argument("--models", type=Path, default=ROOT / ".cache" / "test-models",
                         help="Where the assembled bundled model is cached.")
     args = parser.parse_args()
@@ -155,13 +196,14 @@ def main() -> None:
         work, port = Path(tmp), _free_port()
         redis = subprocess.Popen([redis_server, "--port", str(port), "--bind", "127.0.0.1",
                                   "--save", "", "--dir", tmp], stdout=subprocess.DEVNULL)
+        url, feed = f"redis://127.0.0.1:{port}/0", sample.feed_url
         try:
             time.sleep(0.5)
-            url = f"redis://127.0.0.1:{port}/0"
-            results = [run_in_process(work, sample.feed_url, cores=args.cores, models=args.models)]
-            for workers in (1, 2):
-                results.append(run_cluster(work, sample.feed_url, workers=workers,
-                                           cores=args.cores, models=args.models, redis_url=url))
+            runs: list[Run] = [
+                lambda: run_in_process(work, feed, cores=args.cores, models=args.models),
+                *(lambda n=n: run_cluster(work, feed, workers=n, cores=args.cores,
+                                          models=args.models, redis_url=url) for n in (1, 2))]
+            results = run_rounds(runs, args.rounds)
         finally:
             redis.terminate()
             redis.wait(timeout=30)
