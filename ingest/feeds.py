@@ -10,9 +10,8 @@ with nothing usable in it (an HTML page, not XML at all) raises :class:`FeedErro
 Nothing is dropped silently: every item becomes an episode or a :class:`SkippedItem` with its
 reason (no audio and no transcript; an exact duplicate; past the :data:`MAX_EPISODES` cap;
 any exception while reading it, which fails that item alone). Items that share a guid but
-differ (another enclosure, title or date) are all kept: the first keeps the plain identity,
-the others get one disambiguated by their enclosure, else their title and date, so their ids
-are the same on every run.
+differ (another enclosure, title or date) are all kept, with ids that are the same on every
+run wherever the items stand (:func:`~poddarkiv.ingest.identity.assign_episode_ids`).
 
 Everything that leaves this module is normalised text (:mod:`poddarkiv.ingest.text`) and
 ``http``/``https`` URLs; iTunes and Podcasting 2.0 tags come from
@@ -33,7 +32,7 @@ from feedparser.encodings import convert_to_utf8
 from poddarkiv.archive.models import Episode, Feed, SkippedItem
 from poddarkiv.errors import FeedError
 from poddarkiv.ingest.entries import EntryContext, episode_from_entry, language_tag
-from poddarkiv.ingest.identity import episode_id_for, feed_id_for, normalise_media_url
+from poddarkiv.ingest.identity import StoredEpisode, assign_episode_ids, feed_id_for
 from poddarkiv.ingest.podcastns import RawFeed, RawItem, scan_feed
 from poddarkiv.ingest.text import clean_line, clean_markup, clean_url
 from poddarkiv.ingest.xmlsafe import replace_bad_char_refs, strip_doctype
@@ -167,30 +166,6 @@ def _read_entry(entry: Any, item: RawItem | None, ctx: EntryContext) -> Episode 
         return None
 
 
-def _variants(episode: Episode, feed_id: str) -> list[str]:
-    """Ids for an item whose guid an earlier item already has: by enclosure, then title."""
-    when = episode.published.isoformat() if episode.published else ""
-    keys = [f"title:{episode.title}|{when}"]
-    if episode.enclosure is not None:
-        media = normalise_media_url(episode.enclosure.url)
-        keys = [f"enclosure:{media}", *keys, f"enclosure:{media}|title:{episode.title}|{when}"]
-    return [episode_id_for(feed_id, f"{episode.id}#{key}") for key in keys]
-
-
-def _add(episodes: dict[str, Episode], episode: Episode, ctx: EntryContext) -> None:
-    if episode.id not in episodes:
-        episodes[episode.id] = episode
-        return
-    variants = _variants(episode, ctx.feed_id)
-    same = [episodes[i] for i in (episode.id, *variants) if i in episodes]
-    free = [i for i in variants if i not in episodes]
-    if not free or any(other == episode.replace(id=other.id) for other in same):
-        ctx.skipped.append(SkippedItem(episode.title, episode.guid,
-                                       "duplicate of an earlier item (same guid, audio and title)"))
-        return
-    episodes[free[0]] = episode.replace(id=free[0])
-
-
 def _cap(entries: list[Any], ctx: EntryContext) -> list[Any]:
     if len(entries) <= MAX_EPISODES:
         return entries
@@ -201,14 +176,15 @@ def _cap(entries: list[Any], ctx: EntryContext) -> list[Any]:
     return entries[:MAX_EPISODES]
 
 
-def _episodes(result: Any, raw: RawFeed, ctx: EntryContext) -> tuple[Episode, ...]:
+def _episodes(result: Any, raw: RawFeed, ctx: EntryContext,
+              stored: StoredEpisode | None) -> tuple[Episode, ...]:
     entries = _cap(list(result.get("entries") or []), ctx)
-    episodes: dict[str, Episode] = {}
-    for entry, item in zip(entries, _raw_items(raw, entries), strict=True):
-        episode = _read_entry(entry, item, ctx)
-        if episode is not None:
-            _add(episodes, episode, ctx)
-    return tuple(episodes.values())
+    read = [episode for entry, item in zip(entries, _raw_items(raw, entries), strict=True)
+            if (episode := _read_entry(entry, item, ctx)) is not None]
+    episodes, duplicates = assign_episode_ids(read, feed_id=ctx.feed_id, stored=stored)
+    ctx.skipped.extend(SkippedItem(d.title, d.guid, "duplicate of an earlier item (same guid, "
+                                   "audio and title)") for d in duplicates)
+    return episodes
 
 
 def _listed(skipped: list[SkippedItem]) -> tuple[SkippedItem, ...]:
@@ -248,11 +224,14 @@ def _capped(problems: list[str]) -> tuple[str, ...]:
 
 
 def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
-               headers: Mapping[str, str] | None = None) -> ParsedFeed:
+               headers: Mapping[str, str] | None = None,
+               stored: StoredEpisode | None = None) -> ParsedFeed:
     """Parse a feed fetched from ``url`` (relative links resolve against it).
 
     ``feed_id`` is the catalogue's id for the feed (default: derived from ``url``); episode
     ids derive from it. ``headers`` are the HTTP response headers (their charset matters).
+    ``stored`` looks up the catalogue's episodes, so items that share a guid keep the ids an
+    earlier run gave them (:func:`~poddarkiv.ingest.identity.assign_episode_ids`).
     Raises :class:`FeedError` when the body holds no feed at all.
     """
     feed_id = feed_id or feed_id_for(url)
@@ -267,7 +246,7 @@ def parse_feed(body: bytes, *, url: str, feed_id: str | None = None,
     raw = scan_feed(data.decode("utf-8", "replace"))
     meta = result.get("feed") or {}
     ctx = EntryContext(feed_id=feed_id, base=url, problems=problems, persons=raw.persons)
-    episodes = _episodes(result, raw, ctx)
+    episodes = _episodes(result, raw, ctx, stored)
     new_url = _new_feed_url(raw.new_feed_url, url, problems)
     return ParsedFeed(
         url=url, feed_id=feed_id,

@@ -288,7 +288,7 @@ def refresh_feed(catalogue: Catalogue, client: httpx.Client, target: str | Feed,
         if result.status == 304:  # moved permanently, otherwise unchanged
             return _unchanged(catalogue, feed, _move_target(mover, feed, result, None, []))
         parsed = parse_feed(result.body, url=result.final_url, feed_id=feed.id,
-                            headers=result.headers)
+                            headers=result.headers, stored=catalogue.episode)
         return _store(mover, feed, known, result, parsed, now)
     except Exception as exc:  # one feed's failure, whatever it is, is that feed's alone
         return _failed(catalogue, feed, known, exc, now)

@@ -129,6 +129,26 @@ def test_an_episode_that_cannot_be_stored_fails_alone_and_the_feed_is_read_again
     assert catalogue.count_episodes(feed_id=feed.id) == 3
 
 
+def test_a_new_item_at_the_top_of_a_shared_guid_never_inherits_anothers_audio(
+        http_server: LoopbackServer, catalogue: CountingCatalogue,
+        client: httpx.Client) -> None:
+    """Issue 14: twenty debates under one guid; the next one is published at the top."""
+    def debate(n: int) -> str:
+        return (f"<item><title>Debatt {n}</title><guid>samma</guid><enclosure "
+                f'url="https://cdn.example/debatt-{n}.mp3" type="audio/mpeg"/></item>')
+
+    url = http_server.route("/feed", reply(feed_xml(debate(2), debate(1))))
+    first = refresh(catalogue, client, url)
+    for episode in catalogue.episodes(feed_id=first.feed_id):  # as if downloaded
+        catalogue.save_episode(episode.replace(audio_path=f"audio/{episode.title}.mp3"))
+    http_server.route("/feed", reply(feed_xml(debate(3), debate(2), debate(1))))
+    second = refresh(catalogue, client, url)
+    assert len(second.new_episode_ids) == 1 and second.updated_episode_ids == ()
+    audio = {e.title: e.audio_path for e in catalogue.episodes(feed_id=first.feed_id)}
+    assert audio == {"Debatt 3": None, "Debatt 2": "audio/Debatt 2.mp3",
+                     "Debatt 1": "audio/Debatt 1.mp3"}
+
+
 def test_an_unchanged_feed_costs_one_request_and_writes_nothing(
         http_server: LoopbackServer, catalogue: CountingCatalogue, client: httpx.Client) -> None:
     url = http_server.route("/feed", conditional(feed_xml(item(1)), etag='"v1"'))
