@@ -77,9 +77,20 @@ def parse_duration(value: object) -> float | None:
     return seconds if seconds else None
 
 
-def _small_int(value: object) -> int | None:
-    text = clean_line(value, max_chars=20)
-    return int(text) if text.isdigit() and int(text) <= _MAX_SEASON_OR_NUMBER else None
+def _small_int(value: object, tag: str, ctx: EntryContext) -> int | None:
+    text = clean_line(value, max_chars=40)
+    if text.isdigit() and int(text) <= _MAX_SEASON_OR_NUMBER:
+        return int(text)
+    if text:
+        ctx.problems.append(f"ignored {tag} {text[:30]!r}")
+    return None
+
+
+def _duration(value: object, ctx: EntryContext) -> float | None:
+    """:func:`parse_duration`, recording a value that is not a time (``0`` means unknown)."""
+    if _clock_seconds(value) is None and (text := clean_line(value, max_chars=40)):
+        ctx.problems.append(f"ignored itunes:duration {text[:30]!r}")
+    return parse_duration(value)
 
 
 def _published(entry: Mapping[str, Any]) -> datetime | None:
@@ -243,9 +254,9 @@ def episode_from_entry(entry: Mapping[str, Any], item: RawItem | None,
     return Episode(
         id=episode_id_for(ctx.feed_id, identity), feed_id=ctx.feed_id,
         guid=guid or identity, title=title, description=_description(entry), link=link,
-        published=published, duration_s=parse_duration(entry.get("itunes_duration")),
-        season=_small_int(entry.get("itunes_season")),
-        number=_small_int(entry.get("itunes_episode")),
+        published=published, duration_s=_duration(entry.get("itunes_duration"), ctx),
+        season=_small_int(entry.get("itunes_season"), "itunes:season", ctx),
+        number=_small_int(entry.get("itunes_episode"), "itunes:episode", ctx),
         image=_image(entry, ctx),
         enclosure=enclosure, transcripts=transcripts,
         chapters_url=clean_url(chapters[0].attrs.get("url"), base=ctx.base) if chapters else None,
