@@ -35,7 +35,12 @@ from poddarkiv.ingest.entries import EntryContext, episode_from_entry, language_
 from poddarkiv.ingest.identity import StoredEpisode, assign_episode_ids, feed_id_for
 from poddarkiv.ingest.podcastns import RawFeed, RawItem, scan_feed
 from poddarkiv.ingest.text import clean_line, clean_markup, clean_url
-from poddarkiv.ingest.xmlsafe import replace_bad_char_refs, strip_doctype
+from poddarkiv.ingest.xmlsafe import (
+    MAX_ATTRIBUTES,
+    cap_attributes,
+    replace_bad_char_refs,
+    strip_doctype,
+)
 
 __all__ = ["MAX_EPISODES", "MAX_PROBLEMS", "MAX_SKIPPED_LISTED", "ParsedFeed", "parse_feed"]
 
@@ -117,6 +122,9 @@ def _prepare(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str
     data, removed = strip_doctype(data)
     if removed:
         problems.append(f"removed {removed} DOCTYPE/ENTITY declaration(s)")
+    data, crowded = cap_attributes(data)
+    if crowded:
+        problems.append(f"cut {crowded} element(s) to their first {MAX_ATTRIBUTES} attributes")
     data, bad_refs = replace_bad_char_refs(data)
     if bad_refs:
         problems.append(f"replaced {bad_refs} reference(s) to forbidden characters")

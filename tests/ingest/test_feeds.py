@@ -165,6 +165,22 @@ def test_one_large_entity_referenced_many_times_is_quick() -> None:
     assert len(parsed.episodes) == 1 and "x" * 1000 not in parsed.episodes[0].description
 
 
+def test_an_element_with_fifty_thousand_attributes_is_quick_and_cut() -> None:
+    # feedparser's strict parser looks up each attribute by a linear search: a minute before.
+    junk = " ".join(f'a{n}="x"' for n in range(50_000))
+    items = (f'<item><title>A</title><guid>1</guid><enclosure url="https://cdn.example/a.mp3" '
+             f'type="audio/mpeg" {junk}/></item>'
+             f'<item><title>B</title><guid>2</guid><enclosure {junk} '
+             'url="https://cdn.example/b.mp3" type="audio/mpeg"/></item>')
+    started = time.monotonic()
+    parsed = parse_feed(_feed(items), url=URL)
+    assert time.monotonic() - started < MAX_PARSE_S
+    a, b = parsed.episodes
+    assert a.enclosure is not None and a.enclosure.url == "https://cdn.example/a.mp3"
+    assert b.enclosure is None and b.text_only  # its URL was past the cut, and that is said:
+    assert "cut 2 element(s) to their first 64 attributes" in parsed.problems
+
+
 def test_unclosed_items_and_cdata_do_not_make_the_scan_quadratic() -> None:
     body = _feed("<item><![CDATA[<!--" * 50_000)
     started = time.monotonic()
