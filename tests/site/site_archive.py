@@ -100,7 +100,7 @@ def record_history(catalogue: Catalogue) -> None:
     """What reading the feed and transcribing on a cluster record, for the pages that show it:
     a move, skipped items, parser problems, two failed episodes (one waits for new audio), an
     ingest report and transcription jobs (one failed)."""
-    from poddarkiv.archive.jobs import TranscriptionJob, save_job
+    from poddarkiv.archive.jobs import JobState, TranscriptionJob, save_job
 
     first, second = (s.slug for s in SAMPLE_EPISODES[:2])
     catalogue.save_feed(sample_feed().replace(
@@ -116,9 +116,10 @@ def record_history(catalogue: Catalogue) -> None:
         "skipped_count": 3, "text_only": 1,
         "skipped": [{"title": "Trailer", "guid": "g", "reason": "no audio", "count": 1}],
         "problems": ["ignored enclosure length 'lots'"]}]})
-    for episode_id, state, worker, error in [
-            (first, "done", "gpu0@box", None), (second, "failed", "gpu0@box", "CUDA out of memory"),
-            (HOSTILE_ID, "queued", None, None)]:
+    jobs: list[tuple[str, JobState, str | None, str | None]] = [
+        (first, "done", "gpu0@box", None), (second, "failed", "gpu0@box", "CUDA out of memory"),
+        (HOSTILE_ID, "queued", None, None)]
+    for episode_id, state, worker, error in jobs:
         save_job(catalogue, TranscriptionJob(episode_id, f"job-{episode_id}", "transcribe", state,
                                              FAILED_AT, FAILED_AT, sent=True, worker=worker,
                                              error=error))
