@@ -88,7 +88,8 @@ class Settings:
     #: On a worker: the archive's data directory, when it is mounted there (read-only will do).
     shared_data_dir: Path | None = None
     #: Seconds a taken job may run before Redis hands it to another worker: longer than the
-    #: slowest transcription of the longest episode (``audio_max_duration_s``).
+    #: slowest transcription of the longest episode. With a broker, a timeout not longer than
+    #: ``audio_max_duration_s`` is refused (a job transcribed at real time would run twice).
     job_visibility_timeout_s: float = 12 * 3600.0
     #: Seconds between ingest's looks at its jobs in the result backend.
     job_poll_s: float = 2.0
@@ -112,6 +113,26 @@ class Settings:
         if self.site_workers < 1 or self.job_visibility_timeout_s <= 0 or self.job_poll_s <= 0:
             raise ConfigError("site workers, the job visibility timeout and the poll interval "
                               "must be positive")
+        self._check_visibility_timeout()
+
+    def _check_visibility_timeout(self) -> None:
+        """Refuse a visibility timeout that a job for the longest allowed episode outlasts.
+
+        Refused rather than warned about: the failure it causes is silent and costly (Redis
+        hands a job that is still running to a second worker, again every timeout, so a long
+        episode may never finish), and the fix is one setting. Only with a broker: without
+        one, nothing reads the timeout. Longer than the episode is a floor, not a guarantee;
+        a model slower than real time needs more (the default is twice the default longest
+        episode).
+        """
+        if self.broker is not None and (
+                self.job_visibility_timeout_s <= self.audio_max_duration_s):
+            raise ConfigError(
+                f"the job visibility timeout (job_visibility_timeout_s = "
+                f"{self.job_visibility_timeout_s:g} s) must be longer than the longest episode "
+                f"allowed (audio_max_duration_s = {self.audio_max_duration_s:g} s), or Redis "
+                "hands a job still running to a second worker: raise "
+                "PODDARKIV_JOB_VISIBILITY_TIMEOUT_S or lower PODDARKIV_AUDIO_MAX_DURATION_S")
 
     @property
     def models_dir(self) -> Path:

@@ -59,3 +59,28 @@ def test_compute_type_comes_from_the_environment() -> None:
     settings = settings_from_env({"PODDARKIV_COMPUTE_TYPE": "int8_float32"})
     assert settings.compute_type == "int8_float32"
     assert settings_from_env({}).compute_type is None
+
+
+def test_with_a_broker_a_visibility_timeout_not_longer_than_the_longest_episode_is_refused(
+        ) -> None:
+    env = {"PODDARKIV_BROKER": "redis://127.0.0.1:6379/0",
+           "PODDARKIV_JOB_VISIBILITY_TIMEOUT_S": "3600"}
+    with pytest.raises(ConfigError) as caught:
+        settings_from_env(env)
+    message = str(caught.value)
+    assert "job_visibility_timeout_s = 3600 s" in message
+    assert "audio_max_duration_s = 21600 s" in message
+    assert "PODDARKIV_JOB_VISIBILITY_TIMEOUT_S" in message
+    with pytest.raises(ConfigError, match="must be longer than the longest episode"):
+        settings_from_env(env, job_visibility_timeout_s=21600.0)  # equal is not longer
+    assert settings_from_env({**env, "PODDARKIV_AUDIO_MAX_DURATION_S": "3000"}).broker
+
+
+def test_the_default_visibility_timeout_is_twice_the_longest_episode() -> None:
+    settings = settings_from_env({"PODDARKIV_BROKER": "redis://127.0.0.1:6379/0"})
+    assert settings.job_visibility_timeout_s == 2 * settings.audio_max_duration_s
+
+
+def test_without_a_broker_the_visibility_timeout_is_not_checked() -> None:
+    # Nothing reads it without a cluster; a long-episode archive need not mind it.
+    assert settings_from_env({"PODDARKIV_AUDIO_MAX_DURATION_S": "86400"}).broker is None

@@ -47,3 +47,15 @@ def test_ingest_takes_the_broker_from_the_environment_and_prints_progress_per_wo
     assert result.returncode == 0, result.stderr
     assert "cluster: 0 queued, 0 running, 2 done, 0 failed (w1@test: 2 done)" in result.stderr
     assert "Episodes: 2 queued, 2 transcribed." in result.stdout
+
+
+def test_a_worker_whose_visibility_timeout_a_long_episode_outlasts_does_not_start(
+        tmp_path: object) -> None:
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path), "worker", "--broker", "redis://127.0.0.1:1/0"],
+        env={"PODDARKIV_JOB_VISIBILITY_TIMEOUT_S": "7200",
+             "PODDARKIV_AUDIO_MAX_DURATION_S": "10800"})
+    assert result.exit_code == 1
+    assert "job_visibility_timeout_s = 7200 s" in result.output
+    assert "audio_max_duration_s = 10800 s" in result.output
+    assert "Traceback" not in result.output

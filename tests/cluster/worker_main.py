@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--fake", action="store_true")
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--visibility", type=float, default=8.0)
+    parser.add_argument("--max-duration", type=float, default=7.0)
     args = parser.parse_args()
 
     from celery.signals import worker_ready
@@ -79,7 +80,8 @@ def main() -> None:
     settings = Settings(data_dir=args.data, broker=args.broker, model=args.model,
                         language=args.language,
                         model_cache_dir=args.model_cache, shared_data_dir=args.shared,
-                        allow_private=True, threads=1, job_visibility_timeout_s=args.visibility)
+                        allow_private=True, threads=1, job_visibility_timeout_s=args.visibility,
+                        audio_max_duration_s=args.max_duration)
     inner = None
     if not args.fake:
         from poddarkiv.ingest.transcribe import make_transcriber
