@@ -4,15 +4,17 @@ When ``ingest`` hands transcription to Celery workers (:mod:`poddarkiv.ingest.cl
 catalogue remembers each episode's latest job in one row::
 
     transcription_jobs(episode_id PRIMARY KEY, job_id UNIQUE, queue, state, sent, worker,
-                       error, queued, updated)
+                       error, queued, updated, attempts)
 
 ``state`` is ``queued``, ``running``, ``done`` or ``failed``. The row is written *before* the
 job is sent (``sent = 0``) and marked sent afterwards, so an ingest killed at any point finds its
 jobs on the next run: unsent ones are sent again under the same id, sent ones are collected, and
-nothing is enqueued twice. The table is created when the catalogue opens
-(:mod:`poddarkiv.archive.migrations`, which holds its DDL), so catalogues from before the cluster
-existed gain it then. Only the ingest side writes here; workers never see the catalogue. The
-admin page reads :func:`job_summary`.
+nothing is enqueued twice. ``attempts`` counts the sends: a job the broker lost (Redis restarted
+without its data, was flushed, or let the job's record expire) is sent again under the same id,
+and the row says so (``attempts`` above 1, ``error`` saying why) for the admin page. The table
+is created when the catalogue opens (:mod:`poddarkiv.archive.migrations`, which holds its DDL),
+so catalogues from before the cluster existed gain it then. Only the ingest side writes here;
+workers never see the catalogue. The admin page reads :func:`job_summary`.
 """
 
 from __future__ import annotations
@@ -55,7 +57,10 @@ class TranscriptionJob:
     updated: datetime
     sent: bool = False
     worker: str | None = None
+    #: Why the job failed; on an open job, why it was sent again.
     error: str | None = None
+    #: How many times the job was sent (more than once: the broker had lost it).
+    attempts: int = 1
 
     @property
     def open(self) -> bool:
@@ -69,10 +74,12 @@ class TranscriptionJob:
 
 @dataclass(frozen=True, slots=True)
 class JobSummary:
-    """Jobs per state, overall and per worker (jobs no worker has taken yet count under ``""``)."""
+    """Jobs per state, overall and per worker (jobs no worker has taken yet count under ``""``),
+    and how many were sent more than once because the broker had lost them."""
 
     total: dict[str, int] = field(default_factory=dict)
     per_worker: dict[str, dict[str, int]] = field(default_factory=dict)
+    resent: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"total": {state: n}, "workers": [{"worker", state: n...}]}``."""
@@ -86,13 +93,13 @@ def save_job(catalogue: Catalogue, job: TranscriptionJob) -> None:
     with catalogue.transaction() as conn:
         conn.execute(
             "INSERT INTO transcription_jobs (episode_id, job_id, queue, state, sent, worker, "
-            "error, queued, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "error, queued, updated, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(episode_id) DO UPDATE SET job_id=excluded.job_id, "
             "queue=excluded.queue, state=excluded.state, sent=excluded.sent, "
             "worker=excluded.worker, error=excluded.error, queued=excluded.queued, "
-            "updated=excluded.updated",
+            "updated=excluded.updated, attempts=excluded.attempts",
             (job.episode_id, job.job_id, job.queue, job.state, int(job.sent), job.worker,
-             job.error, dt_to_iso(job.queued), dt_to_iso(job.updated)))
+             job.error, dt_to_iso(job.queued), dt_to_iso(job.updated), job.attempts))
 
 
 def job_for(catalogue: Catalogue, episode_id: str) -> TranscriptionJob | None:
@@ -117,10 +124,13 @@ def recent_jobs(catalogue: Catalogue, *, limit: int = 50) -> list[TranscriptionJ
 
 
 def job_summary(catalogue: Catalogue) -> JobSummary:
-    """How many jobs are queued, running, done and failed, overall and per worker."""
+    """How many jobs are queued, running, done and failed, overall and per worker, and how many
+    were sent again."""
     rows = catalogue.query("SELECT coalesce(worker, '') AS worker, state, count(*) AS n "
                            "FROM transcription_jobs GROUP BY 1, 2")
-    return _summarise((r["worker"], r["state"], int(r["n"])) for r in rows)
+    resent = catalogue.query("SELECT count(*) AS n FROM transcription_jobs WHERE attempts > 1")
+    summary = _summarise((r["worker"], r["state"], int(r["n"])) for r in rows)
+    return dataclasses.replace(summary, resent=int(resent[0]["n"]))
 
 
 def _summarise(rows: Iterable[tuple[str, str, int]]) -> JobSummary:
@@ -138,4 +148,4 @@ def _job(row: sqlite3.Row) -> TranscriptionJob:
         episode_id=row["episode_id"], job_id=row["job_id"], queue=row["queue"],
         state=row["state"], queued=dt_from_iso(row["queued"]) or epoch,
         updated=dt_from_iso(row["updated"]) or epoch, sent=bool(row["sent"]),
-        worker=row["worker"], error=row["error"])
+        worker=row["worker"], error=row["error"], attempts=int(row["attempts"]))

@@ -150,9 +150,18 @@ def _corrections_table(conn: sqlite3.Connection) -> None:
     _run(conn, _CORRECTIONS)
 
 
+def _job_attempts(conn: sqlite3.Connection) -> None:
+    # How many times a job was sent: more than once when the broker lost it (Redis restarted
+    # without its data, flushed, or the result expired) and ingest sent it again.
+    present = {row[1] for row in conn.execute("PRAGMA table_info(transcription_jobs)")}
+    if "attempts" not in present:
+        conn.execute("ALTER TABLE transcription_jobs ADD COLUMN attempts INTEGER NOT NULL "
+                     "DEFAULT 1")
+
+
 #: The steps, in order: a catalogue at version ``n`` has had the first ``n``.
 MIGRATIONS: tuple[Migration, ...] = (_core_tables, _feed_columns, _knowledge_tables, _job_table,
-                                     _corrections_table)
+                                     _corrections_table, _job_attempts)
 #: The version a catalogue has once every step has run.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -9,8 +9,30 @@ catalogue saying what to do next time:
 * a job recorded but never sent is sent again under the same id;
 * a sent job is not sent again: its result is collected when it is ready (results wait
   :data:`~poddarkiv.ingest.jobs.RESULT_TTL_S` in Redis);
-* a transcript already stored (killed between storing and marking the job done) is recognised
-  by its creation time and not stored twice.
+* a transcript already stored (killed between storing and marking the job done) is not
+  stored twice: jobs are sent only for episodes without a transcript, so an episode that has
+  one while its job is open got it from that job.
+
+**A job Redis lost is sent again.** Every sent job has a record in the result backend from the
+moment it is sent (:func:`~poddarkiv.ingest.jobs.record_sent`), so Celery's ``PENDING`` ("no
+such job") means Redis lost it: it restarted without its data (no append-only file), was
+flushed, or the record passed :data:`~poddarkiv.ingest.jobs.RESULT_TTL_S`. Such a job is sent
+again at once under the same id, its ``attempts`` counted and the reason kept in the catalogue
+(the admin page lists it) and in ingest's progress line. No time bound is needed for that, and
+none would do: a job waiting behind a long backlog is as silent as a lost one, so "silent for
+longer than N" would send every job of a big backlog again, each running twice. A job run
+twice (sent again while a worker still had it) stores one transcript: the first result is
+collected and the job marked done, and later results for it are never read.
+
+**A run always ends.** When no open job has changed (sent, taken, finished, sent again) for
+:data:`STALL_VISIBILITY_TIMEOUTS` job visibility timeouts, collecting stops with a
+:class:`~poddarkiv.errors.ClusterError` that says so; the jobs stay recorded and the next run
+collects them. The bound comes from the visibility timeout because that setting already
+promises the longest a job may run: a job whose worker vanished or hung is handed to another
+worker after one timeout (plus the restore scan, at most a quarter of it), and then runs for
+at most one more. So with a worker serving the queue, something changes within two; silence
+for longer means no worker is taking this queue's jobs (none started, or all for another
+model or setting).
 
 Redis going away raises :class:`~poddarkiv.errors.ClusterError`; nothing recorded is lost.
 """
@@ -25,6 +47,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from poddarkiv.archive.codec import transcript_from_dict
 from poddarkiv.archive.jobs import (
+    JobState,
     JobSummary,
     TranscriptionJob,
     job_for,
@@ -36,16 +59,26 @@ from poddarkiv.archive.models import Episode, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, PoddarkivError, TranscriptionError
-from poddarkiv.ingest.jobs import TASK_NAME, JobRequest, make_celery, queue_for
+from poddarkiv.ingest.jobs import (
+    RESULT_TTL_S,
+    SENT,
+    TASK_NAME,
+    JobRequest,
+    make_celery,
+    queue_for,
+    record_sent,
+)
 
 if TYPE_CHECKING:
     from celery import Celery
 
-__all__ = ["ClusterQueue", "Collected", "format_summary"]
+__all__ = ["STALL_VISIBILITY_TIMEOUTS", "ClusterQueue", "Collected", "format_summary"]
 
 T = TypeVar("T")
 Collected = tuple[Episode, Transcript | PoddarkivError]
 _RUNNING = {"STARTED", "PROGRESS", "RETRY"}
+#: Collecting stops after this many job visibility timeouts without any job changing.
+STALL_VISIBILITY_TIMEOUTS = 2
 
 
 def _now() -> datetime:
@@ -53,14 +86,17 @@ def _now() -> datetime:
 
 
 def format_summary(summary: JobSummary) -> str:
-    """``cluster: 2 queued, 1 running, 5 done, 0 failed (gpu1@a: 1 running, 3 done)``."""
+    """``cluster: 2 queued, 1 running, 5 done, 0 failed (gpu1@a: 1 running, 3 done)``, then
+    ``; 1 sent again (the broker had lost it)`` when any was."""
     data = summary.to_dict()
     total = ", ".join(f"{n} {state}" for state, n in data["total"].items())
     workers = "; ".join(
         f"{w['worker']}: " + ", ".join(f"{w[s]} {s}" for s in ("running", "done", "failed")
                                        if w[s])
         for w in data["workers"] if w["worker"])
-    return f"cluster: {total}" + (f" ({workers})" if workers else "")
+    resent = (f"; {summary.resent} sent again (the broker had lost "
+              f"{'it' if summary.resent == 1 else 'them'})" if summary.resent else "")
+    return f"cluster: {total}" + (f" ({workers})" if workers else "") + resent
 
 
 class ClusterQueue:
@@ -68,6 +104,7 @@ class ClusterQueue:
 
     def __init__(self, settings: Settings, catalogue: Catalogue, *, app: Celery | None = None,
                  clock: Callable[[], datetime] = _now, sleep: Callable[[float], None] = time.sleep,
+                 timer: Callable[[], float] = time.monotonic,
                  report: Callable[[JobSummary], None] | None = None) -> None:
         self.settings = settings
         self.catalogue = catalogue
@@ -77,6 +114,7 @@ class ClusterQueue:
         self.app: Celery = app if app is not None else make_celery(settings)
         self._clock = clock
         self._sleep = sleep
+        self._timer = timer
         self._report = report
         self._last_summary: JobSummary | None = None
 
@@ -98,9 +136,11 @@ class ClusterQueue:
         """Wait for every open job; yield each episode with its transcript or its error.
 
         The caller stores what it is given before asking for the next one; a transcript that
-        did not make it into the catalogue stays in Redis for the next run.
+        did not make it into the catalogue stays in Redis for the next run. Raises
+        :class:`ClusterError` when no job changes for :attr:`stall_after_s`.
         """
         self._send_unsent()
+        before, since = self._snapshot(), self._timer()
         while True:
             jobs = open_jobs(self.catalogue)
             for job in jobs:
@@ -108,7 +148,17 @@ class ClusterQueue:
             self._maybe_report()
             if not jobs:
                 return
+            now, after = self._timer(), self._snapshot()
+            if after != before:
+                before, since = after, now
+            elif now - since > self.stall_after_s:
+                raise ClusterError(self._stalled_message(now - since))
             self._sleep(self.settings.job_poll_s)
+
+    @property
+    def stall_after_s(self) -> float:
+        """Seconds without any job changing after which collecting gives up (module docstring)."""
+        return STALL_VISIBILITY_TIMEOUTS * self.settings.job_visibility_timeout_s
 
     def close(self) -> None:
         self.app.close()
@@ -117,8 +167,12 @@ class ClusterQueue:
 
     def _send(self, job: TranscriptionJob, episode: Episode) -> None:
         payload = JobRequest.for_episode(episode, model=self.settings.model).to_dict()
-        self._broker(lambda: self.app.send_task(TASK_NAME, args=[payload], task_id=job.job_id,
-                                                queue=job.queue))
+
+        def send() -> None:
+            self.app.send_task(TASK_NAME, args=[payload], task_id=job.job_id, queue=job.queue)
+            record_sent(self.app, job.job_id)  # after the message: see its docstring
+
+        self._broker(send)
         save_job(self.catalogue, job.replace(sent=True, updated=self._clock()))
 
     def _send_unsent(self) -> None:
@@ -133,10 +187,27 @@ class ClusterQueue:
 
     # -- collecting -------------------------------------------------------------------------
 
+    def _snapshot(self) -> list[tuple[str, str, str | None, int]]:
+        return [(j.job_id, j.state, j.worker, j.attempts) for j in open_jobs(self.catalogue)]
+
+    def _stalled_message(self, silent_s: float) -> str:
+        total = job_summary(self.catalogue).total
+        return (f"no transcription job has changed for {silent_s:.0f} s ({total.get('queued', 0)}"
+                f" queued, {total.get('running', 0)} running; this run sends to {self.queue}), longer than "
+                f"{STALL_VISIBILITY_TIMEOUTS} job visibility timeouts "
+                f"(job_visibility_timeout_s = {self.settings.job_visibility_timeout_s:.0f} s): "
+                "is a worker with this model and these settings running? The jobs are kept; "
+                "run ingest again to collect them.")
+
     def _poll(self, job: TranscriptionJob) -> Iterator[Collected]:
+        if not job.sent:
+            return
         meta = self._broker(lambda: self.app.backend.get_task_meta(job.job_id))
         status, result = str(meta.get("status")), meta.get("result")
-        if status == "PENDING" or not job.sent:
+        if status == SENT:
+            return
+        if status == "PENDING":  # no record at all: Redis lost the job (module docstring)
+            self._send_again(job)
             return
         if status in _RUNNING:
             worker = result.get("worker") if isinstance(result, dict) else None
@@ -160,13 +231,37 @@ class ClusterQueue:
             yield episode, TranscriptionError(error)
             return
         transcript = transcript_from_dict(result["transcript"])
-        if not self._stored(transcript):
+        already = self._has_transcript(episode.id)
+        if not already:
             yield episode, transcript
-        if self._stored(transcript):
+        if already or self._stored(transcript):
             self._save(job, "done", worker=worker)
             self._broker(lambda: self.app.backend.forget(job.job_id))
         else:  # not stored (a full disk, say): the result stays in Redis for the next run
             self._save(job, "failed", worker=worker, error="the transcript could not be stored")
+
+    def _send_again(self, job: TranscriptionJob) -> None:
+        """Send a job Redis lost again, under the same id, counting the attempt."""
+        episode = self.catalogue.episode(job.episode_id)
+        if episode is None:
+            self._save(job, "failed", error="the episode is no longer in the catalogue")
+            return
+        if self._has_transcript(job.episode_id):  # stored by a run that died before "done"
+            self._save(job, "done")
+            return
+        again = job.replace(
+            state="queued", sent=False, worker=None, attempts=job.attempts + 1,
+            updated=self._clock(),
+            error=f"sent again (attempt {job.attempts + 1}): the broker had lost the job (Redis "
+                  "restarted without its data, was flushed, or the job waited longer than "
+                  f"{RESULT_TTL_S // 86400} days)")
+        save_job(self.catalogue, again)  # recorded before it is sent, like every job
+        self._send(again, episode)
+
+    def _has_transcript(self, episode_id: str) -> bool:
+        # Jobs are sent only for episodes without a transcript (the pipeline's rule), so one
+        # that has a transcript while its job is open got it from this job.
+        return self.catalogue.transcript_info(episode_id) is not None
 
     def _stored(self, transcript: Transcript) -> bool:
         info = self.catalogue.transcript_info(transcript.episode_id)
@@ -176,7 +271,7 @@ class ClusterQueue:
         self._save(job, "failed", worker=worker or job.worker, error=error)
         self._broker(lambda: self.app.backend.forget(job.job_id))
 
-    def _save(self, job: TranscriptionJob, state: str, **changes: Any) -> None:
+    def _save(self, job: TranscriptionJob, state: JobState, **changes: Any) -> None:
         save_job(self.catalogue, job.replace(state=state, updated=self._clock(), **changes))
 
     def _maybe_report(self) -> None:

@@ -12,6 +12,15 @@ queue of our own:
   vanished (``kill -9``, power loss) goes back to the queue after this long; it must be longer
   than the slowest transcription of the longest episode, or a slow job runs twice (the result
   is still stored once: the job id is the key, and ingest stores one transcript per job).
+  :class:`~poddarkiv.config.Settings` refuses a timeout not longer than
+  ``audio_max_duration_s`` when a broker is set.
+
+**A record from the moment a job is sent.** Celery reports ``PENDING`` for a job it knows
+nothing about, whether it waits in the queue or Redis has lost it. So ingest writes a ``SENT``
+record into the result backend right after sending (:func:`record_sent`); workers overwrite it
+with ``STARTED``, ``PROGRESS`` and the result. From then on ``PENDING`` means only one thing:
+Redis no longer holds the job (it restarted without its data, was flushed, or the record passed
+:data:`RESULT_TTL_S`), and :mod:`poddarkiv.ingest.cluster` sends it again.
 
 **Routing.** Jobs go to one queue per model and transcription profile (:func:`queue_for`:
 engine, language, beam size, voice filter, word times, glossary); a worker consumes only the
@@ -58,10 +67,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESULT_TTL_S",
+    "SENT",
     "TASK_NAME",
     "JobRequest",
     "make_celery",
     "queue_for",
+    "record_sent",
     "run_worker",
     "transcribe_job",
     "worker_name",
@@ -70,6 +81,8 @@ __all__ = [
 TASK_NAME = "poddarkiv.transcribe"
 #: Results wait this long in Redis for ingest to collect them (it then deletes them).
 RESULT_TTL_S = 30 * 24 * 3600
+#: The state of a job that is sent and not yet taken (ours; Celery's own would be PENDING).
+SENT = "SENT"
 #: Seconds between a running job's progress reports to the result backend.
 PROGRESS_EVERY_S = 10.0
 #: Seconds to wait for Redis before calling it unreachable.
@@ -124,6 +137,24 @@ def make_celery(settings: Settings) -> Celery:
                                    "interval_step": 0.5, "interval_max": 1.0},
     )
     return app
+
+
+def record_sent(app: Celery, job_id: str) -> None:
+    """Record job ``job_id`` as :data:`SENT` in the result backend, unless a worker has
+    already written its state (a fast job can start before this runs).
+
+    Written after the message, never before: Redis keeps its writes in order, so a Redis that
+    loses its last writes can lose this record and keep the message (the job is then sent
+    again: harmless), but never keep a record of a message it lost (a job waiting forever).
+    Expires like a result (:data:`RESULT_TTL_S`), so a job waiting longer than that is sent
+    again too.
+    """
+    backend = app.backend
+    meta: dict[str, Any] = {"status": SENT, "result": None, "traceback": None, "children": [],
+            "date_done": None, "task_id": job_id}
+    # Celery's own store_result would overwrite a worker's STARTED or FAILURE: SET NX does not.
+    backend.client.set(backend.get_key_for_task(job_id), backend.encode(meta), nx=True,
+                       ex=RESULT_TTL_S)
 
 
 @dataclass(frozen=True, slots=True)

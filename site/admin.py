@@ -121,20 +121,24 @@ def _report_feeds(report: dict[str, Any] | None, titles: dict[str, str]) -> list
 
 
 def _jobs(site: SiteResources) -> dict[str, Any] | None:
-    """Transcription jobs on the cluster, per state and worker, and the latest failures (none
-    when the cluster was never used)."""
-    summary = job_summary(site.catalogue).to_dict()
-    if not any(summary["total"].values()):
+    """Transcription jobs on the cluster, per state and worker, the latest failures, and how
+    many jobs were sent again because the broker had lost them, with the latest of those
+    (none when the cluster was never used)."""
+    summary = job_summary(site.catalogue)
+    if not any(summary.total.values()):
         return None
-    failed = [j for j in recent_jobs(site.catalogue, limit=RECENT_JOBS) if j.state == "failed"]
-    return {**summary, "recent_failures": [_failed_job(site, j) for j in failed]}
+    recent = recent_jobs(site.catalogue, limit=RECENT_JOBS)
+    return {**summary.to_dict(), "resent": summary.resent,
+            "recent_failures": [_job_row(site, j) for j in recent if j.state == "failed"],
+            "recent_resent": [_job_row(site, j) for j in recent if j.attempts > 1]}
 
 
-def _failed_job(site: SiteResources, job: TranscriptionJob) -> dict[str, Any]:
+def _job_row(site: SiteResources, job: TranscriptionJob) -> dict[str, Any]:
     episode = site.catalogue.episode(job.episode_id)
     return {"episode_id": job.episode_id, "title": episode.title if episode else job.episode_id,
             "url": urls.episode(job.episode_id), "job_id": job.job_id, "worker": job.worker,
-            "error": job.error, "updated": job.updated.isoformat()}
+            "state": job.state, "attempts": job.attempts, "error": job.error,
+            "updated": job.updated.isoformat()}
 
 
 def _corrections_to_check(site: SiteResources) -> list[dict[str, Any]]:

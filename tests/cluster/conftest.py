@@ -43,7 +43,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "tests" / "data" / "audio" / "iop-sv.mp3"
 REDIS_SERVER = os.environ.get("PODDARKIV_REDIS_SERVER") or shutil.which("redis-server") or ""
 #: Seconds before a job whose worker vanished is handed to another (production: hours).
-VISIBILITY_S = 6.0
+VISIBILITY_S = 8.0
+#: The longest episode allowed: the clip is 6.1 s, and the visibility timeout must be longer.
+MAX_EPISODE_S = 7.0
+#: Ingest's own visibility timeout: ingest never takes jobs, so it only sets how long a run
+#: waits with no job changing (two timeouts) while a test starts a worker on two slow cores.
+INGEST_VISIBILITY_S = 60.0
 START_TIMEOUT_S = 180.0
 
 
@@ -124,7 +129,8 @@ class Cluster:
 
     def settings(self, **changes: Any) -> Settings:
         return Settings(data_dir=self.root / "archive", broker=self.redis.url, allow_private=True,
-                        prefer="whisper", job_poll_s=0.2, job_visibility_timeout_s=VISIBILITY_S,
+                        prefer="whisper", job_poll_s=0.2, audio_max_duration_s=MAX_EPISODE_S,
+                        job_visibility_timeout_s=INGEST_VISIBILITY_S,
                         model_cache_dir=self.model_cache).replace(**changes)
 
     @property
@@ -145,7 +151,8 @@ class Cluster:
                 "--data", str(self.root / name), "--name", name, "--calls", str(self.calls_file),
                 "--ready", str(ready), "--model", model, "--language", language,
                 "--model-cache", str(self.model_cache),
-                "--delay", str(delay_s), "--visibility", str(VISIBILITY_S)]
+                "--delay", str(delay_s), "--visibility", str(VISIBILITY_S),
+                "--max-duration", str(MAX_EPISODE_S)]
         args += ["--fake"] if fake else []
         args += ["--shared", str(self.root / "archive")] if shared else []
         return self._start(name, args, {}, ready=ready.exists, wait=wait)
@@ -155,7 +162,8 @@ class Cluster:
         args = [sys.executable, "-m", "poddarkiv", "--data-dir", str(self.root / name),
                 "worker", "--broker", self.redis.url, "--threads", "1", "--allow-private"]
         env = {"PODDARKIV_MODEL_CACHE_DIR": str(self.model_cache),
-               "PODDARKIV_JOB_VISIBILITY_TIMEOUT_S": str(VISIBILITY_S)}
+               "PODDARKIV_JOB_VISIBILITY_TIMEOUT_S": str(VISIBILITY_S),
+               "PODDARKIV_AUDIO_MAX_DURATION_S": str(MAX_EPISODE_S)}
         return self._start(name, args, env, ready=lambda: " ready." in self.log(name))
 
     def _start(self, name: str, args: list[str], env: dict[str, str], *,
@@ -195,13 +203,13 @@ class Cluster:
             index.close()
             catalogue.close()
 
-    def ingest_in_thread(self) -> tuple[threading.Thread, dict[str, Any]]:
+    def ingest_in_thread(self, **changes: Any) -> tuple[threading.Thread, dict[str, Any]]:
         """Start :meth:`ingest` in a thread; the dict gets ``report`` or ``error``."""
         out: dict[str, Any] = {}
 
         def run() -> None:
             try:
-                out["report"] = self.ingest()
+                out["report"] = self.ingest(**changes)
             except BaseException as exc:  # handed to the test
                 out["error"] = exc
 
@@ -218,6 +226,12 @@ class Cluster:
         for name in list(self.workers):
             self.kill(name)
         self.redis.stop()
+
+    def flush_redis(self) -> None:
+        """``FLUSHALL``: Redis forgets every job, as one restarted without its data does."""
+        import redis
+
+        redis.Redis(port=self.redis.port, socket_timeout=5).flushall()
 
 
 def _no_local_whisper() -> Any:

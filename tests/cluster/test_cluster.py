@@ -21,6 +21,7 @@ from poddarkiv.archive.jobs import job_summary
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import ClusterError
 from poddarkiv.ingest.hallucinations import normalise
+from poddarkiv.ingest.jobs import SENT, make_celery, record_sent
 from tests.cluster.conftest import CLIP, ROOT, Cluster, wait_for
 from tests.httpserver import in_turn, reply
 
@@ -153,6 +154,36 @@ def test_redis_stopping_mid_run_is_a_clear_error_and_loses_nothing(cluster: Clus
     assert report.counts().get("episode:transcribed") == 2, report.counts()
     assert len(cluster.calls()) == 2
     assert all(len(texts) == 1 for texts in transcripts(cluster).values())
+
+
+def test_jobs_redis_lost_before_a_worker_took_them_are_sent_again_and_stored_once(
+        cluster: Cluster) -> None:
+    thread, out = cluster.ingest_in_thread()
+    wait_queued(cluster, thread, out, 2)
+    sent = {j.episode_id: j.job_id for j in cluster.jobs()}
+    cluster.flush_redis()  # as a Redis restarted without an append-only file: jobs gone
+    wait_for(lambda: {j.attempts for j in cluster.jobs()} == {2}, timeout_s=30,
+             what="both jobs sent again")
+
+    cluster.start_worker("w1")
+    thread.join(INGEST_TIMEOUT_S)
+    assert not out.get("error") and not out["report"].failed, out
+    assert {j.episode_id: j.job_id for j in cluster.jobs()} == sent  # under the same ids
+    assert {(j.state, j.attempts) for j in cluster.jobs()} == {("done", 2)}
+    assert len(cluster.calls()) == 2
+    assert all(len(texts) == 1 for texts in transcripts(cluster).values())
+
+
+def test_the_sent_record_never_hides_a_state_a_worker_wrote_first(cluster: Cluster) -> None:
+    app = make_celery(cluster.settings())
+    try:
+        app.backend.store_result("fast-job", {"worker": "w1@test"}, "STARTED")
+        record_sent(app, "fast-job")  # a worker was quicker than ingest
+        record_sent(app, "slow-job")
+        assert app.backend.get_task_meta("fast-job")["status"] == "STARTED"
+        assert app.backend.get_task_meta("slow-job")["status"] == SENT
+    finally:
+        app.close()
 
 
 @pytest.mark.parametrize("fake", [True, pytest.param(False, marks=pytest.mark.slow)],

@@ -17,24 +17,42 @@ from typing import Any
 import pytest
 
 from poddarkiv.archive.codec import transcript_to_dict
-from poddarkiv.archive.jobs import JobSummary, job_for, save_job
+from poddarkiv.archive.jobs import JobSummary, job_for, job_summary, save_job
 from poddarkiv.archive.models import Enclosure, Episode, Feed, Segment, Transcript
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, ConfigError, TranscriptionError
 from poddarkiv.ingest.cluster import ClusterQueue, format_summary
-from poddarkiv.ingest.jobs import TASK_NAME, JobRequest, queue_for
+from poddarkiv.ingest.jobs import SENT, TASK_NAME, JobRequest, queue_for
 
 CREATED = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 
 
 @dataclass
 class Backend:
-    """Celery's result backend, in memory."""
+    """Celery's result backend, in memory; ``client`` is its Redis (``SET NX`` only)."""
 
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
     forgotten: list[str] = field(default_factory=list)
     down: bool = False
+
+    @property
+    def client(self) -> Backend:
+        return self
+
+    def get_key_for_task(self, task_id: str) -> str:
+        return task_id
+
+    def encode(self, meta: dict[str, Any]) -> dict[str, Any]:
+        return meta
+
+    def set(self, key: str, value: dict[str, Any], *, nx: bool, ex: int) -> None:
+        if not (nx and key in self.meta):
+            self.meta[key] = value
+
+    def flush(self) -> None:
+        """``FLUSHALL``, or a Redis restarted without its data."""
+        self.meta.clear()
 
     def get_task_meta(self, task_id: str) -> dict[str, Any]:
         if self.down:
@@ -157,6 +175,77 @@ def test_a_job_recorded_but_never_sent_is_sent_under_the_same_id(catalogue: Cata
 
     assert store(catalogue, queue(catalogue, app).collect()) == [transcript("ep")]
     assert [s["task_id"] for s in app.sent] == [job.job_id]
+
+
+def test_a_sent_job_is_recorded_in_the_backend_so_pending_means_lost(catalogue: Catalogue
+                                                                     ) -> None:
+    app = App()
+    queue(catalogue, app).submit(episode())
+
+    assert app.backend.get_task_meta(app.sent[0]["task_id"])["status"] == SENT
+
+
+def test_a_job_redis_lost_is_sent_again_under_the_same_id_and_counted(catalogue: Catalogue
+                                                                       ) -> None:
+    app = App()
+    jobs = queue(catalogue, app)
+    jobs.submit(episode())
+    [first] = app.sent
+    app.backend.flush()  # Redis restarted without its data: the job and its record are gone
+    app.sent.clear()
+    seen: list[JobSummary] = []
+    jobs._report = seen.append
+
+    assert store(catalogue, jobs.collect()) == [transcript("ep")]
+    assert [s["task_id"] for s in app.sent] == [first["task_id"]]
+    assert len(catalogue.transcript_history("ep")) == 1
+    job = job_for(catalogue, "ep")
+    assert job is not None and (job.state, job.attempts) == ("done", 2)
+    assert "the broker had lost the job" in (job.error or "")
+    assert job_summary(catalogue).resent == 1
+    assert format_summary(seen[0]).endswith("; 1 sent again (the broker had lost it)")
+
+
+def test_a_lost_job_whose_transcript_was_stored_is_done_not_sent_again(catalogue: Catalogue
+                                                                       ) -> None:
+    app = App()
+    queue(catalogue, app).submit(episode())
+    catalogue.save_transcript(transcript("ep"))  # stored; the run died before "done"
+    app.backend.flush()  # ... and Redis lost the result
+    app.sent.clear()
+
+    assert store(catalogue, queue(catalogue, app).collect()) == []
+    assert app.sent == []
+    assert len(catalogue.transcript_history("ep")) == 1
+    job = job_for(catalogue, "ep")
+    assert job is not None and (job.state, job.attempts) == ("done", 1)
+
+
+def test_a_run_where_no_job_changes_for_two_visibility_timeouts_stops_and_keeps_them(
+        catalogue: Catalogue) -> None:
+    app = App()  # no worker: the job stays SENT
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += 10.0
+
+    settings = Settings(broker="redis://127.0.0.1:1/0", audio_max_duration_s=60.0,
+                        job_visibility_timeout_s=100.0)
+    jobs = ClusterQueue(settings, catalogue, app=app, sleep=sleep, timer=lambda: clock[0],
+                        clock=lambda: CREATED)
+    jobs.submit(episode())
+
+    with pytest.raises(ClusterError) as caught:
+        list(jobs.collect())
+    assert 200.0 < clock[0] <= 210.0
+    message = str(caught.value)
+    assert "no transcription job has changed for 210 s (1 queued, 0 running" in message
+    assert "job_visibility_timeout_s = 100 s" in message and "run ingest again" in message
+    assert jobs.pending("ep")
+
+    app.finish()  # a worker came: the next run collects the same job
+    assert store(catalogue, queue(catalogue, app).collect()) == [transcript("ep")]
+    assert len(app.sent) == 1
 
 
 def test_a_failed_episode_is_reported_and_marked_failed(catalogue: Catalogue) -> None:
