@@ -193,8 +193,8 @@ class ClusterQueue:
     def _stalled_message(self, silent_s: float) -> str:
         total = job_summary(self.catalogue).total
         return (f"no transcription job has changed for {silent_s:.0f} s ({total.get('queued', 0)}"
-                f" queued, {total.get('running', 0)} running; this run sends to {self.queue}), longer than "
-                f"{STALL_VISIBILITY_TIMEOUTS} job visibility timeouts "
+                f" queued, {total.get('running', 0)} running; this run sends to {self.queue}), "
+                f"longer than {STALL_VISIBILITY_TIMEOUTS} job visibility timeouts "
                 f"(job_visibility_timeout_s = {self.settings.job_visibility_timeout_s:.0f} s): "
                 "is a worker with this model and these settings running? The jobs are kept; "
                 "run ingest again to collect them.")
