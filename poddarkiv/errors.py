@@ -15,7 +15,7 @@ clear message without catching ``Exception``::
     ├── IndexError_            the search index cannot be opened, written or searched
     ├── QueryError             a search query cannot be understood (message is user-facing)
     ├── BusyError              another ingest holds the lock
-    └── ClusterError           the Celery broker or result backend is unreachable
+    └── ClusterError           the broker or result backend is unreachable, or no job moves
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ class BusyError(PoddarkivError):
 
 
 class ClusterError(PoddarkivError):
-    """The Celery broker or result backend (Redis) cannot be reached, or a job is lost.
+    """The Celery broker or result backend (Redis) cannot be reached, or no open job has
+    changed for two job visibility timeouts (no worker serves the queue).
 
     Jobs already recorded in the catalogue stay there and are collected on the next run.
     """
