@@ -41,7 +41,7 @@ from poddarkiv.ingest.download import download_audio
 from poddarkiv.ingest.fetch import fetch, policy_for
 from poddarkiv.ingest.identity import feed_id_for
 from poddarkiv.ingest.lock import ingest_lock
-from poddarkiv.ingest.publisher import fetch_publisher_transcript
+from poddarkiv.ingest.publisher import fetch_publisher_transcript, rank_transcript_links
 from poddarkiv.ingest.refresh import FeedOutcome, error_message, refresh_feed
 from poddarkiv.ingest.retry import failure_after, is_limit, is_local, is_waiting
 
@@ -70,7 +70,14 @@ class EpisodeOutcome:
     limit: bool = False
     #: The failure was this machine's (a full disk): the next run tries again, no backoff.
     local: bool = False
+    #: What did not fail the episode but the reader should know: the publisher's transcript or
+    #: chapters could not be used, so Whisper's transcript or suggested chapters stand in.
+    notes: tuple[str, ...] = ()
 
+
+#: How the note starts when the publisher's transcript could not be used (kept in the Whisper
+#: transcript's notes and the run's report).
+PUBLISHER_FALLBACK = "the publisher's transcript could not be used, so Whisper transcribed it"
 
 #: Skipped items listed per feed in a saved report (the feed keeps the full list).
 MAX_SKIPPED_IN_REPORT = 50
@@ -112,7 +119,7 @@ class IngestReport:
             "waiting": self.waiting,
             "feeds": [_feed_dict(f) for f in self.feeds],
             "episodes": [{"episode_id": e.episode_id, "title": e.title, "status": e.status,
-                          "error": e.error} for e in self.episodes],
+                          "error": e.error, "notes": list(e.notes)} for e in self.episodes],
         }
 
 
@@ -310,18 +317,19 @@ def _collect_jobs(run: _Run, feeds: dict[str, Feed], failures: dict[str, Episode
 def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: bool,
                      collected: Transcript | None = None) -> EpisodeOutcome:
     status: EpisodeStatus = "indexed" if collected is None else "transcribed"
+    notes: tuple[str, ...] = ()
     try:
         transcript = run.catalogue.transcript(episode.id)
         fresh = collected
         if transcribe:
-            fresh, status = _transcribe_episode(run, episode)
+            fresh, status, notes = _transcribe_episode(run, episode)
             if fresh is None:
-                return EpisodeOutcome(episode.id, episode.title, "queued")
+                return EpisodeOutcome(episode.id, episode.title, "queued", notes=notes)
         if fresh is not None:
             transcript = fresh
             run.catalogue.save_transcript(fresh)
             episode = run.catalogue.episode(episode.id) or episode
-            _fetch_chapters(run, episode)
+            notes += _fetch_chapters(run, episode)
         themes = run.themes(episode, transcript) if run.themes else None
         run.index.index_episode(feed, episode, transcript, themes=themes)  # type: ignore[arg-type]
     except ClusterError:
@@ -335,7 +343,7 @@ def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: boo
     except Exception as exc:  # anything else still fails this episode alone
         return EpisodeOutcome(episode.id, episode.title, "failed", error_message(exc))
     duration = transcript.duration_s if transcript else None
-    return EpisodeOutcome(episode.id, episode.title, status, audio_s=duration)
+    return EpisodeOutcome(episode.id, episode.title, status, audio_s=duration, notes=notes)
 
 
 def _os_error_message(exc: OSError) -> str:
@@ -345,28 +353,35 @@ def _os_error_message(exc: OSError) -> str:
 
 
 def _transcribe_episode(run: _Run, episode: Episode
-                        ) -> tuple[Transcript | None, EpisodeStatus]:
-    """The transcript and how it came; ``None`` when the job went to the cluster."""
+                        ) -> tuple[Transcript | None, EpisodeStatus, tuple[str, ...]]:
+    """The transcript, how it came, and why the publisher's was not used when it was offered;
+    ``None`` when the job went to the cluster."""
     # The archive keeps the audio even when the publisher's transcript is used, so the
     # site plays every episode from its own copy.
     episode, audio_error = _ensure_audio(run, episode)
+    notes: tuple[str, ...] = ()
     if run.settings.prefer == "publisher" and episode.transcripts:
         run.progress.episode_started(episode, "publisher")
         try:
             published = fetch_publisher_transcript(run.client, episode, settings=run.settings)
-        except PoddarkivError:
-            published = None  # fall back to Whisper
+        except PoddarkivError as exc:  # fall back to Whisper, and say why
+            published = None
+            tried = ", ".join(link.url for link in rank_transcript_links(
+                episode.transcripts, language=run.settings.language))
+            notes = (f"{PUBLISHER_FALLBACK} ({tried}): {error_message(exc)}",)
         if published is not None and published.segments:
-            return published, "publisher"
+            return published, "publisher", ()
     if audio_error is not None:
         raise audio_error
     if run.jobs is not None:
         run.progress.episode_started(episode, "queue")
         run.jobs.submit(episode)
-        return None, "queued"
+        return None, "queued", notes
     run.progress.episode_started(episode, "transcribe")
     transcript = run.transcriber()(episode, progress=run.progress.audio_progress)
-    return transcript, "transcribed"
+    if notes:
+        transcript = dataclasses.replace(transcript, notes=(*transcript.notes, *notes))
+    return transcript, "transcribed", notes
 
 
 def _ensure_audio(run: _Run, episode: Episode) -> tuple[Episode, PoddarkivError | None]:
@@ -383,17 +398,19 @@ def _ensure_audio(run: _Run, episode: Episode) -> tuple[Episode, PoddarkivError 
     return episode, None
 
 
-def _fetch_chapters(run: _Run, episode: Episode) -> None:
+def _fetch_chapters(run: _Run, episode: Episode) -> tuple[str, ...]:
     """Store the publisher's chapters when the feed links them (or carries them inline, as
     Podlove Simple Chapters); without them, themes suggest chapters. A broken chapters file
-    never fails the episode."""
+    never fails the episode: it is a note on the episode's outcome."""
     if not episode.chapters_url:
         if episode.chapters:
             save_publisher_chapters(run.catalogue, episode.id, episode.chapters)
-        return
+        return ()
     try:
         result = fetch(run.client, episode.chapters_url, policy=policy_for(run.settings),
                        accept="application/json+chapters, application/json;q=0.9")
         save_publisher_chapters(run.catalogue, episode.id, parse_chapters_json(result.body))
-    except PoddarkivError:
-        pass  # suggested chapters stand in; the feed's problem is not the episode's
+    except PoddarkivError as exc:  # suggested chapters stand in
+        return (f"the publisher's chapters could not be used, suggested chapters stand in "
+                f"({episode.chapters_url}): {error_message(exc)}",)
+    return ()

@@ -93,10 +93,13 @@ def print_report(report: IngestReport, out: TextIO | None = None) -> None:
             out.write(f"feed {f.url}: {f.text_only} of {f.item_count} items have no audio; "
                       "kept as text-only episodes (their show notes are searchable)\n")
         if f.problems and f.status in ("new", "updated"):
-            out.write(f"feed {f.url}: {len(f.problems)} problem(s), first: {f.problems[0]}\n")
+            out.write(f"feed {f.url}: {len(f.problems)} problem(s), first: {f.problems[0]}; "
+                      "`poddarkiv feeds list --problems` lists them\n")
     for e in report.episodes:
         if e.status == "failed":
             out.write(f"FAILED episode {e.title} ({e.episode_id}): {e.error}\n")
+        for note in e.notes:
+            out.write(f"episode {e.title} ({e.episode_id}): {note}\n")
 
 
 def _reasons(outcome: FeedOutcome) -> str:

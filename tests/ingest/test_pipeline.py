@@ -29,7 +29,8 @@ from poddarkiv.errors import BusyError, TranscriptionError
 from poddarkiv.ingest import fetch as fetch_module
 from poddarkiv.ingest.client import make_client, policy_for
 from poddarkiv.ingest.lock import ingest_lock
-from poddarkiv.ingest.pipeline import IngestReport, ingest
+from poddarkiv.ingest.pipeline import PUBLISHER_FALLBACK, IngestReport, ingest
+from poddarkiv.progress import print_report
 from poddarkiv.sample import SAMPLE_EPISODES, sample_dir
 from poddarkiv.sample.server import SampleServer, serve_sample
 from tests.ingest.fulldisk import full_disk_open
@@ -298,17 +299,25 @@ def _sample_with_first_item(tmp_path: Path, extra: str) -> Path:
 def _chapters_after_ingest(tmp_path: Path, root: Path,
                            has: Callable[[Episode], object]) -> list[tuple[float, str]]:
     """Ingest the podcast at ``root``; the chapters of its one episode for which ``has``."""
+    report, catalogue = _ingest_copy(tmp_path, root)
+    with catalogue:
+        assert not report.failed, report.to_dict()
+        (episode,) = [e for e in catalogue.episodes() if has(e)]
+        return [(c.start, c.title) for c in episode_chapters(catalogue, episode.id)]
+
+
+def _ingest_copy(tmp_path: Path, root: Path) -> tuple[IngestReport, Catalogue]:
+    """Ingest the podcast at ``root`` into a fresh archive (with themes; the catalogue is left
+    open for the caller)."""
     settings = Settings(data_dir=tmp_path / "data", allow_private=True)
-    with Catalogue(DataDir(settings.data_dir)) as catalogue, serve_sample(root=root) as server, \
-            make_client(policy_for(settings)) as client:
+    catalogue = Catalogue(DataDir(settings.data_dir))
+    with serve_sample(root=root) as server, make_client(policy_for(settings)) as client:
         index = ArchiveIndex.open(catalogue.data.index)
         report = ingest(settings, (server.feed_url,), catalogue=catalogue, index=index,
                         client=client, themes=themes_step(catalogue),
                         transcriber_factory=ScriptTranscriber(catalogue.data).factory)
         index.close()
-        assert not report.failed, report.to_dict()
-        (episode,) = [e for e in catalogue.episodes() if has(e)]
-        return [(c.start, c.title) for c in episode_chapters(catalogue, episode.id)]
+    return report, catalogue
 
 
 def test_publisher_chapters_are_fetched_and_kept(tmp_path: Path) -> None:
@@ -329,3 +338,38 @@ def test_podlove_chapters_in_the_feed_are_kept(tmp_path: Path) -> None:
                   '<psc:chapter start="00:12.5" title="LOU"/></psc:chapters>')
     got = _chapters_after_ingest(tmp_path, root, lambda e: e.chapters)
     assert got == [(0.0, "Inledning"), (12.5, "LOU")]
+
+
+def test_a_publisher_transcript_that_cannot_be_fetched_is_said_and_whisper_stands_in(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "sample"
+    shutil.copytree(sample_dir(), root)
+    (root / "transcripts" / "iop-och-upphandling.vtt").unlink()  # the feed still links it
+    report, catalogue = _ingest_copy(tmp_path, root)
+    with catalogue:
+        (outcome,) = [e for e in report.episodes if e.notes]
+        assert outcome.status == "transcribed" and not report.failed
+        (note,) = outcome.notes
+        assert note.startswith(PUBLISHER_FALLBACK) and "iop-och-upphandling.vtt" in note
+        assert "404" in note
+        transcript = catalogue.transcript(outcome.episode_id)
+        assert transcript is not None and transcript.source == "whisper"
+        assert note in transcript.notes  # shown beside the transcript on the episode page
+        saved = catalogue.last_report()
+        assert saved is not None
+        assert [e["notes"] for e in saved["episodes"] if e["notes"]] == [[note]]
+    print_report(report)
+    assert f"({outcome.episode_id}): {note}" in capsys.readouterr().out
+
+
+def test_publisher_chapters_that_cannot_be_read_are_a_note_not_a_failure(
+        tmp_path: Path) -> None:
+    root = _sample_with_first_item(
+        tmp_path, '<podcast:chapters url="{base}/transcripts/saknas.json" '
+                  'type="application/json+chapters"/>')
+    report, catalogue = _ingest_copy(tmp_path, root)
+    with catalogue:
+        (outcome,) = [e for e in report.episodes if e.notes]
+        assert outcome.status in ("transcribed", "publisher") and not report.failed
+        assert outcome.notes[0].startswith("the publisher's chapters could not be used")
+        assert "saknas.json" in outcome.notes[0]

@@ -290,3 +290,21 @@ def test_speakers_named_by_the_publisher_are_shown_and_cited(
     assert "Johan Berg" in html.find("section", cls="citation").text
     assert client.get(f"/avsnitt/{FIRST.slug}.json", params={"t": "13"}).json()[
         "citation"]["speaker"] is None
+
+
+def test_what_to_know_about_a_transcript_is_shown_beside_it(
+        client: TestClient, catalogue: Catalogue) -> None:
+    note = ("the publisher's transcript could not be used, so Whisper transcribed it "
+            "(http://example.invalid/t.vtt): HTTP 404 Not Found")
+    catalogue.save_transcript(Transcript(FIRST.slug, "whisper", "sv",
+                                         (Segment(0.0, 4.0, "Välkomna."),), notes=(note,),
+                                         created=datetime(2026, 2, 2, tzinfo=UTC)))
+    html = parse(client.get(f"/avsnitt/{FIRST.slug}").text)
+    box = html.find("div", cls="transcript-notes")
+    assert "Att veta om transkriptionen" in box.text
+    (item,) = box.find_all("li")
+    assert item.text == note and item.attrs.get("lang") == "en"
+    english = parse(client.get(f"/avsnitt/{FIRST.slug}",
+                               headers={"accept-language": "en"}).text)
+    assert "About this transcript" in english.find("div", cls="transcript-notes").text
+    assert client.get(f"/avsnitt/{FIRST.slug}.json").json()["transcript"]["notes"] == [note]
