@@ -14,7 +14,6 @@ from collections.abc import Collection, Sequence
 from poddarkiv.archive.analysis import (
     STOP_WORDS,
     TOKEN_PATTERN,
-    WordInfo,
     default_splitter,
     token_info,
     token_infos,
@@ -60,28 +59,25 @@ class Marker:
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` character spans of the words in ``text`` that the query matched."""
-        if self._may_match is None:
+        may_match = self._may_match
+        if may_match is None:
             return []
-        seen, stems, starts = self._seen, self._stems, self._starts
-        known = token_infos(self._splitter)
+        seen, stems, starts, splitter = self._seen, self._stems, self._starts, self._splitter
+        known = token_infos(splitter)
         spans = []
         for m in TOKEN_PATTERN.finditer(text):
             raw = m[0]
             hit = seen.get(raw)
             if hit is None:
-                info = known.get(raw) or self._analysed(raw)
+                info = known.get(raw)
+                if info is None and may_match(token_word(raw)):
+                    info = token_info(raw, splitter)
                 hit = seen[raw] = info is not None and (
                     info.stem in stems or (bool(info.parts) and not stems.isdisjoint(info.parts))
                     or (bool(starts) and info.word.startswith(starts)))
             if hit:
                 spans.append(m.span())
         return spans
-
-    def _analysed(self, raw: str) -> WordInfo | None:
-        """The new word's analysis, or ``None`` when no wanted stem or prefix occurs in it."""
-        if self._may_match is None or not self._may_match(token_word(raw)):
-            return None
-        return token_info(raw, self._splitter)
 
     def snippet(self, text: str, *, mark: bool = True,
                 max_chars: int = SNIPPET_CHARS) -> Snippet:
