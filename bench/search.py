@@ -179,41 +179,56 @@ def run(hours: float, *, profile: bool, per_kind: int, repeats: int, cold: bool)
         t0 = time.perf_counter()
         warmed = ix.warm()
         print(f"warm-up: {warmed} frequent terms decoded in {time.perf_counter() - t0:.1f} s, "
-              f"decoded postings held: {cache_bytes() / 2**20:.0f} MiB")
+              f"decoded postings and positions held: {cache_bytes() / 2**20:.0f} MiB")
         size = sum(p.stat().st_size for p in (Path(tmp) / "index").rglob("*") if p.is_file())
         print(f"build: whoosh {n_segments / build_s:,.0f} segments/s ({build_s:.0f} s, "
               f"{size / 2**20:.0f} MiB); fts5 {n_segments / fts_s:,.0f} segments/s "
               f"({fts_s:.1f} s); ratio {fts_s / build_s:.2f}x")
-        print("\n| query | highlight | poddarkiv p50 | poddarkiv p95 | fts5 p50 | fts5 p95 | "
-              "p50 ratio | p95 ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
-        for kind, qs in queries.items():
-            for hl in (False, True):
-                # --cold: each search scores and groups its words afresh (the view's per-term
-                # memo is cleared; decoded postings stay), as the first search of a word after
-                # a commit does. Without it, words repeated across the runs are remembered.
-                w50, w95 = timed(lambda q, hl=hl: ix.search(SearchRequest(q=q, highlight=hl)),
-                                 qs, repeats, ix._decoded.forget_memo if cold else lambda: None)
-                f50, f95 = timed(lambda q, hl=hl: fts_search(conn, q, hl), qs, repeats)
-                print(f"| {kind} | {'yes' if hl else 'no'} | {w50:.1f} | {w95:.1f} | "
-                      f"{f50:.1f} | {f95:.1f} | {w50 / f50:.2f}x | {w95 / f95:.2f}x |")
+        _compare(ix, conn, queries, repeats=repeats, cold=cold)
         if profile:
-            for kind, qs in queries.items():
-                prof = cProfile.Profile()
-                prof.enable()
-                for q in qs:
-                    ix.search(SearchRequest(q=q))
-                prof.disable()
-                print(f"\n### cProfile: {kind}")
-                pstats.Stats(prof).sort_stats("tottime").print_stats(8)
-        for n in range(3):
-            feed, ep, tr = fresh_hour(n)
-            t0 = time.perf_counter()
-            ix.index_episode(feed, ep, tr)
-            found = ix.search(SearchRequest(q=f"zyxbrant{n}")).total_episodes
-            print(f"new one-hour episode searchable after {time.perf_counter() - t0:.2f} s "
-                  f"(found: {found == 1})")
+            _profile(ix, queries)
+        _new_hours(ix)
         ix.close()
         conn.close()
+
+
+def _compare(ix: ArchiveIndex, conn: sqlite3.Connection, queries: dict[str, list[str]], *,
+             repeats: int, cold: bool) -> None:
+    """One table row per query kind and highlighting, both engines timed in the same run."""
+    print("\n| query | highlight | poddarkiv p50 | poddarkiv p95 | fts5 p50 | fts5 p95 | "
+          "p50 ratio | p95 ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for kind, qs in queries.items():
+        for hl in (False, True):
+            # --cold: each search scores and groups its words afresh (the view's per-term
+            # memo is cleared; decoded postings stay), as the first search of a word after
+            # a commit does. Without it, words repeated across the runs are remembered.
+            w50, w95 = timed(lambda q, hl=hl: ix.search(SearchRequest(q=q, highlight=hl)),
+                             qs, repeats, ix._decoded.forget_memo if cold else lambda: None)
+            f50, f95 = timed(lambda q, hl=hl: fts_search(conn, q, hl), qs, repeats)
+            print(f"| {kind} | {'yes' if hl else 'no'} | {w50:.1f} | {w95:.1f} | "
+                  f"{f50:.1f} | {f95:.1f} | {w50 / f50:.2f}x | {w95 / f95:.2f}x |")
+
+
+def _profile(ix: ArchiveIndex, queries: dict[str, list[str]]) -> None:
+    for kind, qs in queries.items():
+        prof = cProfile.Profile()
+        prof.enable()
+        for q in qs:
+            ix.search(SearchRequest(q=q))
+        prof.disable()
+        print(f"\n### cProfile: {kind}")
+        pstats.Stats(prof).sort_stats("tottime").print_stats(8)
+
+
+def _new_hours(ix: ArchiveIndex) -> None:
+    """How soon a new one-hour episode is found after it is indexed."""
+    for n in range(3):
+        feed, ep, tr = fresh_hour(n)
+        t0 = time.perf_counter()
+        ix.index_episode(feed, ep, tr)
+        found = ix.search(SearchRequest(q=f"zyxbrant{n}")).total_episodes
+        print(f"new one-hour episode searchable after {time.perf_counter() - t0:.2f} s "
+              f"(found: {found == 1})")
 
 
 def main(argv: list[str] | None = None) -> None:
