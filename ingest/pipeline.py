@@ -16,6 +16,11 @@ Order per run:
    the episode. Episodes whose index documents are missing (say after a crash between the two)
    are indexed again. A text-only episode (no audio, no transcript: show notes only) is
    indexed without a transcript.
+4. keep a copy of each processed episode's image (``ingest.artwork.EpisodeImages``: one
+   request per distinct URL, none when the URL is the feed's image or is kept already, so an
+   unchanged feed costs no request); a failure is a note on the episode's outcome. Requests
+   per run are bounded (``EPISODE_IMAGE_FETCHES``): done episodes whose image was never tried
+   are caught up, within what is left, on this and later runs.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from poddarkiv.archive.store import Catalogue
 from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, PoddarkivError
-from poddarkiv.ingest.artwork import NOTE_PREFIX, keep_artwork, with_note
+from poddarkiv.ingest.artwork import NOTE_PREFIX, EpisodeImages, keep_artwork, with_note
 from poddarkiv.ingest.download import download_audio
 from poddarkiv.ingest.fetch import fetch, policy_for
 from poddarkiv.ingest.identity import feed_id_for
@@ -187,6 +192,7 @@ class _Run:
     _transcriber: TranscribeStep | None = field(default=None)
     clock: Clock = utcnow
     waiting: int = 0
+    images: EpisodeImages | None = None
 
     def transcriber(self) -> TranscribeStep:
         # Loaded lazily: a run with nothing to transcribe never loads Whisper.
@@ -215,7 +221,8 @@ def ingest(
     Raises :class:`~poddarkiv.errors.BusyError` when another ingest holds the data directory.
     """
     run = _Run(settings, catalogue, index, client, transcriber_factory,
-               progress or _Silent(), themes, jobs=jobs, clock=clock)
+               progress or _Silent(), themes, jobs=jobs, clock=clock,
+               images=EpisodeImages(client, catalogue.data, settings))
     started = clock()
     with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
         feed_outcomes = tuple(_refresh_all(run, urls, clock))
@@ -268,6 +275,7 @@ def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
             continue
         has_transcript = run.catalogue.transcript_info(episode.id) is not None
         if (has_transcript or episode.text_only) and episode.id in indexed:
+            _catch_up_image(run, feed, episode)
             continue  # done (a text-only episode has nothing to transcribe: its notes are indexed)
         if not has_transcript and run.jobs is not None and run.jobs.pending(episode.id):
             continue  # on the cluster already: collected below, never sent twice
@@ -276,11 +284,26 @@ def _process_episodes(run: _Run) -> Iterable[EpisodeOutcome]:
             continue
         outcome = _process_episode(run, feed, episode,
                                    transcribe=not has_transcript and not episode.text_only)
+        outcome = _keep_image(run, feed, episode, outcome)
         _remember(run, episode, outcome, failures)
         run.progress.episode_done(outcome)
         yield outcome
     if run.jobs is not None:
         yield from _collect_jobs(run, feeds, failures)
+
+
+def _keep_image(run: _Run, feed: Feed, episode: Episode, outcome: EpisodeOutcome
+                ) -> EpisodeOutcome:
+    """Keep the episode's image; a failure is a note on its outcome, never more."""
+    note = run.images.keep(episode, feed) if run.images is not None else None
+    return dataclasses.replace(outcome, notes=(*outcome.notes, note)) if note else outcome
+
+
+def _catch_up_image(run: _Run, feed: Feed, episode: Episode) -> None:
+    """A done episode's image never tried (see ``EpisodeImages.catch_up``): its failure is
+    recorded by the archive with the URL, as the episode has no outcome in this run."""
+    if run.images is not None and episode.image:
+        run.images.catch_up(episode, feed)
 
 
 def _remember(run: _Run, episode: Episode, outcome: EpisodeOutcome,

@@ -86,6 +86,7 @@ def _routes() -> list[BaseRoute]:
         *_pair("/sok", search_views.search, "search"),
         *_pair("/avsnitt/{episode_id}", episode_views.episode, "episode"),
         Route("/avsnitt/{episode_id}/ljud", episode_views.audio, name="audio"),
+        Route("/avsnitt/{episode_id}/bild", views.episode_image, name="episode_image"),
         Route("/avsnitt/{episode_id}/transkript.{fmt}", episode_views.transcript_file,
               name="transcript"),
         Route("/avsnitt/{episode_id}/kapitel.json", episode_views.chapters, name="chapters"),

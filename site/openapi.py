@@ -74,6 +74,11 @@ PATHS: dict[str, Any] = {
         "passage (corrected: true).", [_EPISODE]),
     "/avsnitt/{episode_id}/ljud": _get("The archived audio (supports HTTP Range).", [_EPISODE],
                                        media="audio/mpeg"),
+    "/avsnitt/{episode_id}/bild": _get(
+        "The archive's own copy of the episode's image (JPEG, PNG or WebP, with an ETag): "
+        "kept by the image's URL, or the podcast's copy when the episode names the podcast's "
+        "image; 404 when it keeps none. The episode's .json names it as artwork_url.",
+        [_EPISODE], media="image/*"),
     "/poddar.json": _get("Every podcast in the archive."),
     "/poddar/{feed_id}.json": _get("One podcast and its episodes, what the last read of its "
                                    "feed recorded (items, earlier addresses, skipped items, "

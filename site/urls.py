@@ -14,8 +14,8 @@ from urllib.parse import quote, urlencode
 
 __all__ = [
     "about", "admin", "artwork", "audio", "chapters", "correct", "correction_resolve",
-    "corrections", "episode", "help", "home", "opml", "podcast", "podcasts", "rss", "search",
-    "search_feed", "seconds", "static", "transcript", "with_query",
+    "corrections", "episode", "episode_artwork", "help", "home", "opml", "podcast", "podcasts",
+    "rss", "search", "search_feed", "seconds", "static", "transcript", "with_query",
 ]
 
 
@@ -55,6 +55,11 @@ def episode(episode_id: str, *, t: float | None = None, json: bool = False,
 
 def audio(episode_id: str) -> str:
     return f"/avsnitt/{_seg(episode_id)}/ljud"
+
+
+def episode_artwork(episode_id: str) -> str:
+    """The archive's own copy of an episode's image (served from the site, never the host)."""
+    return f"/avsnitt/{_seg(episode_id)}/bild"
 
 
 def transcript(episode_id: str, fmt: str) -> str:

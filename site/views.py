@@ -14,7 +14,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from poddarkiv import __version__
-from poddarkiv.archive.artwork import feeds_with_artwork, stored_artwork
+from poddarkiv.archive.artwork import (
+    Artwork,
+    episode_artwork,
+    feeds_with_artwork,
+    stored_artwork,
+)
 from poddarkiv.archive.models import EpisodeFailure
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.site import urls
@@ -30,6 +35,7 @@ __all__ = [
     "PODCAST_PAGE_SIZE",
     "about",
     "artwork",
+    "episode_image",
     "error_page",
     "favicon",
     "help_page",
@@ -47,7 +53,8 @@ PODCAST_PAGE_SIZE = 20
 #: Failed episodes listed on a podcast's page and its twin (soonest retry first); both count all.
 FAILURES_SHOWN = 50
 MAX_PAGE = 10_000
-#: How long a browser may keep a podcast's image before asking again (its ETag answers then).
+#: How long a browser may keep a podcast's or an episode's image before asking again (its ETag
+#: answers then).
 ARTWORK_MAX_AGE_S = 24 * 3600
 
 
@@ -129,7 +136,21 @@ def artwork(request: Request) -> Response:
     """``/poddar/{id}/bild``: the archive's copy of the podcast's image, from the site itself
     (the CSP allows no other), with its own media type; 404 when the archive has none."""
     data = resources(request).catalogue.data
-    found = stored_artwork(data, request.path_params["feed_id"])
+    return _image_response(request, stored_artwork(data, request.path_params["feed_id"]))
+
+
+def episode_image(request: Request) -> Response:
+    """``/avsnitt/{id}/bild``: the archive's copy of the episode's image (kept by its URL, or
+    the podcast's copy when it is the podcast's image); 404 when the archive has none."""
+    catalogue = resources(request).catalogue
+    episode = catalogue.episode(request.path_params["episode_id"])
+    if episode is None:
+        raise HTTPException(404)
+    return _image_response(request, episode_artwork(catalogue.data, episode))
+
+
+def _image_response(request: Request, found: Artwork | None) -> Response:
+    """A kept image with its ETag (304 when the browser has it), kept a day, never sniffed."""
     if found is None:
         raise HTTPException(404)
     etag = f'"{found.sha256[:32]}"'
@@ -140,6 +161,7 @@ def artwork(request: Request) -> Response:
              .split(",")}
     if etag in asked or "*" in asked:
         return Response(status_code=304, headers=headers)
+    data = resources(request).catalogue.data
     return FileResponse(data.artwork / found.file_name, media_type=found.media_type,
                         headers=headers)
 

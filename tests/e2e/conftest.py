@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from poddarkiv.archive.artwork import save_artwork
+from poddarkiv.archive.artwork import save_artwork, save_image
 from tests.e2e.live_server import SampleSite, sample_site, serve
-from tests.site.site_archive import FEED_ID, record_history
+from tests.site.site_archive import FEED_ID, HOSTILE_ID, record_history
 
 CHROMIUM = Path(os.environ.get("PODDARKIV_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -53,14 +53,26 @@ def _missing(what: str) -> None:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite]:
     """The sample archive, indexed and themed, behind the real app; the feed has a recorded
     history (a move, skipped items, problems, failures, a report, cluster jobs) to show, and
-    the archive keeps the podcast's image (so cards and the podcast page show it)."""
+    the archive keeps the podcast's image (so cards and the podcast page show it) and one
+    episode's own image (so the episode pages show both kinds)."""
     built = sample_site(tmp_path_factory.mktemp("e2e") / "data")
     record_history(built.catalogue)
     cover = cover_png()
     save_artwork(built.catalogue.data, FEED_ID, cover, source_url="https://example.org/omslag.png",
                  sha256=hashlib.sha256(cover).hexdigest())
+    _keep_an_episode_image(built, cover)
     yield built
     built.close()
+
+
+def _keep_an_episode_image(built: SampleSite, image: bytes) -> None:
+    """The episode without audio names an image of its own, which the archive keeps (the
+    other episodes' pages show the podcast's copy)."""
+    episode = built.catalogue.episode(HOSTILE_ID)
+    assert episode is not None
+    url = "https://example.org/avsnitt-bild.png"
+    built.catalogue.save_episode(episode.replace(image=url))
+    save_image(built.catalogue.data, url, image, sha256=hashlib.sha256(image).hexdigest())
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The podcast's image from the site itself: /poddar/{id}/bild, and <img> only when it is kept."""
+"""Podcast and episode images from the site itself: /poddar/{id}/bild, /avsnitt/{id}/bild, and
+<img> only when a copy is kept."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from poddarkiv.archive.artwork import save_artwork
+from poddarkiv.archive.artwork import save_artwork, save_image
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.site import urls
 from poddarkiv.site.security import CSP
-from tests.site.site_archive import FEED_ID
+from tests.site.site_archive import FEED_ID, HOSTILE_ID
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
+JPEG = b"\xff\xd8\xff\xe0" + bytes(100)
 IMG = re.compile(r'<img class="cover" src="([^"]+)" alt="" width="56" height="56" '
                  r'loading="lazy" decoding="async">')
 
@@ -84,3 +86,87 @@ def test_pages_show_the_copy_when_kept(client: TestClient, kept: bytes) -> None:
     assert hit["feed_artwork_url"] == urls.artwork(FEED_ID)
     (latest, *_) = client.get(urls.home(json=True)).json()["episodes"]
     assert latest["feed_artwork_url"] == urls.artwork(FEED_ID)
+
+
+EPISODE_IMAGE = "https://example.org/avsnitt-bild.png"
+EPISODE_IMG = re.compile(r'<img class="cover episode-cover" src="([^"]+)" alt="" width="96" '
+                         r'height="96" loading="lazy" decoding="async">')
+
+
+@pytest.fixture
+def an_episode(catalogue: Catalogue) -> str:
+    """An episode of the sample podcast that names an image of its own."""
+    episode = next(e for e in catalogue.episodes() if e.enclosure is not None)
+    catalogue.save_episode(episode.replace(image=EPISODE_IMAGE))
+    return episode.id
+
+
+@pytest.fixture
+def kept_episode_image(catalogue: Catalogue, an_episode: str) -> bytes:
+    """The episode's image, kept by the archive under its URL."""
+    save_image(catalogue.data, EPISODE_IMAGE, JPEG, sha256="cd" * 32)
+    return JPEG
+
+
+def test_the_episode_route_serves_its_copy(client: TestClient, an_episode: str,
+                                           kept_episode_image: bytes) -> None:
+    response = client.get(urls.episode_artwork(an_episode))
+    assert response.status_code == 200, response.text
+    assert response.content == kept_episode_image
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "max-age" in response.headers["cache-control"]
+    assert response.headers["etag"] == f'"{"cd" * 16}"'
+    assert response.headers["content-security-policy"] == CSP
+    again = client.get(urls.episode_artwork(an_episode),
+                       headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304 and not again.content
+
+
+@pytest.mark.parametrize("episode_id", ["okand", "..", HOSTILE_ID])
+def test_no_episode_copy_is_a_404(client: TestClient, an_episode: str,
+                                  kept_episode_image: bytes, episode_id: str) -> None:
+    assert client.get(urls.episode_artwork(episode_id)).status_code == 404
+
+
+def test_an_episode_naming_the_podcasts_image_is_served_the_podcasts_copy(
+        client: TestClient, catalogue: Catalogue, an_episode: str, kept: bytes,
+        publisher_image: str) -> None:
+    episode = catalogue.episode(an_episode)
+    assert episode is not None
+    catalogue.save_episode(episode.replace(image=publisher_image))
+    response = client.get(urls.episode_artwork(an_episode))
+    assert response.status_code == 200 and response.content == kept
+
+
+def _episode_page(client: TestClient, episode_id: str) -> tuple[list[str], dict[str, object]]:
+    html = client.get(urls.episode(episode_id)).text
+    assert 'class="cover-link"' in html  # the publisher's link stays
+    data = client.get(urls.episode(episode_id, json=True)).json()["episode"]
+    return EPISODE_IMG.findall(html), data
+
+
+def test_the_episode_page_shows_no_image_without_a_copy(client: TestClient,
+                                                         an_episode: str) -> None:
+    found, data = _episode_page(client, an_episode)
+    assert found == [] and data["artwork_url"] is None and data["feed_artwork_url"] is None
+
+
+def test_the_episode_page_falls_back_to_the_podcasts_copy(client: TestClient, an_episode: str,
+                                                          kept: bytes) -> None:
+    found, data = _episode_page(client, an_episode)
+    assert found == [urls.artwork(FEED_ID)] and data["artwork_url"] is None
+
+
+def test_the_episode_page_shows_its_own_copy(client: TestClient, an_episode: str, kept: bytes,
+                                             kept_episode_image: bytes) -> None:
+    found, data = _episode_page(client, an_episode)
+    assert found == [urls.episode_artwork(an_episode)]
+    assert data["artwork_url"] == urls.episode_artwork(an_episode)
+
+
+def test_a_copy_kept_later_changes_the_episode_pages_etag(
+        client: TestClient, catalogue: Catalogue, an_episode: str) -> None:
+    before = client.get(urls.episode(an_episode)).headers["etag"]
+    save_image(catalogue.data, EPISODE_IMAGE, JPEG, sha256="cd" * 32)
+    assert client.get(urls.episode(an_episode)).headers["etag"] != before
