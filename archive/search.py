@@ -49,6 +49,7 @@ NoteCode = Literal[
     "no_words",
     "timed_out",
     "no_episode_has_all_words",
+    "no_episode_has_it",
 ]
 
 DEFAULT_PER_PAGE = 10
@@ -115,6 +116,11 @@ class SearchRequest:
             sort=sort if sort in get_args(Sort) else "relevance",  # type: ignore[arg-type]
             highlight=(get("highlight") or "1").strip().lower() not in _FALSE,
         )
+
+    @property
+    def filtered(self) -> bool:
+        """Whether a podcast, theme or date range narrows the search."""
+        return bool(self.podcast or self.theme or self.date_from or self.date_to)
 
     def clamped(self) -> SearchRequest:
         """This request with page and page size within bounds (for requests built in code)."""

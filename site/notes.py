@@ -31,6 +31,9 @@ MESSAGES: dict[NoteCode, str] = {
                     "Pröva färre ord eller färre ord med asterisk."),
     "no_episode_has_all_words": N_("Inget avsnitt innehåller alla orden. Pröva färre ord, "
                                    "OR mellan orden, eller kontrollera stavningen."),
+    "no_episode_has_it": N_("Inget avsnitt innehåller det du sökte. Pröva en annan form eller "
+                            "stavning, ett närliggande ord, eller början av ordet följd av * "
+                            "(som upphandl*)."),
 }
 
 

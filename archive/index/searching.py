@@ -83,7 +83,7 @@ def _wanted(info: EpisodeInfo, request: SearchRequest) -> bool:
 def _kept(found: Matches, request: SearchRequest, table: EpisodeInfos) -> Matches:
     """The matches of known episodes that the request's filters (podcast, theme, dates) keep."""
     keys = table.known(found.key_set())
-    if request.podcast or request.theme or request.date_from or request.date_to:
+    if request.filtered:
         infos = table.by_key
         keys = np.asarray([k for k in keys.tolist() if _wanted(infos[k], request)],
                           dtype=np.int64)
@@ -131,6 +131,9 @@ def run_search(view: SearchView, request: SearchRequest, *, splitter: CompoundSp
         notes.append(Note("timed_out"))
     if not matches.total and len(compiled.groups) > 1:
         notes.append(Note("no_episode_has_all_words"))
+    elif not (matches.total or compiled.excluded or timed_out or request.filtered):
+        # One word (or phrase) that no episode holds: what to try instead.
+        notes.append(Note("no_episode_has_it"))
     marker = Marker(compiled.stems, compiled.prefixes, splitter=splitter)
     ctx = _Context(view, request, compiled, splitter, table, marker)
     return _page(ctx, matches, suggestion, tuple(notes), fuzzy, t0, clock)

@@ -199,3 +199,13 @@ def test_the_near_tier_is_looked_for_only_when_a_page_reaches_it(
     assert second.hits[-1].episode_id == "isar" and calls == [1]
     newest = search(archive, "stöd föreningar", sort="newest")
     assert (newest.hits[0].episode_id, newest.hits[0].tier) == ("isar", "near")
+
+
+def test_a_word_no_episode_holds_gives_a_hint_unless_a_filter_or_exclusion_explains_it(
+        archive: ArchiveIndex) -> None:
+    archive.index_many([episode("a", ["Om stöd."])])
+    assert [n.code for n in search(archive, "upphandlingsmyndigheten").notes] == [
+        "no_episode_has_it"]
+    assert search(archive, "stöd", podcast="annan").notes == ()
+    assert search(archive, "stöd -stöd").notes == ()
+    assert search(archive, "stöd").notes == ()

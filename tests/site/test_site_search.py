@@ -42,8 +42,13 @@ def test_notes_are_codes_in_the_twin_and_sentences_in_the_reader_s_language(
     english = client.get("/sok", params={"q": "upphandling förening", "lang": "en"}).text
     assert "No episode contains all the words" in english
     short = client.get("/sok.json", params={"q": "pa*", "lang": "en"}).json()
-    assert short["notes"] == [{"code": "prefix_too_short", "prefix": "pa", "min_chars": 3}]
+    assert short["notes"] == [{"code": "prefix_too_short", "prefix": "pa", "min_chars": 3},
+                              {"code": "no_episode_has_it"}]
     assert "too short" in short["message"]
+    unknown = client.get("/sok", params={"q": "zqxwv", "lang": "sv"}).text
+    assert "Inget avsnitt innehåller det du sökte" in unknown
+    assert "No episode contains what you searched for" in client.get(
+        "/sok", params={"q": "zqxwv", "lang": "en"}).text
 
 
 @pytest.mark.parametrize(("snippet", "html"), [
