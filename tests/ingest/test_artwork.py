@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,29 +14,11 @@ from poddarkiv.archive.models import Feed
 from poddarkiv.archive.store import DataDir, open_catalogue
 from poddarkiv.config import Settings
 from poddarkiv.ingest.artwork import ARTWORK_MAX_BYTES, NOTE_PREFIX, keep_artwork, with_note
-from poddarkiv.ingest.fetch import FetchPolicy, make_client
 from poddarkiv.ingest.pipeline import ingest
 from tests.httpserver import LoopbackServer, conditional, reply
+from tests.images import HTML, JPEG, PNG, SVG, WEBP
 
 SETTINGS = Settings(allow_private=True)
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
-JPEG = b"\xff\xd8\xff\xe0" + bytes(200)
-WEBP = b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(200)
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-HTML = b"<!doctype html><title>Not found</title><p>Sorry"
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    """A guarded client that may reach the loopback server."""
-    with make_client(FetchPolicy(allow_private=True)) as c:
-        yield c
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> DataDir:
-    """An empty data directory."""
-    return DataDir(tmp_path / "data").ensure()
 
 
 def feed_with(image: str | None) -> Feed:

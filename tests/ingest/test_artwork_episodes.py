@@ -3,7 +3,6 @@ the episode, and within a bounded number of requests per run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,27 +15,11 @@ from poddarkiv.archive.models import Episode, Feed
 from poddarkiv.archive.store import Catalogue, DataDir, open_catalogue
 from poddarkiv.config import Settings
 from poddarkiv.ingest.artwork import ARTWORK_MAX_BYTES, EPISODE_NOTE_PREFIX, EpisodeImages
-from poddarkiv.ingest.fetch import FetchPolicy, make_client
 from poddarkiv.ingest.pipeline import IngestReport, ingest
 from tests.httpserver import LoopbackServer, conditional, reply
+from tests.images import HTML, PNG, SVG
 
 SETTINGS = Settings(allow_private=True)
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-HTML = b"<!doctype html><title>Not found</title><p>Sorry"
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    """A guarded client that may reach the loopback server."""
-    with make_client(FetchPolicy(allow_private=True)) as c:
-        yield c
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> DataDir:
-    """An empty data directory."""
-    return DataDir(tmp_path / "data").ensure()
 
 
 FEED = Feed(id="f1", url="https://example.invalid/feed.xml", image="http://feed.invalid/c.png")

@@ -43,11 +43,6 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> DataDir:
-    return DataDir(tmp_path / "data").ensure()
-
-
 def episode(url: str, *, kind: str = "audio/mpeg", title: str = "../../etc/passwd <x>"
             ) -> Episode:
     return Episode(id="0123456789abcdef", feed_id="f", guid="g", title=title,

@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from httpx import Response
 from starlette.testclient import TestClient
 
 from poddarkiv.archive.artwork import save_artwork, save_image
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.site import urls
 from poddarkiv.site.security import CSP
+from tests.images import JPEG, PNG
 from tests.site.site_archive import FEED_ID, HOSTILE_ID
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
-JPEG = b"\xff\xd8\xff\xe0" + bytes(100)
 IMG = re.compile(r'<img class="cover" src="([^"]+)" alt="" width="56" height="56" '
                  r'loading="lazy" decoding="async">')
 
@@ -37,16 +37,23 @@ def kept(catalogue: Catalogue) -> bytes:
     return PNG
 
 
-def test_the_route_serves_the_copy(client: TestClient, kept: bytes) -> None:
-    response = client.get(urls.artwork(FEED_ID))
+def served(client: TestClient, url: str, content: bytes, media_type: str) -> Response:
+    """``url`` answers with ``content`` as the archive serves a kept image: its type, no
+    sniffing, cached, the site's CSP, and 304 to its own ETag."""
+    response = client.get(url)
     assert response.status_code == 200, response.text
-    assert response.content == kept
-    assert response.headers["content-type"] == "image/png"
+    assert response.content == content
+    assert response.headers["content-type"] == media_type
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "max-age" in response.headers["cache-control"]
     assert response.headers["content-security-policy"] == CSP
-    again = client.get(urls.artwork(FEED_ID), headers={"If-None-Match": response.headers["etag"]})
+    again = client.get(url, headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304 and not again.content
+    return response
+
+
+def test_the_route_serves_the_copy(client: TestClient, kept: bytes) -> None:
+    served(client, urls.artwork(FEED_ID), kept, "image/png")
 
 
 @pytest.mark.parametrize("feed_id", [FEED_ID, "okand", "..", "a.b"])
@@ -110,17 +117,8 @@ def kept_episode_image(catalogue: Catalogue, an_episode: str) -> bytes:
 
 def test_the_episode_route_serves_its_copy(client: TestClient, an_episode: str,
                                            kept_episode_image: bytes) -> None:
-    response = client.get(urls.episode_artwork(an_episode))
-    assert response.status_code == 200, response.text
-    assert response.content == kept_episode_image
-    assert response.headers["content-type"] == "image/jpeg"
-    assert response.headers["x-content-type-options"] == "nosniff"
-    assert "max-age" in response.headers["cache-control"]
+    response = served(client, urls.episode_artwork(an_episode), kept_episode_image, "image/jpeg")
     assert response.headers["etag"] == f'"{"cd" * 16}"'
-    assert response.headers["content-security-policy"] == CSP
-    again = client.get(urls.episode_artwork(an_episode),
-                       headers={"If-None-Match": response.headers["etag"]})
-    assert again.status_code == 304 and not again.content
 
 
 @pytest.mark.parametrize("episode_id", ["okand", "..", HOSTILE_ID])
