@@ -22,7 +22,7 @@ from poddarkiv.archive.analysis import (
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.search import Snippet
 
-__all__ = ["SNIPPET_CHARS", "Marker", "matched_spans", "snippet"]
+__all__ = ["SNIPPET_CHARS", "Marker"]
 
 #: Snippets longer than this (characters) are cut around the first match.
 SNIPPET_CHARS = 240
@@ -45,14 +45,13 @@ class Marker:
     """
 
     def __init__(self, stems: Collection[str], prefixes: Sequence[str] = (), *,
-                 splitter: CompoundSplitter | None = None,
-                 seen: dict[str, bool] | None = None) -> None:
+                 splitter: CompoundSplitter | None = None) -> None:
         wanted = frozenset(stems)
         # Stop words in a phrase or synonym are not worth a mark of their own everywhere.
         self._stems = wanted if wanted <= STOP_WORDS else wanted - STOP_WORDS
         self._starts = tuple(prefixes)
         self._splitter = splitter or default_splitter()
-        self._seen: dict[str, bool] = {} if seen is None else seen
+        self._seen: dict[str, bool] = {}
         pieces = sorted({*self._stems, *self._starts} - {""}, key=len, reverse=True)
         self._may_match = re.compile("|".join(map(re.escape, pieces))).search \
             if pieces else None
@@ -89,14 +88,6 @@ class Marker:
         return Snippet(text[lo:hi], marks, lo > 0, hi < len(text))
 
 
-def matched_spans(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
-                  splitter: CompoundSplitter | None = None,
-                  seen: dict[str, bool] | None = None) -> list[tuple[int, int]]:
-    """``(start, end)`` character spans of the words in ``text`` that the query matched
-    (``seen``: each raw word's verdict, kept across calls for one query)."""
-    return Marker(stems, prefixes, splitter=splitter, seen=seen).spans(text)
-
-
 def _window(text: str, spans: list[tuple[int, int]], max_chars: int) -> tuple[int, int]:
     if len(text) <= max_chars:
         return 0, len(text)
@@ -109,10 +100,3 @@ def _window(text: str, spans: list[tuple[int, int]], max_chars: int) -> tuple[in
     end = len(text) if space < 0 or space - end > 20 else space
     return start, end
 
-
-def snippet(text: str, stems: Collection[str], prefixes: Sequence[str] = (), *,
-            splitter: CompoundSplitter | None = None, mark: bool = True,
-            seen: dict[str, bool] | None = None, max_chars: int = SNIPPET_CHARS) -> Snippet:
-    """``text`` cut to ``max_chars`` around the first match, with the matched words' spans."""
-    return Marker(stems, prefixes, splitter=splitter, seen=seen).snippet(
-        text, mark=mark, max_chars=max_chars)

@@ -302,7 +302,7 @@ def _keep_image(run: _Run, feed: Feed, episode: Episode, outcome: EpisodeOutcome
 def _catch_up_image(run: _Run, feed: Feed, episode: Episode) -> None:
     """A done episode's image never tried (see ``EpisodeImages.catch_up``): its failure is
     recorded by the archive with the URL, as the episode has no outcome in this run."""
-    if run.images is not None and episode.image:
+    if run.images is not None:
         run.images.catch_up(episode, feed)
 
 

@@ -2,7 +2,7 @@
 
 ``/avsnitt/ID?i=upphandling`` lists the matching passages above the transcript and marks the
 words in them; it is a plain GET form, so it works without JavaScript. Words are matched the way
-the archive's search matches them (:func:`poddarkiv.archive.highlight.matched_spans`: the same
+the archive's search matches them (:class:`poddarkiv.archive.highlight.Marker`: the same
 folding, stemming, inflections and compound parts, so ``regel`` finds ``reglerna`` and ``stöd``
 finds ``statsstöd``), and each word asked for also matches longer words it begins (``upphandl``
 finds ``upphandlingen``). The marked passage is rendered by the search page's one renderer.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, inflection_stems, tokenize
-from poddarkiv.archive.highlight import matched_spans
+from poddarkiv.archive.highlight import Marker
 from poddarkiv.archive.models import Segment
 from poddarkiv.archive.search import Snippet
 from poddarkiv.site import urls
@@ -41,12 +41,11 @@ def _wanted(query: str) -> list[_Wanted]:
     return out
 
 
-def _marks(text: str, wanted: Sequence[_Wanted],
-           seen: list[dict[str, bool]]) -> tuple[tuple[int, int], ...] | None:
+def _marks(text: str, markers: Sequence[Marker]) -> tuple[tuple[int, int], ...] | None:
     """The spans of the wanted words in ``text``, or ``None`` when one of them is missing."""
     spans: set[tuple[int, int]] = set()
-    for (stems, prefix), memo in zip(wanted, seen, strict=True):
-        found = matched_spans(text, stems, prefix, seen=memo)
+    for marker in markers:
+        found = marker.spans(text)
         if not found:
             return None
         spans.update(found)
@@ -60,11 +59,11 @@ def find_in_episode(episode_id: str, segments: Sequence[Segment],
     wanted = _wanted(query)
     if not wanted:
         return None
-    seen: list[dict[str, bool]] = [{} for _ in wanted]
+    markers = [Marker(stems, prefix) for stems, prefix in wanted]
     found = []
     for i, s in enumerate(segments):
         text = s.text.strip()
-        marks = _marks(text, wanted, seen)
+        marks = _marks(text, markers)
         if marks is not None:
             found.append({"segment": i, "start": round(s.start, 3), "text": text,
                           "text_html": snippet_html(Snippet(text, marks)),

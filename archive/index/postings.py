@@ -204,8 +204,10 @@ def _position_deltas(values: Sequence[bytes]) -> tuple[IntArray, IntArray]:
 
     Positions in a segment are small, so nearly every value is a pickled list of one-byte
     integers, whose layout is fixed by its count: those are read as arrays, with every opcode
-    checked, without unpickling (3-4 times faster than :func:`_decode_positions`). Anything
-    else (a delta of 256 or more, a long list) is unpickled.
+    checked, without unpickling. For a term in 64,000 segments this step took 6 ms where
+    joining and unpickling took about 35 (both under a profiler); the whole decoding is 1.2-1.3
+    times faster (reading Whoosh's blocks is the rest), identical on 217 terms of every field.
+    Anything else (a delta of 256 or more, a long list) is unpickled.
     """
     lens = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     if not len(values) or lens.min() < 13:
