@@ -14,6 +14,12 @@ image: each distinct URL is one copy. An episode whose image is its feed's image
 feed's copy (:func:`episode_artwork`). A URL that could not be kept gets a sidecar without a
 media type (:func:`refuse_image`), saying why, so that it is not tried again on every run.
 An archive from before episode images simply has no ``artwork/e/``.
+
+A copy kept by URL stays while some episode names that URL; :func:`remove_unused_images`
+deletes the others (an episode removed, or its image URL changed). It is given the URLs in use
+and touches nothing else: never a copy another episode still names, never a file it did not
+name itself (a half-written temporary). It removes the sidecar first, so an interrupted sweep
+leaves at worst an image file nobody shows, which the next sweep removes.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +45,7 @@ __all__ = [
     "image_tried",
     "refuse_image",
     "remove_artwork",
+    "remove_unused_images",
     "save_artwork",
     "save_image",
     "sniff_image",
@@ -52,6 +60,9 @@ EPISODE_FOLDER = "e"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Hex digits of the URL's SHA-256 that name an episode image (128 bits: no collisions).
 _KEY_CHARS = 32
+#: A file of ``artwork/e/`` as this module names it: a key, then a sidecar or an image.
+_EPISODE_FILE = re.compile(
+    "^([0-9a-f]{" + str(_KEY_CHARS) + r"})\.(json|" + "|".join(ARTWORK_TYPES.values()) + ")$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,11 @@ class Artwork:
     media_type: str
     sha256: str
     source_url: str
+
+    @property
+    def by_url(self) -> bool:
+        """Whether this is an episode image kept by its URL (not a feed's own copy)."""
+        return self.file_name.startswith(f"{EPISODE_FOLDER}/")
 
 
 def sniff_image(body: bytes) -> str | None:
@@ -193,3 +209,25 @@ def feeds_with_artwork(data: DataDir) -> frozenset[str]:
     return frozenset(
         name[:-5] for name in names if name.endswith(".json")
         and any(f"{name[:-5]}.{ext}" in names for ext in ARTWORK_TYPES.values()))
+
+
+def remove_unused_images(data: DataDir, used_urls: Iterable[str]) -> int:
+    """Delete the episode images kept by URL (and refusals) that no URL in ``used_urls``
+    names any more; return how many copies went. Call it where no image is being kept at the
+    same time (ingest, under its lock). Files it did not name itself are left alone."""
+    folder = data.artwork / EPISODE_FOLDER
+    used = {image_key(url) for url in used_urls}
+    try:
+        names = sorted(entry.name for entry in folder.iterdir())
+    except OSError:
+        return 0  # no episode image was ever kept
+    unused: dict[str, list[str]] = {}
+    for name in names:
+        found = _EPISODE_FILE.match(name)
+        if found is not None and found.group(1) not in used:
+            unused.setdefault(found.group(1), []).append(name)
+    for key, files in unused.items():
+        # The sidecar first: from then on the copy is not shown, whatever is left of it.
+        for name in sorted(files, key=lambda n: n != f"{key}.json"):
+            (folder / name).unlink(missing_ok=True)
+    return len(unused)

@@ -248,6 +248,12 @@ class Catalogue:
             params += [limit, offset]
         return [_episode(r) for r in self.query(sql, tuple(params))]
 
+    def episode_image_urls(self) -> set[str]:
+        """Every image URL an episode names (what the kept episode images may not lose)."""
+        rows = self.query("SELECT DISTINCT image FROM episodes WHERE image IS NOT NULL "
+                          "AND image != ''")
+        return {str(r["image"]) for r in rows}
+
     def count_episodes(self, *, feed_id: str | None = None, text_only: bool = False) -> int:
         """How many episodes (of one feed); ``text_only``: only those without audio or
         transcript (see :attr:`Episode.text_only`)."""

@@ -21,6 +21,9 @@ Order per run:
    unchanged feed costs no request); a failure is a note on the episode's outcome. Requests
    per run are bounded (``EPISODE_IMAGE_FETCHES``): done episodes whose image was never tried
    are caught up, within what is left, on this and later runs.
+5. delete the kept episode images that no episode names any more (an episode removed with its
+   feed, or its image URL changed): ``archive.artwork.remove_unused_images``, under the ingest
+   lock, so no image is being kept meanwhile. The report counts them (``images_removed``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Literal, Protocol
 
 import httpx
 
+from poddarkiv.archive.artwork import remove_unused_images
 from poddarkiv.archive.chapters import parse_chapters_json
 from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.knowledge import save_publisher_chapters
@@ -101,6 +105,8 @@ class IngestReport:
     feeds: tuple[FeedOutcome, ...] = ()
     episodes: tuple[EpisodeOutcome, ...] = ()
     waiting: int = 0
+    #: Kept episode images deleted because no episode names them any more.
+    images_removed: int = 0
 
     @property
     def failed(self) -> bool:
@@ -122,6 +128,7 @@ class IngestReport:
             "failed": self.failed,
             "counts": self.counts(),
             "waiting": self.waiting,
+            "images_removed": self.images_removed,
             "feeds": [_feed_dict(f) for f in self.feeds],
             "episodes": [{"episode_id": e.episode_id, "title": e.title, "status": e.status,
                           "error": e.error, "notes": list(e.notes)} for e in self.episodes],
@@ -227,9 +234,20 @@ def ingest(
     with ingest_lock(catalogue.data.ingest_lock, wait_s=wait_s):
         feed_outcomes = tuple(_refresh_all(run, urls, clock))
         episode_outcomes = tuple(_process_episodes(run))
-    report = IngestReport(started, clock(), feed_outcomes, episode_outcomes, run.waiting)
+        removed = _remove_unused_images(run)
+    report = IngestReport(started, clock(), feed_outcomes, episode_outcomes, run.waiting,
+                          images_removed=removed)
     catalogue.save_report(report.started, report.finished, report.to_dict())
     return report
+
+
+def _remove_unused_images(run: _Run) -> int:
+    """Delete the kept episode images no episode names any more; a failure (a read-only
+    disk, say) leaves them for a later run, as it costs only space."""
+    try:
+        return remove_unused_images(run.catalogue.data, run.catalogue.episode_image_urls())
+    except (OSError, PoddarkivError):
+        return 0
 
 
 def _refresh_all(run: _Run, urls: Sequence[str], clock: Callable[[], datetime]

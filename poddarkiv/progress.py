@@ -83,6 +83,9 @@ def print_report(report: IngestReport, out: TextIO | None = None) -> None:
     if report.waiting:
         out.write(f"{report.waiting} failed episode(s) waiting to be retried "
                   "(`poddarkiv ingest --retry-failed` tries them now).\n")
+    if report.images_removed:
+        out.write(f"{report.images_removed} kept episode image(s) no episode names any more "
+                  "were removed.\n")
     for f in report.feeds:
         if f.status == "failed":
             out.write(f"FAILED feed {f.url}: {f.error}\n")

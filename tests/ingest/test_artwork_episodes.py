@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from poddarkiv.archive.artwork import episode_artwork, image_tried, stored_image
+from poddarkiv.archive.artwork import EPISODE_FOLDER, episode_artwork, image_tried, stored_image
 from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.models import Episode, Feed
 from poddarkiv.archive.store import Catalogue, DataDir, open_catalogue
@@ -144,3 +144,40 @@ def test_ingest_keeps_episode_images_and_an_unchanged_feed_costs_none(
     finally:
         index.close()
         catalogue.close()
+
+
+def test_ingest_removes_the_images_no_episode_names_any_more(
+        http_server: LoopbackServer, client: httpx.Client, tmp_path: Path) -> None:
+    """An image URL that changed loses its copy unless another episode still names it; a feed
+    removed takes its episodes' copies with it on the next run; the report counts them."""
+    cover = http_server.route("/cover.png", reply(PNG, content_type="image/png"))
+    shared, old, new = (http_server.route(f"/{name}.png", reply(PNG, content_type="image/png"))
+                        for name in ("shared", "old", "new"))
+    feed_url = http_server.route("/feed.xml", conditional(_feed_xml(cover, [
+        ("ett", shared), ("tva", shared), ("tre", old)])))
+    catalogue = open_catalogue(tmp_path / "data")
+    index = ArchiveIndex.open(catalogue.data.index)
+    try:
+        assert _run(catalogue, index, client, feed_url).images_removed == 0
+        http_server.route("/feed.xml", conditional(_feed_xml(cover, [
+            ("ett", shared), ("tva", new), ("tre", new)]), etag='"v2"'))
+        report = _run(catalogue, index, client, feed_url)
+        assert report.images_removed == 1 and report.to_dict()["images_removed"] == 1
+        assert stored_image(catalogue.data, old) is None
+        assert stored_image(catalogue.data, shared) is not None  # "ett" still names it
+        assert stored_image(catalogue.data, new) is not None
+        shown = {e.title: episode_artwork(catalogue.data, e) for e in catalogue.episodes()}
+        assert all(shown.values())
+
+        (feed,) = catalogue.feeds()
+        catalogue.remove_feed(feed.id)
+        assert _run_all(catalogue, index, client).images_removed == 2
+        assert not list((catalogue.data.artwork / EPISODE_FOLDER).iterdir())
+    finally:
+        index.close()
+        catalogue.close()
+
+
+def _run_all(catalogue: Catalogue, index: ArchiveIndex, client: httpx.Client) -> IngestReport:
+    return ingest(SETTINGS, catalogue=catalogue, index=index, client=client,
+                  transcriber_factory=pytest.fail, clock=lambda: datetime.now(UTC))
