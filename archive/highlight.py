@@ -9,12 +9,13 @@ the site renders it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from poddarkiv.archive.analysis import (
     STOP_WORDS,
     TOKEN_PATTERN,
     default_splitter,
+    fold_aligned,
     token_info,
     token_infos,
     token_word,
@@ -52,9 +53,13 @@ class Marker:
         self._starts = tuple(prefixes)
         self._splitter = splitter or default_splitter()
         self._seen: dict[str, bool] = {}
-        pieces = sorted({*self._stems, *self._starts} - {""}, key=len, reverse=True)
-        self._may_match = re.compile("|".join(map(re.escape, pieces))).search \
-            if pieces else None
+        pieces = _minimal({*self._stems, *self._starts} - {""})
+        pattern = re.compile("|".join(map(re.escape, pieces))) if pieces else None
+        self._may_match = pattern.search if pattern else None
+        # Where wanted pieces occur in a folded text; only when every piece is made of word
+        # characters, so that each occurrence lies inside one word.
+        self._occurrences = pattern.finditer \
+            if pattern and all(_WORDY.fullmatch(p) for p in pieces) else None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` character spans of the words in ``text`` that the query matched."""
@@ -64,7 +69,7 @@ class Marker:
         seen, stems, starts, splitter = self._seen, self._stems, self._starts, self._splitter
         known = token_infos(splitter)
         spans = []
-        for m in TOKEN_PATTERN.finditer(text):
+        for m in self._candidates(text):
             raw = m[0]
             hit = seen.get(raw)
             if hit is None:
@@ -78,6 +83,34 @@ class Marker:
                 spans.append(m.span())
         return spans
 
+    def _candidates(self, text: str) -> Iterable[re.Match[str]]:
+        """The tokens of ``text`` that may match: those in which a wanted piece occurs, found
+        in one search of the folded text; every token when the text does not fold in place
+        or a token's start is in doubt (a run after ``word:``, which may be its genitive).
+
+        Judging each token in Python was most of highlighting a page; most tokens of a
+        passage hold no wanted piece, and such a token never matches (see :class:`Marker`).
+        """
+        occurrences = self._occurrences
+        folded = fold_aligned(text) if occurrences is not None else None
+        if folded is None or occurrences is None:
+            return TOKEN_PATTERN.finditer(text)
+        tokens = []
+        covered = 0
+        for found in occurrences(folded):
+            start = found.start()
+            if start < covered:
+                continue
+            while start and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
+                start -= 1
+            if start >= 2 and text[start - 1] == ":" and _WORDY.match(text, start - 2):
+                return TOKEN_PATTERN.finditer(text)
+            token = TOKEN_PATTERN.match(text, start)
+            if token is not None:
+                tokens.append(token)
+                covered = token.end()
+        return tokens
+
     def snippet(self, text: str, *, mark: bool = True,
                 max_chars: int = SNIPPET_CHARS) -> Snippet:
         """``text`` cut to ``max_chars`` around the first match, with the matched words'
@@ -86,6 +119,20 @@ class Marker:
         lo, hi = _window(text, spans, max_chars)
         marks = tuple((start - lo, end - lo) for start, end in spans if start >= lo and end <= hi)
         return Snippet(text[lo:hi], marks, lo > 0, hi < len(text))
+
+
+def _minimal(pieces: set[str]) -> list[str]:
+    """``pieces`` without those that hold another (a text holding ``upphandlingsregl`` holds
+    ``regl``), longest first: a shorter pattern compiles faster on a word's first search."""
+    kept: list[str] = []
+    for piece in sorted(pieces, key=len):
+        if not any(k in piece for k in kept):
+            kept.append(piece)
+    return sorted(kept, key=len, reverse=True)
+
+
+#: One or more word characters, as :data:`TOKEN_PATTERN` counts them.
+_WORDY = re.compile(r"\w+")
 
 
 def _window(text: str, spans: list[tuple[int, int]], max_chars: int) -> tuple[int, int]:

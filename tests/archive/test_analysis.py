@@ -11,6 +11,7 @@ from poddarkiv.archive.analysis import (
     analyze_word,
     default_splitter,
     fold,
+    fold_aligned,
     inflection_stems,
     spelling_words,
     stem,
@@ -32,6 +33,17 @@ def test_e_acute_folds_but_a_ring_a_umlaut_o_umlaut_stay() -> None:
     assert fold("Idéburet") == "ideburet"
     assert fold("ÅÄÖ åäö") == "åäö åäö"
     assert stem(fold("idéburen")) == stem("ideburen")
+
+
+@pytest.mark.parametrize("text", ["Idéburet Offentligt", "ÅÄÖ åäö", "EU:s stöd", "Kelvin \u212a"])
+def test_text_that_folds_in_place_folds_as_fold_does(text: str) -> None:
+    assert fold_aligned(text) == fold(text)
+    assert len(fold(text)) == len(text)
+
+
+@pytest.mark.parametrize("text", ["Straße", "Ça va", "İstanbul", "Σοφία", "cafe\u0301"])
+def test_text_that_does_not_fold_in_place_says_so(text: str) -> None:
+    assert fold_aligned(text) is None
 
 
 def test_genitive_after_a_colon_is_dropped() -> None:

@@ -62,3 +62,19 @@ def test_every_stem_and_part_of_a_word_occurs_in_the_word() -> None:
         info = analyze_word(word, splitter=splitter)
         assert info.word.startswith(info.stem), word
         assert all(part in info.word for part in info.parts), word
+
+
+@pytest.mark.parametrize("text", [
+    "Stödet till föreningar, statsstöd och stödjande insatser.",
+    "EU:s stöd, stöd:s och a:b:stöd; stöd:stöd och ett _stöd_ eller 2024stöd.",
+    "Idéburna Stödföreningar och Straße-stöd, ça stöd, İstanbulstöd.",
+    "Stödet\nstöd\tSTÖD stöd… «stöd» stöd-stöd",
+])
+def test_a_text_is_marked_alike_whether_or_not_it_folds_in_place(text: str) -> None:
+    # The fast path searches the folded text for wanted pieces; the slow path judges every
+    # token. Both must mark the same words.
+    fast = Marker({"stöd", "stödj"}, ["före"])
+    slow = Marker({"stöd", "stödj"}, ["före"])
+    slow._occurrences = None
+    assert fast.spans(text) == slow.spans(text)
+    assert fast.spans(text)
