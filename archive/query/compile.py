@@ -27,6 +27,12 @@ from poddarkiv.archive.analysis import (
 )
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.query.fuzzy import near_words
+from poddarkiv.archive.query.numbers import (
+    cardinal_words,
+    digit_groups,
+    is_digits,
+    number_value,
+)
 from poddarkiv.archive.query.parse import Clause, ParsedQuery
 from poddarkiv.archive.query.synonyms import Synonyms
 
@@ -146,6 +152,9 @@ class _Builder:
         info = analyze_word(word, splitter=self.splitter)
         self.words.append((info.word, info.stem))
         alts: list[Node] = [self.stems_node([info.stem])]
+        if is_digits(info.word):
+            return _any(alts + self.number(int(info.word), info.word))
+        alts += self.number(number_value(info.word), info.word)
         alts += self.variants(info.word, {info.stem})
         if info.parts:
             self.stems.update(info.parts)
@@ -170,6 +179,22 @@ class _Builder:
             if self.lexicon.indexed(variant):
                 self.stems.add(variant)
                 out.append(Term(variant, DERIVED_WEIGHT))
+        return out
+
+    def number(self, value: int | None, word: str) -> list[Node]:
+        """The number's other indexed spellings: digits (``300 000`` as two words) for a spelled
+        number, and the spelled words for digits (``2014`` → ``tjugohundrafjorton``)."""
+        if value is None:
+            return []
+        out: list[Node] = []
+        for digits in sorted({(str(value),), digit_groups(value)} - {(word,)}):
+            if all(self.lexicon.indexed(d) for d in digits):
+                out.append(self.stems_node(list(digits)))
+        for spelled in cardinal_words(value):
+            term = stem(spelled)
+            if spelled != word and spelled not in STOP_WORDS and self.lexicon.indexed(term):
+                self.stems.add(term)
+                out.append(Term(term))
         return out
 
     def compounds_with_head(self, head: str) -> list[Node]:

@@ -7,6 +7,8 @@ What a user can write::
     iop OR lou                  either
     -statsstöd                  not this word (or -"a phrase")
     upphandl*                   words starting with this (at least MIN_PREFIX_CHARS letters)
+    300 000                     one number (thousands grouped by spaces are joined)
+    18:e                        an ordinal: 18 or artonde
 
 Everything else is text: ``title:x``, ``[a TO b]``, ``?``, a bare ``*`` and parentheses are not
 syntax, so Whoosh's field, range and wildcard queries (which can take minutes) cannot be asked
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from poddarkiv.archive.analysis import tokenize
+from poddarkiv.archive.query.numbers import is_digits, ordinal_words, parse_ordinal
 from poddarkiv.archive.search import Note
 
 __all__ = [
@@ -39,6 +42,8 @@ MAX_QUERY_CHARS = 200
 MAX_CLAUSES = 12
 #: At most this many words in one phrase.
 MAX_PHRASE_WORDS = 10
+#: Digit groups are joined into numbers of at most this many digits.
+MAX_NUMBER_DIGITS = 15
 #: ``pa*`` would expand to thousands of words: a prefix needs at least this many letters.
 MIN_PREFIX_CHARS = 3
 
@@ -106,8 +111,28 @@ def _word_clauses(raw: str, negated: bool, notes: list[Note]) -> list[Clause]:
     return out
 
 
+def _number_clauses(raw: str, before: str, items: list[Clause | Literal["OR"]]) -> bool:
+    """Add a number token's clauses to ``items``: three digits after a token of one to three
+    digits (``before``) join it (``300 000`` is 300000; ``2014 500`` stays two numbers), and an
+    ordinal (``18:e``) is its digits or its word (``artonde``). Returns whether ``raw`` was such
+    a token."""
+    last = items[-1] if items else None
+    if len(raw) == 3 and is_digits(raw) and is_digits(before) and len(before) <= 3 \
+            and isinstance(last, Clause) and last.kind == "word" and not last.negated \
+            and is_digits(last.words[0]) and len(last.words[0]) <= MAX_NUMBER_DIGITS:
+        items[-1] = Clause("word", (last.words[0] + raw,))
+        return True
+    n = parse_ordinal(raw)
+    if n is None or not ordinal_words(n):
+        return False
+    # The digits as typed (a phrase of one word: no cardinal spellings, ``4:e`` is not ``fyra``).
+    items.extend([Clause("phrase", (str(n),)), "OR", Clause("word", ordinal_words(n)[:1])])
+    return True
+
+
 def _lex(q: str, notes: list[Note]) -> list[Clause | Literal["OR"]]:
     items: list[Clause | Literal["OR"]] = []
+    before = ""
     for m in _LEX.finditer(q):
         neg_phrase, phrase, bare = m.group(1), m.group(2), m.group(3)
         if bare is None:
@@ -118,10 +143,13 @@ def _lex(q: str, notes: list[Note]) -> list[Clause | Literal["OR"]]:
                 items.append(Clause("phrase", words, bool(neg_phrase)))
         elif bare in ("OR", "|", "ELLER"):
             items.append("OR")
+        elif _number_clauses(bare, before, items):
+            pass
         else:
             negated = bare.startswith("-") and len(bare) > 1
             items.extend(_word_clauses(bare.lstrip("-+") if negated else bare.lstrip("+"),
                                        negated, notes))
+        before = bare or ""
     return items
 
 

@@ -40,16 +40,16 @@ QUERIES_TSV = HERE / "listener_queries.tsv"
 KINDS = ("listener", "topical", "phrase", "hard")
 
 #: Overall figures, just below what the current analysis reaches (see the module docstring).
-MIN_RECALL_AT_10 = 0.95
-MIN_MRR = 0.95
+MIN_RECALL_AT_10 = 0.94
+MIN_MRR = 0.94
 #: Share of queries with a passage whose passage is shown.
-MIN_PASSAGE_SHOWN = 0.92
+MIN_PASSAGE_SHOWN = 0.90
 #: Per kind: (recall@10, MRR), just below today's figures.
 MIN_BY_KIND: dict[str, tuple[float, float]] = {
-    "listener": (0.93, 0.93),
+    "listener": (0.88, 0.88),
     "topical": (0.99, 0.99),
     "phrase": (0.99, 0.99),
-    "hard": (0.87, 0.87),
+    "hard": (0.99, 0.99),
 }
 
 
