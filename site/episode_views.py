@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from poddarkiv import __version__
-from poddarkiv.archive.artwork import episode_artwork, stored_artwork
+from poddarkiv.archive.artwork import Artwork, episode_artwork, stored_artwork
 from poddarkiv.archive.browse import episode_knowledge
 from poddarkiv.archive.models import Episode, Segment, Transcript
 from poddarkiv.archive.times import parse_offset
@@ -73,10 +73,11 @@ def _episode_or_404(site: SiteResources, episode_id: str) -> Episode:
     return ep
 
 
-def _etag(site: SiteResources, ep: Episode, request: Request, images: tuple[str | None, ...]
-          ) -> str:
+def _etag(site: SiteResources, ep: Episode, request: Request,
+          images: tuple[Artwork | None, ...]) -> str:
     info = site.catalogue.transcript_info(ep.id)
-    parts = [__version__, repr(ep), repr(info), repr(images),  # a copy kept since changes it
+    hashes = [image.sha256 if image else None for image in images]
+    parts = [__version__, repr(ep), repr(info), repr(hashes),  # a copy kept since changes it
              i18n.language_of(request), today().isoformat(),
              str(admin.is_admin(request)),  # the admin's page links every passage's correction
              request.url.path, request.query_params.get("t", ""),
@@ -89,12 +90,11 @@ def _etag(site: SiteResources, ep: Episode, request: Request, images: tuple[str 
     return 'W/"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24] + '"'
 
 
-def _images(site: SiteResources, ep: Episode) -> tuple[str | None, str | None]:
-    """The archive's copy of the episode's image and of its podcast's (their hashes, so a copy
-    kept later changes the page's ETag), each ``None`` when not kept."""
-    own = episode_artwork(site.catalogue.data, ep)
-    feed_copy = stored_artwork(site.catalogue.data, ep.feed_id)
-    return (own.sha256 if own else None), (feed_copy.sha256 if feed_copy else None)
+def _images(site: SiteResources, ep: Episode) -> tuple[Artwork | None, Artwork | None]:
+    """The archive's copy of the episode's image and of its podcast's (their hashes are in
+    the ETag, so a copy kept later changes the page), each ``None`` when not kept."""
+    return (episode_artwork(site.catalogue.data, ep),
+            stored_artwork(site.catalogue.data, ep.feed_id))
 
 
 def _current_index(segments: tuple[Segment, ...], t: float | None) -> int | None:
@@ -193,10 +193,9 @@ def episode(request: Request) -> Response:
     knowledge = _knowledge(site, ep)
     corrected, corrections = corrected_passages(site, ep.id, segments)
     data = {
-        "episode": {**episode_json(ep, feed_title=feed.title if feed else None,
-                                   has_transcript=transcript is not None,
-                                   feed_artwork=images[1] is not None),
-                    "artwork_url": urls.episode_artwork(ep.id) if images[0] else None},
+        "episode": episode_json(ep, feed_title=feed.title if feed else None,
+                                has_transcript=transcript is not None,
+                                feed_artwork=images[1] is not None, artwork=images[0]),
         "language": (feed.language if feed and feed.language else "sv")[:2].lower(),
         "transcript": transcript_json(transcript, site.catalogue.transcript_info(ep.id))
         if transcript else None,

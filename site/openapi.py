@@ -77,7 +77,9 @@ PATHS: dict[str, Any] = {
     "/avsnitt/{episode_id}/bild": _get(
         "The archive's own copy of the episode's image (JPEG, PNG or WebP, with an ETag): "
         "kept by the image's URL, or the podcast's copy when the episode names the podcast's "
-        "image; 404 when it keeps none. The episode's .json names it as artwork_url.",
+        "image; 404 when it keeps none. Episodes and search hits in every .json name the "
+        "episode's image as artwork_url: this path for a copy of its own, the podcast's "
+        "/poddar/{feed_id}/bild when it names the podcast's image, null when none is kept.",
         [_EPISODE], media="image/*"),
     "/poddar.json": _get("Every podcast in the archive."),
     "/poddar/{feed_id}.json": _get("One podcast and its episodes, what the last read of its "

@@ -14,8 +14,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from poddarkiv.archive.artwork import feeds_with_artwork
+from poddarkiv.archive.artwork import episode_artwork, feeds_with_artwork
 from poddarkiv.archive.browse import theme_names
+from poddarkiv.archive.models import Episode
 from poddarkiv.archive.search import SearchPage, SearchRequest
 from poddarkiv.errors import PoddarkivError, QueryError
 from poddarkiv.site import i18n, urls
@@ -58,17 +59,28 @@ def _facets(site: SiteResources, req: SearchRequest, page: SearchPage,
             for slug, count in page.theme_counts.items()]
 
 
-def _durations(site: SiteResources, page: SearchPage) -> dict[str, float | None]:
-    """Each hit's episode length (for the result card), from the catalogue."""
+def _episodes(site: SiteResources, page: SearchPage) -> dict[str, Episode]:
+    """Each hit's episode (its length and image, for the result card), from the catalogue."""
     found = (site.catalogue.episode(hit.episode_id) for hit in page.hits)
-    return {ep.id: ep.duration_s for ep in found if ep is not None}
+    return {ep.id: ep for ep in found if ep is not None}
+
+
+def _hits(site: SiteResources, page: SearchPage) -> list[dict[str, Any]]:
+    """The result cards: each with its episode's length and image, else its podcast's."""
+    episodes = _episodes(site, page)
+    artwork = feeds_with_artwork(site.catalogue.data)
+    cards = []
+    for hit in page.hits:
+        ep = episodes.get(hit.episode_id)
+        cards.append(hit_json(hit, duration_s=ep.duration_s if ep else None,
+                              feed_artwork=hit.feed_id in artwork,
+                              artwork=episode_artwork(site.catalogue.data, ep) if ep else None))
+    return cards
 
 
 def _results(site: SiteResources, req: SearchRequest, page: SearchPage,
              lang: str) -> dict[str, Any]:
     suggestion = page.suggestion
-    durations = _durations(site, page)
-    artwork = feeds_with_artwork(site.catalogue.data)
     return {
         "total_episodes": page.total_episodes,
         "page": page.page,
@@ -79,8 +91,7 @@ def _results(site: SiteResources, req: SearchRequest, page: SearchPage,
         "notes": [{"code": n.code, **dict(n.params)} for n in page.notes],
         "suggestion": suggestion,
         "suggestion_url": _link(req, q=suggestion, page=1) if suggestion else None,
-        "hits": [hit_json(hit, duration_s=durations.get(hit.episode_id),
-                          feed_artwork=hit.feed_id in artwork) for hit in page.hits],
+        "hits": _hits(site, page),
         "theme_counts": _facets(site, req, page, lang),
         "all_themes_url": _link(req, theme=None, page=1) if req.theme else None,
         "prev_url": _link(req, page=page.page - 1) if page.page > 1 else None,

@@ -11,6 +11,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from poddarkiv.archive.artwork import Artwork
 from poddarkiv.archive.codec import segment_to_dict, transcript_to_dict
 from poddarkiv.archive.confidence import (
     doubtful_words,
@@ -35,6 +36,7 @@ from poddarkiv.site.sanitize import safe_url
 __all__ = [
     "correction_json",
     "doubt_html",
+    "episode_artwork_url",
     "episode_json",
     "failure_json",
     "feed_json",
@@ -111,16 +113,30 @@ def failure_json(failure: EpisodeFailure, episode: Episode | None) -> dict[str, 
     }
 
 
+def episode_artwork_url(episode_id: str, feed_id: str, artwork: Artwork | None) -> str | None:
+    """Where the site serves the archive's copy of an episode's image
+    (``archive.artwork.episode_artwork``): the episode's own route for a copy kept by URL, the
+    podcast's route when the episode names the podcast's image (one URL, which the browser
+    fetches once for all its episodes); ``None`` without a copy (pages then show
+    ``feed_artwork_url``). Every page and twin names an episode's image through this."""
+    if artwork is None:
+        return None
+    return urls.episode_artwork(episode_id) if artwork.by_url else urls.artwork(feed_id)
+
+
 def episode_json(episode: Episode, *, feed_title: str | None = None,
-                 has_transcript: bool | None = None,
-                 feed_artwork: bool = False) -> dict[str, Any]:
+                 has_transcript: bool | None = None, feed_artwork: bool = False,
+                 artwork: Artwork | None = None) -> dict[str, Any]:
     """An episode's metadata, with links to its page, audio and transcripts
-    (``feed_artwork_url``: the podcast's image, when ``feed_artwork`` says the archive has it)."""
+    (``artwork_url``: the episode's image as :func:`episode_artwork_url` names its copy
+    ``artwork``; ``feed_artwork_url``: the podcast's image, when ``feed_artwork`` says the
+    archive has it)."""
     enclosure = episode.enclosure
     out: dict[str, Any] = {
         "id": episode.id,
         "feed_id": episode.feed_id,
         "feed_title": feed_title,
+        "artwork_url": episode_artwork_url(episode.id, episode.feed_id, artwork),
         "feed_artwork_url": urls.artwork(episode.feed_id) if feed_artwork else None,
         "title": episode.title,
         "description": episode.description,
@@ -236,20 +252,23 @@ def _timeline_x(start: float, duration_s: float | None) -> float | None:
     return round(min(max(start / duration_s, 0.0), 1.0) * 100, 2)
 
 
-def hit_json(hit: Any, *, duration_s: float | None = None,
-             feed_artwork: bool = False) -> dict[str, Any]:
+def hit_json(hit: Any, *, duration_s: float | None = None, feed_artwork: bool = False,
+             artwork: Artwork | None = None) -> dict[str, Any]:
     """One search hit (an ``EpisodeHit``) with its passages, each linked to its moment.
 
     A passage's link names its exact start (``?t=13.797``), so the page opens on that passage;
     ``segment`` is its position in the transcript. ``duration_s`` (the episode's length, when
     known) places the passages on the card's timeline (``position``, percent).
-    ``feed_artwork`` says whether the archive keeps the podcast's image (``feed_artwork_url``).
+    ``feed_artwork`` says whether the archive keeps the podcast's image (``feed_artwork_url``);
+    ``artwork`` is the copy of the episode's own image (``artwork_url``, as in
+    :func:`episode_json`), which the card shows first.
     """
     return {
         "episode_id": hit.episode_id,
         "feed_id": hit.feed_id,
         "title": hit.title,
         "feed_title": hit.feed_title,
+        "artwork_url": episode_artwork_url(hit.episode_id, hit.feed_id, artwork),
         "feed_artwork_url": urls.artwork(hit.feed_id) if feed_artwork else None,
         "published": _iso(hit.published),
         "score": round(float(hit.score), 4),

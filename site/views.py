@@ -90,7 +90,9 @@ def _home_context(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     artwork = feeds_with_artwork(site.catalogue.data)
     data = {
         "episodes": [episode_json(e, feed_title=titles.get(e.feed_id),
-                                  feed_artwork=e.feed_id in artwork) for e in latest],
+                                  feed_artwork=e.feed_id in artwork,
+                                  artwork=episode_artwork(site.catalogue.data, e))
+                     for e in latest],
         "podcast_count": len(titles),
         "episode_count": site.catalogue.count_episodes(),
         "search_available": site.index is not None,

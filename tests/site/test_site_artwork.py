@@ -168,3 +168,57 @@ def test_a_copy_kept_later_changes_the_episode_pages_etag(
     before = client.get(urls.episode(an_episode)).headers["etag"]
     save_image(catalogue.data, EPISODE_IMAGE, JPEG, sha256="cd" * 32)
     assert client.get(urls.episode(an_episode)).headers["etag"] != before
+
+
+def _listed(client: TestClient, episode_id: str) -> dict[str, dict[str, object]]:
+    """The episode as each page that lists it says it: search card, home, its own page."""
+    hits = client.get(urls.search({"q": "fint"}, json=True)).json()["hits"]
+    latest = client.get(urls.home(json=True)).json()["episodes"]
+    return {"search": next(h for h in hits if h["episode_id"] == episode_id),
+            "home": next(e for e in latest if e["id"] == episode_id),
+            "episode": client.get(urls.episode(episode_id, json=True)).json()["episode"]}
+
+
+@pytest.fixture
+def a_hit(client: TestClient, catalogue: Catalogue) -> str:
+    """An episode the search for "fint" finds, naming an image of its own."""
+    (hit, *_) = client.get(urls.search({"q": "fint"}, json=True)).json()["hits"]
+    episode = catalogue.episode(hit["episode_id"])
+    assert episode is not None
+    catalogue.save_episode(episode.replace(image=EPISODE_IMAGE))
+    return episode.id
+
+
+def test_search_cards_and_lists_show_the_episodes_own_image(
+        client: TestClient, catalogue: Catalogue, kept: bytes, a_hit: str) -> None:
+    save_image(catalogue.data, EPISODE_IMAGE, JPEG, sha256="cd" * 32)
+    for page, listed in _listed(client, a_hit).items():
+        assert listed["artwork_url"] == urls.episode_artwork(a_hit), page
+        assert listed["feed_artwork_url"] == urls.artwork(FEED_ID), page
+    pages = _pages(client)
+    assert IMG.findall(pages["search"]) == [urls.episode_artwork(a_hit)]
+    home = IMG.findall(pages["home"])
+    assert urls.episode_artwork(a_hit) in home and urls.artwork(FEED_ID) in home  # the others
+
+
+def test_cards_fall_back_to_the_podcasts_image(client: TestClient, kept: bytes,
+                                               a_hit: str) -> None:
+    for page, listed in _listed(client, a_hit).items():
+        assert listed["artwork_url"] is None, page  # its own image is not kept (yet)
+        assert listed["feed_artwork_url"] == urls.artwork(FEED_ID), page
+    found = IMG.findall(_pages(client)["search"])
+    assert found and set(found) == {urls.artwork(FEED_ID)}
+
+
+def test_an_episode_naming_the_podcasts_image_is_shown_at_the_podcasts_url(
+        client: TestClient, catalogue: Catalogue, kept: bytes, a_hit: str,
+        publisher_image: str) -> None:
+    """One URL for one image: the browser fetches the podcast's copy once for all of them."""
+    episode = catalogue.episode(a_hit)
+    assert episode is not None
+    catalogue.save_episode(episode.replace(image=publisher_image))
+    for page, listed in _listed(client, a_hit).items():
+        assert listed["artwork_url"] == urls.artwork(FEED_ID), page
+    assert EPISODE_IMG.findall(client.get(urls.episode(a_hit)).text) == [urls.artwork(FEED_ID)]
+    for name, html in _pages(client).items():  # the site's own paths, never the publisher's
+        assert all(src.startswith("/") for src in IMG.findall(html)), name
