@@ -54,10 +54,13 @@ MAX_PREFIX_TERMS = 64
 FUZZY_LONG_WORD_CHARS = 8
 #: A fuzzy word expands to at most this many indexed words.
 MAX_FUZZY_TERMS = 16
-#: Words this long are also looked for as the head of indexed compounds, and split in two.
+#: Words this long that the index does not hold are split in two.
 MIN_HEAD_CHARS = 6
-#: The shortest word accepted as the rest of a compound, or as half of a split word.
+#: The shortest word accepted as the rest of a compound, or as half of a split word, and the
+#: shortest stem looked for as the head of indexed compounds.
 MIN_TAIL_CHARS = 3
+#: After a head of only three letters, the rest must be this long (``kör`` + ``sång``).
+MIN_PART_CHARS = 4
 #: A match through a derived form (``upphandlande`` for ``upphandling``) counts this much of
 #: an exact one, and one through a near spelling this much.
 DERIVED_WEIGHT = 0.7
@@ -160,10 +163,10 @@ class _Builder:
             self.stems.update(info.parts)
             alts.append(AllOf(tuple(_any([Term(p), *self.variants(p, {p}, derived=False)])
                                     for p in info.parts)))
-        if len(info.word) >= MIN_HEAD_CHARS:
+        if len(info.stem) >= MIN_TAIL_CHARS:
             alts += self.compounds_with_head(info.stem)
-            if not self.lexicon.indexed(info.stem):
-                alts += self.split_in_two(info.word)
+        if len(info.word) >= MIN_HEAD_CHARS and not self.lexicon.indexed(info.stem):
+            alts += self.split_in_two(info.word)
         if info.word in self.fuzzy:
             alts += self.near(info.word)
         return _any(alts)
@@ -198,17 +201,21 @@ class _Builder:
         return out
 
     def compounds_with_head(self, head: str) -> list[Node]:
-        """Indexed compounds that start with the word: ``uppsägning`` → ``uppsägningstid``.
+        """Indexed compounds that start with the word: ``uppsägning`` → ``uppsägningstid``,
+        ``kör`` → ``körsång``.
 
-        The index splits compounds only into parts of four letters or more, so one whose last
-        part is short (``tid``, ``lag``, ``tv``) is found through its head here instead: the
-        rest of the indexed word, after an optional linking s, must be a known word.
+        The index splits compounds only into parts of four letters or more, and short known
+        compounds only where the later part is longer (``konstgräset`` stays whole), so a
+        compound with a short part is found through its head here instead: the rest of the
+        indexed word, with or without a linking s, must be a known word, of four letters or more
+        after a head of three (``körsbär`` is not ``kör`` + ``s`` + ``bär``).
         """
+        min_rest = MIN_TAIL_CHARS if len(head) > MIN_TAIL_CHARS else MIN_PART_CHARS
         out: list[Node] = []
         for term in self.lexicon.expand_prefix(head, MAX_PREFIX_TERMS):
             rest = term[len(head):]
-            rest = rest[1:] if rest.startswith("s") and len(rest) > MIN_TAIL_CHARS else rest
-            if len(rest) >= MIN_TAIL_CHARS and self.splitter.knows(rest, MIN_TAIL_CHARS):
+            if any(len(r) >= min_rest and self.splitter.knows(r, MIN_TAIL_CHARS)
+                   for r in _linked(rest)):
                 self.stems.add(term)
                 out.append(Term(term, DERIVED_WEIGHT))
         return out
@@ -299,6 +306,11 @@ def compile_query(parsed: ParsedQuery, lexicon: Lexicon, *, splitter: CompoundSp
         excluded = _any([not_b.clause(c) for c in parsed.excluded])
     return CompiledQuery(nodes, excluded, frozenset(b.stems), tuple(dict.fromkeys(b.prefixes)),
                          tuple(dict.fromkeys(b.words)))
+
+
+def _linked(rest: str) -> tuple[str, ...]:
+    """The rest of a compound after its head, as it is and without a linking s."""
+    return (rest, rest[1:]) if rest.startswith("s") else (rest,)
 
 
 def _any(nodes: list[Node]) -> Node:
