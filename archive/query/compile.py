@@ -26,7 +26,7 @@ from poddarkiv.archive.analysis import (
     stem,
 )
 from poddarkiv.archive.compounds import CompoundSplitter
-from poddarkiv.archive.query.fuzzy import near_words
+from poddarkiv.archive.query.fuzzy import near_inflected, near_words
 from poddarkiv.archive.query.numbers import (
     cardinal_words,
     digit_groups,
@@ -236,8 +236,12 @@ class _Builder:
     def near(self, word: str) -> list[Node]:
         """Stems of indexed words a few edits from ``word`` (first letters included)."""
         dist = 2 if len(word) >= FUZZY_LONG_WORD_CHARS else 1
-        near = near_words(self.lexicon.vocabulary(), word, dist)[:MAX_FUZZY_TERMS]
-        stems = {stem(w) for _, w in near} - {stem(word)}
+        near = [w for _, w in near_words(self.lexicon.vocabulary(), word, dist)]
+        if len(word) >= FUZZY_LONG_WORD_CHARS:
+            # A typo and an ending together (kolektivavtal → kollektivavtalet).
+            near = near[:MAX_FUZZY_TERMS] + near_inflected(self.lexicon.vocabulary(), word,
+                                                           dist, stem)
+        stems = {stem(w) for w in near[:2 * MAX_FUZZY_TERMS]} - {stem(word)}
         self.stems.update(stems)
         return [Term(s, FUZZY_WEIGHT) for s in sorted(stems)]
 

@@ -11,17 +11,22 @@ everything affordable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-__all__ = ["MAX_CANDIDATES", "MIN_FUZZY_CHARS", "near_words"]
+__all__ = ["ENDING_SLACK_CHARS", "MAX_CANDIDATES", "MIN_FUZZY_CHARS", "near_inflected",
+           "near_words"]
 
 #: Words this short are never matched approximately (too many neighbours).
 MIN_FUZZY_CHARS = 4
 #: At most this many near words are returned.
 MAX_CANDIDATES = 64
+#: :func:`near_inflected`: how many letters of ending a near word may have beyond the edits.
+ENDING_SLACK_CHARS = 3
+#: :func:`near_inflected` checks the stems of at most this many of the nearest words.
+MAX_INFLECTED_CANDIDATES = 256
 
 
 def near_words(vocabulary: Sequence[str], word: str, maxdist: int) -> list[tuple[int, str]]:
@@ -40,6 +45,30 @@ def near_words(vocabulary: Sequence[str], word: str, maxdist: int) -> list[tuple
     near = [(int(d), OSA.distance(word, vocabulary[i]), vocabulary[i]) for _, d, i in found]
     near = sorted(n for n in near if n[2] != word)
     return [(d, cand) for d, _, cand in near[:MAX_CANDIDATES]]
+
+
+def near_inflected(vocabulary: Sequence[str], word: str, maxdist: int,
+                   stem: Callable[[str], str]) -> list[str]:
+    """Vocabulary words whose *stems* are within ``maxdist`` edits of ``word``'s stem, though
+    the words are further apart: a typo and an ending (``kolektivavtal`` is
+    ``kollektivavtalet``, three edits as typed, one between the stems ``kolektivavtal`` and
+    ``kollektivavtal``).
+
+    The transcripts' words are inflected and the typed word often is not, so a typo plus an
+    ending passes the edit limit of :func:`near_words`. Candidates are the words at most
+    :data:`ENDING_SLACK_CHARS` further away and longer than ``word``; only their stems are
+    compared, so the work is one more scan in C and at most a few hundred stems.
+    """
+    if len(word) < MIN_FUZZY_CHARS or not vocabulary:
+        return []
+    plain = _plain_forms(vocabulary)
+    found = process.extract(word.translate(_PLAIN), plain, scorer=OSA.distance,
+                            score_cutoff=maxdist + ENDING_SLACK_CHARS,
+                            limit=MAX_INFLECTED_CANDIDATES)
+    target = stem(word).translate(_PLAIN)
+    out = [vocabulary[i] for _, d, i in found if d > maxdist and len(vocabulary[i]) > len(word)
+           and OSA.distance(target, stem(vocabulary[i]).translate(_PLAIN)) <= maxdist]
+    return out[:MAX_CANDIDATES]
 
 
 _PLAIN = str.maketrans("åäö", "aao")

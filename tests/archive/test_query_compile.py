@@ -19,14 +19,16 @@ from poddarkiv.archive.search import SearchRequest
 FEED = Feed(id="f", url="http://example.invalid/f.xml", title="Samtal")
 
 
-def _episode(eid: str, *lines: str) -> tuple[Feed, Episode, Transcript, None]:
+def one_line_episode(eid: str, *lines: str) -> tuple[Feed, Episode, Transcript, None]:
+    """An episode whose transcript is ``lines``, one cue each."""
     ep = Episode(id=eid, feed_id=FEED.id, guid=eid, title="Ett avsnitt",
                  published=datetime(2024, 1, 1, tzinfo=UTC))
     segs = tuple(Segment(i * 5.0, (i + 1) * 5.0, line) for i, line in enumerate(lines))
     return FEED, ep, Transcript(eid, "whisper", "sv", segs), None
 
 
-def _found(ix: ArchiveIndex, q: str) -> set[str]:
+def found(ix: ArchiveIndex, q: str) -> set[str]:
+    """The ids of the episodes ``q`` finds."""
     return {h.episode_id for h in ix.search(SearchRequest(q=q)).hits}
 
 
@@ -39,21 +41,21 @@ def archive(tmp_path: Path) -> Iterator[ArchiveIndex]:
 
 def test_a_three_letter_word_finds_compounds_it_starts(archive: ArchiveIndex) -> None:
     archive.index_many([
-        _episode("sang", "Även den lilla cirkeln i syjunta eller körsång."),
-        _episode("bar", "Vi plockade körsbär hela dagen."),
+        one_line_episode("sang", "Även den lilla cirkeln i syjunta eller körsång."),
+        one_line_episode("bar", "Vi plockade körsbär hela dagen."),
     ])
-    assert _found(archive, "kör") == {"sang"}
-    assert _found(archive, "syjuntan kör") == {"sang"}
+    assert found(archive, "kör") == {"sang"}
+    assert found(archive, "syjuntan kör") == {"sang"}
 
 
 def test_a_head_finds_a_short_known_compound_the_index_keeps_whole(
         archive: ArchiveIndex) -> None:
     # konstgräs is a known word with a short last part, so the index does not split it.
-    archive.index_many([_episode("plan", "Vi har för lite tider på konstgräset.")])
-    assert _found(archive, "konst") == {"plan"}
+    archive.index_many([one_line_episode("plan", "Vi har för lite tider på konstgräset.")])
+    assert found(archive, "konst") == {"plan"}
 
 
 def test_the_rest_of_a_compound_may_start_with_an_s_of_its_own(archive: ArchiveIndex) -> None:
     # lag|stiftning, not lag + linking s + tiftning.
-    archive.index_many([_episode("lag", "Det behövs troligen lagstiftning om det.")])
-    assert _found(archive, "lag") == {"lag"}
+    archive.index_many([one_line_episode("lag", "Det behövs troligen lagstiftning om det.")])
+    assert found(archive, "lag") == {"lag"}
