@@ -148,6 +148,23 @@ _DERIVATIONS = ("", "a", "ing", "ingar", "ning", "ande", "ad", "ade", "at", "are
 _NOUN_ENDINGS = (("ning", ""), ("ing", ""), ("ation", "er"))
 #: Roots shorter than this are not derived from (``handl`` would bridge handla and handling).
 _MIN_DERIVATION_ROOT = 6
+#: The place or trade of an activity: ``tvätt`` → ``tvätteri``, ``tryck`` → ``tryckeri``.
+_PLACE_ENDING = "eri"
+#: Roots shorter than this take no ``-eri`` (``gall`` and ``galleri`` are not one family).
+_MIN_PLACE_ROOT = 5
+#: Nouns whose plural changes the vowel, so that Snowball stems the two apart (``ljudbok``,
+#: ``ljudböcker``): the last part of a compound, singular → plural.
+_UMLAUT_PLURALS = {
+    "bok": "böcker", "fot": "fötter", "rot": "rötter", "natt": "nätter", "land": "länder",
+    "tand": "tänder", "son": "söner", "bonde": "bönder", "ledamot": "ledamöter",
+    "strand": "stränder", "brand": "bränder", "stad": "städer", "hand": "händer",
+    "man": "män", "bror": "bröder", "dotter": "döttrar",
+}
+#: Of these, the ones whose other form alone is another common word (``händer`` "happens",
+#: ``städer``/``städa``, ``bröder``/``bröd``) change only as the last part of a compound.
+_UMLAUT_IN_COMPOUNDS_ONLY = frozenset({"stad", "hand", "man", "bror"})
+#: A compound's first part is at least this long (``storstad``, ``ljudbok``).
+_MIN_UMLAUT_HEAD = 3
 
 
 def _e_forms(word: str) -> set[str]:
@@ -165,12 +182,27 @@ def _e_forms(word: str) -> set[str]:
     return out
 
 
+def _umlaut_forms(word: str) -> set[str]:
+    """The word in the other number when it ends in a noun with an umlaut plural:
+    ``ljudbok`` → ``ljudböcker``, ``ljudböcker``/``ljudböckerna`` → ``ljudbok``."""
+    out: set[str] = set()
+    for singular, plural in _UMLAUT_PLURALS.items():
+        for have, other in ((singular, plural), (plural, singular), (plural + "na", singular)):
+            if not word.endswith(have):
+                continue
+            head = word[:-len(have)]
+            if len(head) >= _MIN_UMLAUT_HEAD or \
+                    (not head and singular not in _UMLAUT_IN_COMPOUNDS_ONLY):
+                out.add(head + other)
+    return out
+
+
 @functools.lru_cache(maxsize=65_536)
 def inflection_stems(word: str) -> frozenset[str]:
     """Stems of a folded word's likely inflected forms, its own stem included (cached: a query
     word asks for some fifty stems, a third of compiling a one-word query)."""
     base = stem(word)
-    forms = _e_forms(word) | _e_forms(base)
+    forms = _e_forms(word) | _e_forms(base) | _umlaut_forms(word)
     return frozenset(stem(x + ending) for x in forms for ending in _INFLECTIONS)
 
 
@@ -185,7 +217,16 @@ def derived_stems(word: str) -> frozenset[str]:
             roots.add(base[:-len(ending)] + replacement)
     roots = {r for r in roots if len(r) >= _MIN_DERIVATION_ROOT}
     found = {stem(r + ending) for r in roots for ending in _DERIVATIONS}
+    found |= _place_family(base)
     return frozenset(found - inflection_stems(word))
+
+
+def _place_family(base: str) -> set[str]:
+    """``tvätt`` ↔ ``tvätteri`` (the stems of the activity and of its place or trade)."""
+    if base.endswith(_PLACE_ENDING) and len(base) - len(_PLACE_ENDING) >= _MIN_PLACE_ROOT:
+        root = base[:-len(_PLACE_ENDING)]
+        return {stem(root + ending) for ending in ("", "a", "ning")}
+    return {stem(base + _PLACE_ENDING)} if len(base) >= _MIN_PLACE_ROOT else set()
 
 
 def word_of(raw: str) -> str:

@@ -10,6 +10,7 @@ from poddarkiv.archive.analysis import (
     STOP_WORDS,
     analyze_word,
     default_splitter,
+    derived_stems,
     fold,
     fold_aligned,
     inflection_stems,
@@ -74,6 +75,35 @@ def test_inflection_stems_cover_forms_snowball_stems_apart() -> None:
     # Snowball: entreprenad -> entrepren, entreprenader -> entreprenad.
     assert stem("entreprenad") != stem("entreprenader")
     assert stem("entreprenader") in inflection_stems("entreprenad")
+
+
+@pytest.mark.parametrize(("singular", "plural"), [
+    ("ljudbok", "ljudböckerna"), ("bok", "böcker"), ("storstad", "storstäder"),
+    ("land", "länder"), ("ombudsman", "ombudsmän"), ("fot", "fötterna"),
+])
+def test_an_umlaut_plural_is_an_inflection_of_its_singular(singular: str, plural: str) -> None:
+    assert stem(singular) != stem(plural)
+    assert stem(plural) in inflection_stems(singular)
+    assert stem(singular) in inflection_stems(plural)
+
+
+@pytest.mark.parametrize(("word", "common"), [("hand", "händer"), ("stad", "städer"),
+                                             ("bror", "bröder")])
+def test_an_umlaut_plural_that_is_another_common_word_alone_is_left_out(
+        word: str, common: str) -> None:
+    # händer also means "happens", städer shares its stem with städa, bröder with bröd.
+    assert stem(common) not in inflection_stems(word)
+
+
+@pytest.mark.parametrize(("activity", "place"), [("tvätt", "tvätteriet"),
+                                                 ("tryck", "tryckeri")])
+def test_the_place_of_an_activity_is_derived_from_it(activity: str, place: str) -> None:
+    assert stem(place) in derived_stems(activity)
+    assert stem(activity) in derived_stems(place)
+
+
+def test_short_roots_take_no_place_ending() -> None:
+    assert stem("galleri") not in derived_stems("gall")
 
 
 # -- stop words and positions ----------------------------------------------------------------
