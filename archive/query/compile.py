@@ -151,25 +151,36 @@ class _Builder:
         self.stems.update(stems)
         return Term(stems[0]) if len(stems) == 1 else Phrase(tuple(stems))
 
-    def word(self, word: str) -> Node:
+    def word(self, word: str, *, apart: bool = False) -> list[Node]:
+        """The word's alternatives, as one node.
+
+        With ``apart``, a word that no transcript says in any form but that is two indexed words
+        joined gives one node per word, matched as if typed apart: a listener's compound
+        (``kapiteringsersättning``, ``sjukhustak``) is what the speaker said in a sentence or
+        two (``ersättningen … en kapitering``, ``sjukhus … fyrtio tak``).
+        """
         info = analyze_word(word, splitter=self.splitter)
         self.words.append((info.word, info.stem))
         alts: list[Node] = [self.stems_node([info.stem])]
         if is_digits(info.word):
-            return _any(alts + self.number(int(info.word), info.word))
+            return [_any(alts + self.number(int(info.word), info.word))]
         alts += self.number(number_value(info.word), info.word)
         alts += self.variants(info.word, {info.stem})
+        heads = self.compounds_with_head(info.stem) if len(info.stem) >= MIN_TAIL_CHARS else []
+        said = len(alts) > 1 or bool(heads) or self.lexicon.indexed(info.stem)
         if info.parts:
             self.stems.update(info.parts)
             alts.append(AllOf(tuple(_any([Term(p), *self.variants(p, {p}, derived=False)])
                                     for p in info.parts)))
-        if len(info.stem) >= MIN_TAIL_CHARS:
-            alts += self.compounds_with_head(info.stem)
-        if len(info.word) >= MIN_HEAD_CHARS and not self.lexicon.indexed(info.stem):
-            alts += self.split_in_two(info.word)
+        alts += heads
+        halves = self.split_in_two(info.word) if not said else ()
+        if halves and apart and info.word not in self.fuzzy:
+            return [self.stems_node([h]) for h in halves]
+        if halves:
+            alts.append(self.stems_node(list(halves)))
         if info.word in self.fuzzy:
             alts += self.near(info.word)
-        return _any(alts)
+        return [_any(alts)]
 
     def variants(self, word: str, known: set[str], *, derived: bool = True) -> list[Node]:
         """Indexed stems of the word's inflections (and derivations, which weigh less)."""
@@ -220,10 +231,12 @@ class _Builder:
                 out.append(Term(term, DERIVED_WEIGHT))
         return out
 
-    def split_in_two(self, word: str) -> list[Node]:
-        """A word the index does not know, as two words it does: ``välskött`` → ``väl skött``
-        (speech recognition and people disagree on where Swedish words join)."""
+    def split_in_two(self, word: str) -> tuple[str, ...]:
+        """The stems of a word the index does not know, as two words it does: ``välskött`` →
+        ``väl skött`` (speech recognition and people disagree on where Swedish words join)."""
         best: tuple[str, str] | None = None
+        if len(word) < MIN_HEAD_CHARS:
+            return ()
         for i in range(MIN_TAIL_CHARS, len(word) - MIN_TAIL_CHARS + 1):
             a, b = stem(word[:i]), stem(word[i:])
             if a in STOP_WORDS or b in STOP_WORDS:
@@ -231,7 +244,7 @@ class _Builder:
             if self.lexicon.indexed(a) and self.lexicon.indexed(b) and \
                     (best is None or min(len(a), len(b)) > min(map(len, best))):
                 best = (a, b)
-        return [self.stems_node(list(best))] if best else []
+        return best or ()
 
     def near(self, word: str) -> list[Node]:
         """Stems of indexed words a few edits from ``word`` (first letters included)."""
@@ -249,16 +262,23 @@ class _Builder:
         self.prefixes.append(prefix)
         return _any([Term(s) for s in self.lexicon.expand_prefix(prefix, MAX_PREFIX_TERMS)])
 
-    def clause(self, clause: Clause) -> Node:
+    def clause(self, clause: Clause, *, apart: bool = False) -> list[Node]:
+        """The clause's node (``apart``: see :meth:`word`)."""
         if clause.kind == "prefix":
-            return self.prefix(clause.words[0])
+            return [self.prefix(clause.words[0])]
         stems = tuple(stem(w) for w in clause.words)
         alts = self.synonyms.expand(stems)
         if alts:
-            return _any([self.stems_node(list(alt)) for alt in alts])
+            return [_any([self.stems_node(list(alt)) for alt in alts])]
         if clause.kind == "phrase":
-            return self.stems_node(list(stems))
-        return self.word(clause.words[0])
+            return [self.stems_node(list(stems))]
+        return self.word(clause.words[0], apart=apart)
+
+    def group(self, clauses: Sequence[Clause]) -> list[Node]:
+        """One node for a group of alternatives; a lone word may become two (see :meth:`word`)."""
+        if len(clauses) == 1:
+            return self.clause(clauses[0], apart=True)
+        return [_any([n for c in clauses for n in self.clause(c)])]
 
 
 def _merge_synonym_runs(groups: list[list[Clause]], synonyms: Synonyms) -> list[list[Clause]]:
@@ -303,11 +323,11 @@ def compile_query(parsed: ParsedQuery, lexicon: Lexicon, *, splitter: CompoundSp
     groups = _drop_stop_words(_merge_synonym_runs([list(g) for g in parsed.groups], synonyms))
     if not groups:
         return CompiledQuery((), None, frozenset(), (), ())
-    nodes = tuple(_any([b.clause(c) for c in g]) for g in groups)
+    nodes = tuple(n for g in groups for n in b.group(g))
     excluded = None
     if parsed.excluded:
         not_b = _Builder(lexicon, splitter, synonyms, frozenset())
-        excluded = _any([not_b.clause(c) for c in parsed.excluded])
+        excluded = _any([n for c in parsed.excluded for n in not_b.clause(c)])
     return CompiledQuery(nodes, excluded, frozenset(b.stems), tuple(dict.fromkeys(b.prefixes)),
                          tuple(dict.fromkeys(b.words)))
 

@@ -59,3 +59,19 @@ def test_the_rest_of_a_compound_may_start_with_an_s_of_its_own(archive: ArchiveI
     # lag|stiftning, not lag + linking s + tiftning.
     archive.index_many([one_line_episode("lag", "Det behövs troligen lagstiftning om det.")])
     assert found(archive, "lag") == {"lag"}
+
+
+def test_a_compound_no_one_said_finds_its_words_said_apart(archive: ArchiveIndex) -> None:
+    archive.index_many([
+        one_line_episode("isar", "Vi har solceller på nästan alla sjukhus.", "Över fyrtio tak."),
+        one_line_episode("halva", "Vi har solceller på nästan alla sjukhus."),
+    ])
+    assert found(archive, "sjukhustak") == {"isar"}
+
+
+def test_a_compound_someone_said_is_not_split(archive: ArchiveIndex) -> None:
+    archive.index_many([
+        one_line_episode("isar", "Vi har solceller på nästan alla sjukhus.", "Över fyrtio tak."),
+        one_line_episode("sagt", "Sjukhustaken fick solceller."),
+    ])
+    assert found(archive, "sjukhustak") == {"sagt"}
