@@ -23,10 +23,10 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from whoosh.lang.snowball.swedish import SwedishStemmer
 from whoosh.lang.stopwords import stoplists
 
 from poddarkiv.archive.compounds import CompoundSplitter, shipped_stems
+from poddarkiv.archive.stemmer import swedish_stem
 
 __all__ = [
     "STOP_WORDS",
@@ -68,7 +68,6 @@ _FOLD = str.maketrans({**_ACCENTS, "ß": "ss"})
 _FOLD_CASED = str.maketrans({**_ACCENTS, **{k.upper(): v.upper() for k, v in _ACCENTS.items()},
                              "ß": "ss"})
 _KEEP = frozenset("åäöÅÄÖ")
-_STEMMER = SwedishStemmer()
 #: Definite endings Snowball leaves on (after it took a genitive s, or after -or/-er).
 _DEFINITE_ENDINGS = ("et", "an", "n")
 _MIN_DEFINITE_STEM = 4
@@ -124,14 +123,14 @@ def stem(word: str) -> str:
     if hit is None:
         if len(_STEM_CACHE) >= STEM_CACHE_SIZE:
             _STEM_CACHE.clear()
-        hit = _STEM_CACHE[word] = _definite_off(_STEMMER.stem(word))
+        hit = _STEM_CACHE[word] = _definite_off(swedish_stem(word))
     return hit
 
 
 def _definite_off(snowball: str) -> str:
     for ending in _DEFINITE_ENDINGS:
         if snowball.endswith(ending) and len(snowball) - len(ending) >= _MIN_DEFINITE_STEM:
-            shorter = _STEMMER.stem(snowball[:-len(ending)])
+            shorter = swedish_stem(snowball[:-len(ending)])
             if len(shorter) >= _MIN_DEFINITE_STEM and shorter in shipped_stems():
                 return str(shorter)
     return snowball
