@@ -2,20 +2,24 @@
 
 The catalogue stores transcripts as JSON files and the site's ``.json`` twins serialise records;
 both go through here so there is one wire format. ``*_from_dict`` is strict: it raises
-``ValueError`` on missing keys or wrong types, since it reads our own files.
+``ValueError`` on missing keys or wrong types, since it reads our own files. One exception:
+a transcript's notes were free English text before they had codes, and such a note (or one
+with a code this version does not know) reads back as an :class:`EpisodeNote` ``text``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
-from poddarkiv.archive.models import Segment, Transcript, Word
+from poddarkiv.archive.models import EpisodeNote, EpisodeNoteCode, Segment, Transcript, Word
 
 __all__ = [
     "TRANSCRIPT_FORMAT_VERSION",
     "dt_from_iso",
     "dt_to_iso",
+    "note_from_dict",
+    "note_to_dict",
     "segment_from_dict",
     "segment_to_dict",
     "transcript_from_dict",
@@ -23,6 +27,7 @@ __all__ = [
 ]
 
 TRANSCRIPT_FORMAT_VERSION = 1
+_NOTE_CODES: frozenset[str] = frozenset(get_args(EpisodeNoteCode))
 
 
 def dt_to_iso(value: datetime | None) -> str | None:
@@ -33,6 +38,21 @@ def dt_to_iso(value: datetime | None) -> str | None:
 def dt_from_iso(value: str | None) -> datetime | None:
     """The inverse of :func:`dt_to_iso`."""
     return datetime.fromisoformat(value) if value else None
+
+
+def note_to_dict(note: EpisodeNote) -> dict[str, Any]:
+    """``{"code": ..., **params}``, the shape of the search page's notes too."""
+    return {"code": note.code, **dict(note.params)}
+
+
+def note_from_dict(value: Any) -> EpisodeNote:
+    """The inverse of :func:`note_to_dict`; an old free-text note (a string) or a code this
+    version does not know becomes a ``text`` note, so it is still shown."""
+    if isinstance(value, dict) and value.get("code") in _NOTE_CODES:
+        params = tuple((str(k), v) for k, v in value.items()
+                       if k != "code" and isinstance(v, str | int | float))
+        return EpisodeNote(value["code"], params)
+    return EpisodeNote.of("text", text=value if isinstance(value, str) else str(value))
 
 
 def segment_to_dict(segment: Segment) -> dict[str, Any]:
@@ -71,7 +91,7 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
         "language": transcript.language,
         "duration_s": transcript.duration_s,
         "created": dt_to_iso(transcript.created),
-        "notes": list(transcript.notes),
+        "notes": [note_to_dict(n) for n in transcript.notes],
         "segments": [segment_to_dict(s) for s in transcript.segments],
     }
 
@@ -117,5 +137,5 @@ def transcript_from_dict(d: dict[str, Any]) -> Transcript:
         model_sha256=d.get("model_sha256"),
         duration_s=None if d.get("duration_s") is None else float(d["duration_s"]),
         created=dt_from_iso(d.get("created")),
-        notes=tuple(str(n) for n in d.get("notes", ())),
+        notes=tuple(note_from_dict(n) for n in d.get("notes", ())),
     )

@@ -4,14 +4,17 @@ When ``ingest`` hands transcription to Celery workers (:mod:`poddarkiv.ingest.cl
 catalogue remembers each episode's latest job in one row::
 
     transcription_jobs(episode_id PRIMARY KEY, job_id UNIQUE, queue, state, sent, worker,
-                       error, queued, updated, attempts)
+                       error, queued, updated, attempts, notes_json)
 
 ``state`` is ``queued``, ``running``, ``done`` or ``failed``. The row is written *before* the
 job is sent (``sent = 0``) and marked sent afterwards, so an ingest killed at any point finds its
 jobs on the next run: unsent ones are sent again under the same id, sent ones are collected, and
 nothing is enqueued twice. ``attempts`` counts the sends: a job the broker lost (Redis restarted
 without its data, was flushed, or let the job's record expire) is sent again under the same id,
-and the row says so (``attempts`` above 1, ``error`` saying why) for the admin page. The table
+and the row says so (``attempts`` above 1, ``error`` saying why) for the admin page.
+``notes_json`` holds what the transcript must carry when it comes back (why the publisher's
+transcript was not used: :class:`~poddarkiv.archive.models.EpisodeNote`), so the run that
+collects it, this one or a later one, adds them as a local transcription would. The table
 is created when the catalogue opens (:mod:`poddarkiv.archive.migrations`, which holds its DDL),
 so catalogues from before the cluster existed gain it then. Only the ingest side writes here;
 workers never see the catalogue. The admin page reads :func:`job_summary`.
@@ -20,13 +23,15 @@ workers never see the catalogue. The admin page reads :func:`job_summary`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from poddarkiv.archive.codec import dt_from_iso, dt_to_iso
+from poddarkiv.archive.codec import dt_from_iso, dt_to_iso, note_from_dict, note_to_dict
+from poddarkiv.archive.models import EpisodeNote
 from poddarkiv.archive.store import Catalogue
 
 __all__ = [
@@ -61,6 +66,8 @@ class TranscriptionJob:
     error: str | None = None
     #: How many times the job was sent (more than once: the broker had lost it).
     attempts: int = 1
+    #: What the transcript must carry when it comes back (the publisher's could not be used).
+    notes: tuple[EpisodeNote, ...] = ()
 
     @property
     def open(self) -> bool:
@@ -93,13 +100,16 @@ def save_job(catalogue: Catalogue, job: TranscriptionJob) -> None:
     with catalogue.transaction() as conn:
         conn.execute(
             "INSERT INTO transcription_jobs (episode_id, job_id, queue, state, sent, worker, "
-            "error, queued, updated, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "error, queued, updated, attempts, notes_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(episode_id) DO UPDATE SET job_id=excluded.job_id, "
             "queue=excluded.queue, state=excluded.state, sent=excluded.sent, "
             "worker=excluded.worker, error=excluded.error, queued=excluded.queued, "
-            "updated=excluded.updated, attempts=excluded.attempts",
+            "updated=excluded.updated, attempts=excluded.attempts, "
+            "notes_json=excluded.notes_json",
             (job.episode_id, job.job_id, job.queue, job.state, int(job.sent), job.worker,
-             job.error, dt_to_iso(job.queued), dt_to_iso(job.updated), job.attempts))
+             job.error, dt_to_iso(job.queued), dt_to_iso(job.updated), job.attempts,
+             json.dumps([note_to_dict(n) for n in job.notes], ensure_ascii=False)))
 
 
 def job_for(catalogue: Catalogue, episode_id: str) -> TranscriptionJob | None:
@@ -148,4 +158,5 @@ def _job(row: sqlite3.Row) -> TranscriptionJob:
         episode_id=row["episode_id"], job_id=row["job_id"], queue=row["queue"],
         state=row["state"], queued=dt_from_iso(row["queued"]) or epoch,
         updated=dt_from_iso(row["updated"]) or epoch, sent=bool(row["sent"]),
-        worker=row["worker"], error=row["error"], attempts=int(row["attempts"]))
+        worker=row["worker"], error=row["error"], attempts=int(row["attempts"]),
+        notes=tuple(note_from_dict(n) for n in json.loads(row["notes_json"] or "[]")))

@@ -159,9 +159,18 @@ def _job_attempts(conn: sqlite3.Connection) -> None:
                      "DEFAULT 1")
 
 
+def _job_notes(conn: sqlite3.Connection) -> None:
+    # What the transcript must say when it comes back (the publisher's transcript could not be
+    # used): EpisodeNote dicts as JSON, kept with the job so a later run collecting it has them.
+    present = {row[1] for row in conn.execute("PRAGMA table_info(transcription_jobs)")}
+    if "notes_json" not in present:
+        conn.execute("ALTER TABLE transcription_jobs ADD COLUMN notes_json TEXT NOT NULL "
+                     "DEFAULT '[]'")
+
+
 #: The steps, in order: a catalogue at version ``n`` has had the first ``n``.
 MIGRATIONS: tuple[Migration, ...] = (_core_tables, _feed_columns, _knowledge_tables, _job_table,
-                                     _corrections_table, _job_attempts)
+                                     _corrections_table, _job_attempts, _job_notes)
 #: The version a catalogue has once every step has run.
 SCHEMA_VERSION = len(MIGRATIONS)
 

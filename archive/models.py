@@ -22,8 +22,11 @@ __all__ = [
     "Enclosure",
     "Episode",
     "EpisodeFailure",
+    "EpisodeNote",
+    "EpisodeNoteCode",
     "EpisodeThemes",
     "Feed",
+    "NoteValue",
     "Person",
     "Segment",
     "SkippedItem",
@@ -34,6 +37,19 @@ __all__ = [
 ]
 
 TranscriptSource = Literal["whisper", "publisher"]
+#: What a reader may need to know about how an episode was archived (:class:`EpisodeNote`).
+#: ``publisher_*``: the publisher's transcript or chapters could not be used (``url``/``urls``,
+#: ``reason``), or its transcript has no timings; ``episode_image_not_kept`` (``url``,
+#: ``reason``); ``guard_*``: what the hallucination guards removed (``start``, ``end`` in
+#: seconds, ``text``; ``guard_loop``: ``phrase``, ``count``, ``start``; ``guard_runaway`` also
+#: ``chars_per_s``); ``text``: a note stored as free English text before notes had codes.
+EpisodeNoteCode = Literal[
+    "publisher_transcript_unusable", "publisher_transcript_untimed",
+    "publisher_chapters_unusable", "episode_image_not_kept", "guard_credit",
+    "guard_stock_phrase", "guard_silence", "guard_runaway", "guard_loop",
+    "guard_repeated_segment", "guard_prompt_echo", "text",
+]
+NoteValue = str | int | float
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,12 +231,33 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class EpisodeNote:
+    """Something to tell the reader about how an episode was archived: a code and its
+    parameters (URLs tried, a reason, a time), never a sentence. The site says it in the
+    reader's language (``poddarkiv.site.episode_notes``), and so does the CLI; a ``reason``
+    is the error's own English message, kept as data."""
+
+    code: EpisodeNoteCode
+    params: tuple[tuple[str, NoteValue], ...] = ()
+
+    @classmethod
+    def of(cls, code: EpisodeNoteCode, **params: NoteValue) -> EpisodeNote:
+        """The note ``code`` with ``params`` (in the order given)."""
+        return cls(code, tuple(params.items()))
+
+    def get(self, name: str) -> NoteValue | None:
+        """The parameter ``name``, or ``None``."""
+        return dict(self.params).get(name)
+
+
+@dataclass(frozen=True, slots=True)
 class Transcript:
     """A complete transcript of one episode's audio.
 
     ``source`` says where it came from: our Whisper run (``engine`` and ``model`` say which) or
     the publisher's own transcript (``model`` is then the transcript's URL). ``notes`` records
-    what guards removed or changed, so nothing is dropped silently.
+    what guards removed or changed, and why the publisher's transcript was not used, so
+    nothing is dropped silently.
     """
 
     episode_id: str
@@ -232,7 +269,7 @@ class Transcript:
     model_sha256: str | None = None
     duration_s: float | None = None
     created: datetime | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[EpisodeNote, ...] = field(default=())
 
     @property
     def text(self) -> str:

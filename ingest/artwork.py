@@ -10,8 +10,9 @@ copy from the feed's current URL is kept, every refresh tries again.
 Episode images (:class:`EpisodeImages`) are kept by URL: one request per distinct URL, none
 when the URL is the feed's own image (the feed's copy serves) or a copy of it is kept. A run
 makes at most :data:`EPISODE_IMAGE_FETCHES` such requests; the images left over are fetched
-by later runs (:meth:`EpisodeImages.catch_up`). A failure is a note on the episode's outcome,
-naming the URL, and is recorded by the archive so that only processing an episode again
+by later runs (:meth:`EpisodeImages.catch_up`). A failure is a note on the episode's outcome
+(:class:`~poddarkiv.archive.models.EpisodeNote` ``episode_image_not_kept``, with the URL and
+the reason), and is recorded by the archive so that only processing an episode again
 (not every run) tries that URL again.
 """
 
@@ -33,7 +34,7 @@ from poddarkiv.archive.artwork import (
     stored_artwork,
     stored_image,
 )
-from poddarkiv.archive.models import Episode, Feed
+from poddarkiv.archive.models import Episode, EpisodeNote, Feed
 from poddarkiv.archive.store import DataDir
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError
@@ -45,7 +46,6 @@ __all__ = [
     "ARTWORK_ACCEPT",
     "ARTWORK_MAX_BYTES",
     "EPISODE_IMAGE_FETCHES",
-    "EPISODE_NOTE_PREFIX",
     "NOTE_PREFIX",
     "EpisodeImages",
     "keep_artwork",
@@ -57,8 +57,6 @@ ARTWORK_MAX_BYTES = 2 * 1024 * 1024
 ARTWORK_ACCEPT = "image/webp, image/png, image/jpeg;q=0.9"
 #: How a note about the feed's image starts in the feed's problems.
 NOTE_PREFIX = "image not kept: "
-#: How a note about an episode's image starts in the episode's outcome.
-EPISODE_NOTE_PREFIX = "the episode's image could not be kept "
 #: The most episode-image requests one run makes. At the 2 MiB cap and the fetch deadline this
 #: bounds the run's image work to minutes, so a back catalogue of 10,000 distinct images does
 #: not stall the run that first meets it: the rest come over the following runs.
@@ -127,9 +125,9 @@ class EpisodeImages:
     budget: int = EPISODE_IMAGE_FETCHES
     policy: FetchPolicy | None = None
     #: This run's answer per URL (``None``: kept), so a shared URL is fetched once.
-    _tried: dict[str, str | None] = field(default_factory=dict)
+    _tried: dict[str, EpisodeNote | None] = field(default_factory=dict)
 
-    def keep(self, episode: Episode, feed: Feed) -> str | None:
+    def keep(self, episode: Episode, feed: Feed) -> EpisodeNote | None:
         """Make sure ``episode``'s image is kept (a request only when no copy of its URL is);
         a URL refused before is tried again, since the episode is being processed again."""
         url = episode.image
@@ -137,7 +135,7 @@ class EpisodeImages:
             return None
         return self._fetch(url)
 
-    def catch_up(self, episode: Episode, feed: Feed) -> str | None:
+    def catch_up(self, episode: Episode, feed: Feed) -> EpisodeNote | None:
         """:meth:`keep` for an episode processed before, for a URL never tried (a run's
         requests were spent, or the archive predates episode images); no request otherwise."""
         url = episode.image
@@ -147,24 +145,25 @@ class EpisodeImages:
             return None
         return self._fetch(url)
 
-    def _fetch(self, url: str) -> str | None:
+    def _fetch(self, url: str) -> EpisodeNote | None:
         if url in self._tried:
             return self._tried[url]
         if self.budget <= 0:
             return None  # this run's requests are spent: a later run catches up
         self.budget -= 1
-        note: str | None = None
+        note: EpisodeNote | None = None
         try:
             result = _fetch_image(self.client, url, self.policy or _image_policy(self.settings))
             save_image(self.data, url, result.body, sha256=result.sha256)
         except Exception as exc:  # whatever the image does, the episode stands: say why
-            note = f"{EPISODE_NOTE_PREFIX}({url}): {error_message(exc)}"
-            _refuse(self.data, url, note)
+            reason = error_message(exc)
+            note = EpisodeNote.of("episode_image_not_kept", url=url, reason=reason)
+            _refuse(self.data, url, reason)
         self._tried[url] = note
         return note
 
 
-def _refuse(data: DataDir, url: str, note: str) -> None:
+def _refuse(data: DataDir, url: str, reason: str) -> None:
     # Not recorded (a full disk, say): a later run tries the URL again, which is all it costs.
     with contextlib.suppress(OSError):
-        refuse_image(data, url, note)
+        refuse_image(data, url, reason)

@@ -34,6 +34,12 @@ at most one more. So with a worker serving the queue, something changes within t
 for longer means no worker is taking this queue's jobs (none started, or all for another
 model or setting).
 
+**Notes travel with the job.** When the publisher's transcript could not be used, the
+pipeline gives :meth:`ClusterQueue.submit` the note saying so; it is kept in the job's record
+(not in Redis, so a job sent again keeps it too) and handed back with the transcript by
+:meth:`ClusterQueue.collect`, and the pipeline adds it to the transcript exactly as it does
+for one transcribed locally.
+
 Redis going away raises :class:`~poddarkiv.errors.ClusterError`; nothing recorded is lost.
 """
 
@@ -55,7 +61,7 @@ from poddarkiv.archive.jobs import (
     open_jobs,
     save_job,
 )
-from poddarkiv.archive.models import Episode, Transcript
+from poddarkiv.archive.models import Episode, EpisodeNote, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, PoddarkivError, TranscriptionError
@@ -75,7 +81,8 @@ if TYPE_CHECKING:
 __all__ = ["STALL_VISIBILITY_TIMEOUTS", "ClusterQueue", "Collected", "format_summary"]
 
 T = TypeVar("T")
-Collected = tuple[Episode, Transcript | PoddarkivError]
+#: An episode, its transcript or why there is none, and the notes its job was sent with.
+Collected = tuple[Episode, Transcript | PoddarkivError, tuple[EpisodeNote, ...]]
 _RUNNING = {"STARTED", "PROGRESS", "RETRY"}
 #: Collecting stops after this many job visibility timeouts without any job changing.
 STALL_VISIBILITY_TIMEOUTS = 2
@@ -125,15 +132,18 @@ class ClusterQueue:
         job = job_for(self.catalogue, episode_id)
         return job is not None and job.open
 
-    def submit(self, episode: Episode) -> None:
-        """Record a job for ``episode``, then send it to the model's queue."""
+    def submit(self, episode: Episode, *, notes: tuple[EpisodeNote, ...] = ()) -> None:
+        """Record a job for ``episode`` (with the ``notes`` :meth:`collect` hands back), then
+        send it to the model's queue."""
         now = self._clock()
-        job = TranscriptionJob(episode.id, uuid.uuid4().hex, self.queue, "queued", now, now)
+        job = TranscriptionJob(episode.id, uuid.uuid4().hex, self.queue, "queued", now, now,
+                               notes=notes)
         save_job(self.catalogue, job)
         self._send(job, episode)
 
     def collect(self) -> Iterator[Collected]:
-        """Wait for every open job; yield each episode with its transcript or its error.
+        """Wait for every open job; yield each episode with its transcript or its error, and
+        the notes its job was sent with.
 
         The caller stores what it is given before asking for the next one; a transcript that
         did not make it into the catalogue stays in Redis for the next run. Raises
@@ -218,7 +228,8 @@ class ClusterQueue:
         if status != "SUCCESS" or not isinstance(result, dict) or episode is None:
             self._fail(job, f"job {status.lower()}: {result!r}"[:500])
             if episode is not None:
-                yield episode, TranscriptionError(f"the cluster job failed: {result!r}"[:500])
+                yield (episode, TranscriptionError(f"the cluster job failed: {result!r}"[:500]),
+                       job.notes)
             return
         yield from self._finish(job, episode, result)
 
@@ -228,12 +239,12 @@ class ClusterQueue:
         if "transcript" not in result:
             error = str(result.get("error") or "no transcript in the result")
             self._fail(job, error, worker=worker)
-            yield episode, TranscriptionError(error)
+            yield episode, TranscriptionError(error), job.notes
             return
         transcript = transcript_from_dict(result["transcript"])
         already = self._has_transcript(episode.id)
         if not already:
-            yield episode, transcript
+            yield episode, transcript, job.notes
         if already or self._stored(transcript):
             self._save(job, "done", worker=worker)
             self._broker(lambda: self.app.backend.forget(job.job_id))

@@ -5,7 +5,8 @@ Whisper sometimes loops (the same phrase over and over), writes text over silenc
 (often subtitle credits it learnt from video: "Textning.nu", "Tack för att ni tittade"), or
 emits far more text than the time could hold. Given an initial prompt, it may also read the
 prompt back ("Idéburet offentligt partnerskap, statsstöd, civilsamhället.") where nobody said
-it. :func:`apply_guards` drops or trims such segments and returns a note for each change, which
+it. :func:`apply_guards` drops or trims such segments and returns a note for each change (an
+:class:`~poddarkiv.archive.models.EpisodeNote` ``guard_*`` code with where and what), which
 goes into ``Transcript.notes`` so nothing vanishes silently.
 """
 
@@ -16,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from poddarkiv.archive.models import Segment
+from poddarkiv.archive.models import EpisodeNote, EpisodeNoteCode, NoteValue, Segment
 
 __all__ = [
     "CREDIT_MARKERS",
@@ -63,7 +64,7 @@ class GuardResult:
     """The segments that survived, and what happened to the others."""
 
     segments: tuple[Segment, ...]
-    notes: tuple[str, ...]
+    notes: tuple[EpisodeNote, ...]
 
 
 def normalise(text: str) -> str:
@@ -71,28 +72,34 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def _where(segment: Segment) -> str:
+#: The most characters of a changed segment's text a note quotes.
+QUOTE_CHARS = 60
+
+
+def _note(code: EpisodeNoteCode, segment: Segment, **extra: NoteValue) -> EpisodeNote:
+    """The note ``code`` about ``segment``: where it was (seconds) and what it said."""
     text = " ".join(segment.text.split())
-    quoted = text if len(text) <= 60 else text[:57] + "..."
-    return f"{segment.start:.1f}-{segment.end:.1f} s: {quoted!r}"
+    quoted = text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS - 3] + "..."
+    return EpisodeNote.of(code, start=round(segment.start, 1), end=round(segment.end, 1),
+                          text=quoted, **extra)
 
 
-def _drop_reason(segment: Segment, limits: GuardLimits) -> str | None:
+def _drop_reason(segment: Segment, limits: GuardLimits) -> EpisodeNote | None:
     """Why a segment is dropped on its own, or ``None`` to keep it."""
     norm = normalise(segment.text)
     if any(marker in segment.text.lower() for marker in CREDIT_MARKERS):
-        return "subtitle credit"
+        return _note("guard_credit", segment)
     if norm in STOCK_PHRASES:
-        return "stock phrase"
+        return _note("guard_stock_phrase", segment)
     if (segment.no_speech_prob is not None and segment.avg_logprob is not None
             and segment.no_speech_prob > limits.no_speech_prob
             and segment.avg_logprob < limits.avg_logprob):
-        return "text over silence"
+        return _note("guard_silence", segment)
     chars = len(segment.text.strip())
     if chars >= limits.min_chars_for_rate:
         rate = chars / max(segment.end - segment.start, 1e-3)
         if rate > limits.max_chars_per_s:
-            return f"runaway length ({rate:.0f} characters/s)"
+            return _note("guard_runaway", segment, chars_per_s=round(rate))
     return None
 
 
@@ -135,7 +142,7 @@ def _prompt_terms(prompt: str) -> frozenset[str]:
     return frozenset(t for t in (normalise(p) for p in re.split(r"[,()]", prompt)) if t)
 
 
-def strip_prompt_echo(segment: Segment, prompt: str) -> tuple[Segment, str | None]:
+def strip_prompt_echo(segment: Segment, prompt: str) -> tuple[Segment, EpisodeNote | None]:
     """Remove a first sentence made only of two or more of the prompt's terms.
 
     Returns the segment (text empty if nothing else was in it) and a note, or ``None``.
@@ -149,11 +156,11 @@ def strip_prompt_echo(segment: Segment, prompt: str) -> tuple[Segment, str | Non
     words = segment.words
     n_head, n_all = len(head.split()), len(segment.text.split())
     words = words[n_head:] if len(words) == n_all else ()
-    note = f"guards: removed the prompt read back at {_where(segment)}"
+    note = _note("guard_prompt_echo", dataclasses.replace(segment, text=head))  # what went
     return dataclasses.replace(segment, text=rest, words=words), note
 
 
-def _trim_loops(segment: Segment, limits: GuardLimits) -> tuple[Segment, list[str]]:
+def _trim_loops(segment: Segment, limits: GuardLimits) -> tuple[Segment, list[EpisodeNote]]:
     tokens = segment.text.split()
     keep, loops = collapse_loops(tokens, limits)
     if not loops:
@@ -162,8 +169,8 @@ def _trim_loops(segment: Segment, limits: GuardLimits) -> tuple[Segment, list[st
     words = tuple(words[i] for i in keep) if len(words) == len(tokens) else ()
     lead = segment.text[: len(segment.text) - len(segment.text.lstrip())]
     text = lead + " ".join(tokens[i] for i in keep)
-    notes = [f"guards: collapsed {phrase!r} repeated {count} times at {segment.start:.1f} s"
-             for phrase, count in loops]
+    notes = [EpisodeNote.of("guard_loop", phrase=phrase, count=count,
+                            start=round(segment.start, 1)) for phrase, count in loops]
     return dataclasses.replace(segment, text=text, words=words), notes
 
 
@@ -174,23 +181,23 @@ def apply_guards(segments: Sequence[Segment], *, limits: GuardLimits = GuardLimi
     ``prompt`` is the initial prompt the engine was given, whose echoes are removed.
     """
     kept: list[Segment] = []
-    notes: list[str] = []
+    notes: list[EpisodeNote] = []
     for segment in segments:
         if prompt:
             segment, echo = strip_prompt_echo(segment, prompt)
             notes.extend([echo] if echo else [])
             if not segment.text.strip():
                 continue
-        reason = _drop_reason(segment, limits)
-        if reason is not None:
-            notes.append(f"guards: dropped {reason} at {_where(segment)}")
+        dropped = _drop_reason(segment, limits)
+        if dropped is not None:
+            notes.append(dropped)
             continue
         segment, loop_notes = _trim_loops(segment, limits)
         notes.extend(loop_notes)
         norm = normalise(segment.text)
         if (kept and norm == normalise(kept[-1].text)
                 and len(norm.split()) >= limits.min_loop_words):
-            notes.append(f"guards: dropped repeated segment at {_where(segment)}")
+            notes.append(_note("guard_repeated_segment", segment))
             continue
         kept.append(segment)
     return GuardResult(segments=tuple(kept), notes=tuple(notes))

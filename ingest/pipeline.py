@@ -11,7 +11,11 @@ Order per run:
 1. refresh each feed (one conditional request when nothing changed), and keep a copy of its
    image (:mod:`poddarkiv.ingest.artwork`: a request only when the image's URL changed);
 2. for every episode without a current transcript: the publisher's transcript when the feed
-   offers one and the settings prefer it, else download the audio and transcribe it;
+   offers one and the settings prefer it, else download the audio and transcribe it, here or
+   on the cluster (``jobs``). When the publisher's transcript was offered but could not be
+   used, the Whisper transcript carries an :class:`~poddarkiv.archive.models.EpisodeNote`
+   saying so, on both paths alike (:func:`_with_notes`; a cluster job keeps the note in its
+   catalogue record until it is collected);
 3. save the transcript (the old one stays current until the new file is complete), then index
    the episode. Episodes whose index documents are missing (say after a crash between the two)
    are indexed again. A text-only episode (no audio, no transcript: show notes only) is
@@ -38,9 +42,10 @@ import httpx
 
 from poddarkiv.archive.artwork import remove_unused_images
 from poddarkiv.archive.chapters import parse_chapters_json
+from poddarkiv.archive.codec import note_to_dict
 from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.knowledge import save_publisher_chapters
-from poddarkiv.archive.models import Episode, EpisodeFailure, Feed, Transcript
+from poddarkiv.archive.models import Episode, EpisodeFailure, EpisodeNote, Feed, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.config import Settings
@@ -80,13 +85,10 @@ class EpisodeOutcome:
     #: The failure was this machine's (a full disk): the next run tries again, no backoff.
     local: bool = False
     #: What did not fail the episode but the reader should know: the publisher's transcript or
-    #: chapters could not be used, so Whisper's transcript or suggested chapters stand in.
-    notes: tuple[str, ...] = ()
+    #: chapters could not be used, so Whisper's transcript or suggested chapters stand in; the
+    #: episode's image could not be kept. Codes, said in words by ``site.episode_notes``.
+    notes: tuple[EpisodeNote, ...] = ()
 
-
-#: How the note starts when the publisher's transcript could not be used (kept in the Whisper
-#: transcript's notes and the run's report).
-PUBLISHER_FALLBACK = "the publisher's transcript could not be used, so Whisper transcribed it"
 
 #: Skipped items listed per feed in a saved report (the feed keeps the full list).
 MAX_SKIPPED_IN_REPORT = 50
@@ -131,7 +133,8 @@ class IngestReport:
             "images_removed": self.images_removed,
             "feeds": [_feed_dict(f) for f in self.feeds],
             "episodes": [{"episode_id": e.episode_id, "title": e.title, "status": e.status,
-                          "error": e.error, "notes": list(e.notes)} for e in self.episodes],
+                          "error": e.error, "notes": [note_to_dict(n) for n in e.notes]}
+                         for e in self.episodes],
         }
 
 
@@ -179,8 +182,11 @@ class JobQueue(Protocol):
     run collects the transcripts and stores and indexes them itself (the only writer)."""
 
     def pending(self, episode_id: str) -> bool: ...
-    def submit(self, episode: Episode) -> None: ...
-    def collect(self) -> Iterable[tuple[Episode, Transcript | PoddarkivError]]: ...
+    def submit(self, episode: Episode, *, notes: tuple[EpisodeNote, ...] = ()) -> None:
+        """Send ``episode`` to be transcribed; ``notes`` come back with it from :meth:`collect`
+        (kept with the job, so a later run collecting it has them too)."""
+    def collect(self) -> Iterable[
+        tuple[Episode, Transcript | PoddarkivError, tuple[EpisodeNote, ...]]]: ...
 
 
 ThemesStep = Callable[[Episode, Transcript | None], object]
@@ -344,30 +350,33 @@ def _collect_jobs(run: _Run, feeds: dict[str, Feed], failures: dict[str, Episode
     """Store and index what the cluster transcribed (see :class:`JobQueue`); a failed job
     backs off like an episode that failed here."""
     assert run.jobs is not None
-    for episode, result in run.jobs.collect():
+    for episode, result, notes in run.jobs.collect():
         feed = feeds.get(episode.feed_id)
         if isinstance(result, PoddarkivError) or feed is None:
             outcome = EpisodeOutcome(episode.id, episode.title, "failed", str(result))
         else:
-            outcome = _process_episode(run, feed, episode, transcribe=False, collected=result)
+            outcome = _process_episode(run, feed, episode, transcribe=False, collected=result,
+                                       notes=notes)
         _remember(run, episode, outcome, failures)
         run.progress.episode_done(outcome)
         yield outcome
 
 
 def _process_episode(run: _Run, feed: Feed, episode: Episode, *, transcribe: bool,
-                     collected: Transcript | None = None) -> EpisodeOutcome:
+                     collected: Transcript | None = None,
+                     notes: tuple[EpisodeNote, ...] = ()) -> EpisodeOutcome:
+    """Transcribe (or take the ``collected`` transcript and its job's ``notes``), store and
+    index one episode; whatever fails, fails this episode only."""
     status: EpisodeStatus = "indexed" if collected is None else "transcribed"
-    notes: tuple[str, ...] = ()
     try:
         transcript = run.catalogue.transcript(episode.id)
         fresh = collected
         if transcribe:
             fresh, status, notes = _transcribe_episode(run, episode)
             if fresh is None:
-                return EpisodeOutcome(episode.id, episode.title, "queued", notes=notes)
+                return EpisodeOutcome(episode.id, episode.title, "queued")
         if fresh is not None:
-            transcript = fresh
+            transcript = fresh = _with_notes(fresh, notes)
             run.catalogue.save_transcript(fresh)
             episode = run.catalogue.episode(episode.id) or episode
             notes += _fetch_chapters(run, episode)
@@ -393,36 +402,48 @@ def _os_error_message(exc: OSError) -> str:
     return f"{reason}: {exc.filename}" if exc.filename else reason
 
 
+def _with_notes(transcript: Transcript, notes: tuple[EpisodeNote, ...]) -> Transcript:
+    """``transcript`` carrying ``notes`` too (why Whisper's transcript stands in for the
+    publisher's): the one place they join it, whether it was made here or on the cluster."""
+    new = tuple(n for n in notes if n not in transcript.notes)
+    return transcript.replace(notes=(*transcript.notes, *new)) if new else transcript
+
+
 def _transcribe_episode(run: _Run, episode: Episode
-                        ) -> tuple[Transcript | None, EpisodeStatus, tuple[str, ...]]:
+                        ) -> tuple[Transcript | None, EpisodeStatus, tuple[EpisodeNote, ...]]:
     """The transcript, how it came, and why the publisher's was not used when it was offered;
-    ``None`` when the job went to the cluster."""
+    ``None`` when the job went to the cluster (its notes go with it)."""
     # The archive keeps the audio even when the publisher's transcript is used, so the
     # site plays every episode from its own copy.
     episode, audio_error = _ensure_audio(run, episode)
-    notes: tuple[str, ...] = ()
+    notes: tuple[EpisodeNote, ...] = ()
     if run.settings.prefer == "publisher" and episode.transcripts:
-        run.progress.episode_started(episode, "publisher")
-        try:
-            published = fetch_publisher_transcript(run.client, episode, settings=run.settings)
-        except PoddarkivError as exc:  # fall back to Whisper, and say why
-            published = None
-            tried = ", ".join(link.url for link in rank_transcript_links(
-                episode.transcripts, language=run.settings.language))
-            notes = (f"{PUBLISHER_FALLBACK} ({tried}): {error_message(exc)}",)
-        if published is not None and published.segments:
+        published, notes = _publisher_transcript(run, episode)
+        if published is not None:
             return published, "publisher", ()
     if audio_error is not None:
         raise audio_error
     if run.jobs is not None:
         run.progress.episode_started(episode, "queue")
-        run.jobs.submit(episode)
-        return None, "queued", notes
+        run.jobs.submit(episode, notes=notes)  # they join the transcript when it comes back
+        return None, "queued", ()
     run.progress.episode_started(episode, "transcribe")
-    transcript = run.transcriber()(episode, progress=run.progress.audio_progress)
-    if notes:
-        transcript = dataclasses.replace(transcript, notes=(*transcript.notes, *notes))
-    return transcript, "transcribed", notes
+    return run.transcriber()(episode, progress=run.progress.audio_progress), "transcribed", notes
+
+
+def _publisher_transcript(run: _Run, episode: Episode
+                          ) -> tuple[Transcript | None, tuple[EpisodeNote, ...]]:
+    """The publisher's transcript when it can be used, else ``None`` and why not (the URLs
+    tried, best first, and the reason)."""
+    run.progress.episode_started(episode, "publisher")
+    try:
+        published = fetch_publisher_transcript(run.client, episode, settings=run.settings)
+    except PoddarkivError as exc:  # fall back to Whisper, and say why
+        tried = ", ".join(link.url for link in rank_transcript_links(
+            episode.transcripts, language=run.settings.language))
+        return None, (EpisodeNote.of("publisher_transcript_unusable", urls=tried,
+                                     reason=error_message(exc)),)
+    return (published, ()) if published is not None and published.segments else (None, ())
 
 
 def _ensure_audio(run: _Run, episode: Episode) -> tuple[Episode, PoddarkivError | None]:
@@ -439,7 +460,7 @@ def _ensure_audio(run: _Run, episode: Episode) -> tuple[Episode, PoddarkivError 
     return episode, None
 
 
-def _fetch_chapters(run: _Run, episode: Episode) -> tuple[str, ...]:
+def _fetch_chapters(run: _Run, episode: Episode) -> tuple[EpisodeNote, ...]:
     """Store the publisher's chapters when the feed links them (or carries them inline, as
     Podlove Simple Chapters); without them, themes suggest chapters. A broken chapters file
     never fails the episode: it is a note on the episode's outcome."""
@@ -452,6 +473,6 @@ def _fetch_chapters(run: _Run, episode: Episode) -> tuple[str, ...]:
                        accept="application/json+chapters, application/json;q=0.9")
         save_publisher_chapters(run.catalogue, episode.id, parse_chapters_json(result.body))
     except PoddarkivError as exc:  # suggested chapters stand in
-        return (f"the publisher's chapters could not be used, suggested chapters stand in "
-                f"({episode.chapters_url}): {error_message(exc)}",)
+        return (EpisodeNote.of("publisher_chapters_unusable", url=episode.chapters_url,
+                               reason=error_message(exc)),)
     return ()

@@ -16,7 +16,7 @@ from typing import Literal
 
 import httpx
 
-from poddarkiv.archive.models import Episode, Segment, Transcript, TranscriptLink
+from poddarkiv.archive.models import Episode, EpisodeNote, Segment, Transcript, TranscriptLink
 from poddarkiv.archive.times import Clock, utcnow
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError, TranscriptionError
@@ -129,7 +129,7 @@ def _transcript(episode: Episode, link: TranscriptLink, segments: tuple[Segment,
                 language: str, clock: Clock) -> Transcript:
     notes = []
     if all(s.start == 0.0 and s.end == 0.0 for s in segments):
-        notes.append("the publisher's transcript has no timings")
+        notes.append(EpisodeNote.of("publisher_transcript_untimed"))
     end = max((s.end for s in segments), default=0.0)
     return Transcript(
         episode_id=episode.id, source="publisher",

@@ -10,6 +10,8 @@ from poddarkiv.archive.models import Episode
 from poddarkiv.archive.times import format_clock
 from poddarkiv.ingest.pipeline import EpisodeOutcome, IngestReport
 from poddarkiv.ingest.refresh import FeedOutcome
+from poddarkiv.site.episode_notes import describe
+from poddarkiv.site.i18n import gettext_for
 
 __all__ = ["BAR_WIDTH", "ConsoleProgress", "print_report"]
 
@@ -72,6 +74,7 @@ class ConsoleProgress:
 def print_report(report: IngestReport, out: TextIO | None = None) -> None:
     """A short summary: counts per status, then every failure with its reason."""
     out = out or sys.stdout
+    english = gettext_for("en")
     feeds: dict[str, int] = {}
     for f in report.feeds:
         feeds[f.status] = feeds.get(f.status, 0) + 1
@@ -101,8 +104,8 @@ def print_report(report: IngestReport, out: TextIO | None = None) -> None:
     for e in report.episodes:
         if e.status == "failed":
             out.write(f"FAILED episode {e.title} ({e.episode_id}): {e.error}\n")
-        for note in e.notes:
-            out.write(f"episode {e.title} ({e.episode_id}): {note}\n")
+        for note in e.notes:  # the site's words for them, in English like the rest
+            out.write(f"episode {e.title} ({e.episode_id}): {describe(note, english)}\n")
 
 
 def _reasons(outcome: FeedOutcome) -> str:

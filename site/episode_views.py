@@ -32,6 +32,7 @@ from poddarkiv.site import admin, i18n, urls
 from poddarkiv.site.citation import cite, transcript_source
 from poddarkiv.site.corrections_views import corrected_passages, corrections_note
 from poddarkiv.site.downloads import content_disposition, with_source_note
+from poddarkiv.site.episode_notes import said_json
 from poddarkiv.site.episode_search import find_in_episode
 from poddarkiv.site.resources import SiteResources, resources
 from poddarkiv.site.sanitize import safe_url
@@ -173,6 +174,19 @@ def _citation(request: Request, site: SiteResources, ep: Episode,
                 speaker=passage.speaker if passage else None, accessed=today()).to_json()
 
 
+def _transcript_parts(site: SiteResources, transcript: Transcript | None, problem: str | None,
+                      lang: str) -> dict[str, Any]:
+    """The transcript's half of the page: where it came from, what to know about it (its
+    notes said in ``lang``, site.episode_notes), or why it cannot be read."""
+    return {
+        "transcript": transcript_json(transcript, site.catalogue.transcript_info(
+            transcript.episode_id)) if transcript else None,
+        "transcript_source": transcript_source(transcript, lang),
+        "transcript_notes": said_json(transcript.notes if transcript else (), lang),
+        "transcript_problem": problem,
+    }
+
+
 def episode(request: Request) -> Response:
     """``/avsnitt/ID``: the episode with its player and transcript."""
     site = resources(request)
@@ -197,10 +211,7 @@ def episode(request: Request) -> Response:
                                 has_transcript=transcript is not None,
                                 feed_artwork=images[1] is not None, artwork=images[0]),
         "language": (feed.language if feed and feed.language else "sv")[:2].lower(),
-        "transcript": transcript_json(transcript, site.catalogue.transcript_info(ep.id))
-        if transcript else None,
-        "transcript_source": transcript_source(transcript, i18n.language_of(request)),
-        "transcript_problem": problem,
+        **_transcript_parts(site, transcript, problem, i18n.language_of(request)),
         "segments": segments_json(ep.id, segments, corrected),
         "corrections": corrections,
         "corrections_url": urls.corrections(ep.id),

@@ -14,7 +14,7 @@ from poddarkiv.archive.jobs import (
     recent_jobs,
     save_job,
 )
-from poddarkiv.archive.models import Episode, Feed
+from poddarkiv.archive.models import Episode, EpisodeNote, Feed
 from poddarkiv.archive.store import Catalogue, DataDir
 
 T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
@@ -41,6 +41,28 @@ def test_a_job_is_saved_and_read_back(tmp_path: Path) -> None:
         save_job(catalogue, job("a"))
         assert job_for(catalogue, "a") == job("a")
         assert job_for(catalogue, "b") is None
+
+
+def test_a_jobs_notes_are_kept_with_it(tmp_path: Path) -> None:
+    """What the transcript must say when it comes back (ingest.cluster), in the row."""
+    note = EpisodeNote.of("publisher_transcript_unusable", urls="https://example.org/t.vtt",
+                          reason="HTTP 404 Not Found")
+    with catalogue_with(tmp_path, "a") as catalogue:
+        save_job(catalogue, job("a").replace(notes=(note,)))
+        stored = job_for(catalogue, "a")
+        assert stored is not None and stored.notes == (note,)
+        save_job(catalogue, stored.replace(state="running"))  # kept through every change
+        assert [j.notes for j in open_jobs(catalogue)] == [(note,)]
+
+
+def test_a_job_recorded_before_notes_were_kept_has_none(tmp_path: Path) -> None:
+    with catalogue_with(tmp_path, "a") as catalogue:
+        save_job(catalogue, job("a"))
+    with sqlite3.connect(tmp_path / "data" / "catalogue.sqlite") as conn:
+        conn.execute("ALTER TABLE transcription_jobs DROP COLUMN notes_json")
+        conn.execute("PRAGMA user_version = 6")  # the schema before job notes
+    with Catalogue(DataDir(tmp_path / "data")) as catalogue:
+        assert job_for(catalogue, "a") == job("a")
 
 
 def test_one_row_per_episode_the_latest_job_wins(tmp_path: Path) -> None:

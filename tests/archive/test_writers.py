@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from poddarkiv.archive.codec import transcript_from_dict
-from poddarkiv.archive.models import Segment, Transcript, Word
+from poddarkiv.archive.models import EpisodeNote, Segment, Transcript, Word
 from poddarkiv.archive.writers import (
     FORMATS,
     MEDIA_TYPES,
@@ -30,7 +30,7 @@ TRANSCRIPT = Transcript(
     model_sha256="d01c",
     duration_s=3725.5,
     created=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-    notes=("guards: dropped subtitle credit at 9.0-10.0 s",),
+    notes=(EpisodeNote.of("guard_credit", start=9.0, end=10.0, text="Textning.nu"),),
     segments=(
         Segment(0.0, 2.5, " Idéburet offentligt partnerskap.", -0.2, 0.01,
                 (Word(0.0, 0.8, " Idéburet", 0.9),)),

@@ -14,7 +14,7 @@ from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.models import Episode, Feed
 from poddarkiv.archive.store import Catalogue, DataDir, open_catalogue
 from poddarkiv.config import Settings
-from poddarkiv.ingest.artwork import ARTWORK_MAX_BYTES, EPISODE_NOTE_PREFIX, EpisodeImages
+from poddarkiv.ingest.artwork import ARTWORK_MAX_BYTES, EpisodeImages
 from poddarkiv.ingest.pipeline import IngestReport, ingest
 from tests.httpserver import LoopbackServer, conditional, reply
 from tests.images import HTML, PNG, SVG
@@ -60,8 +60,8 @@ def test_a_bad_image_is_a_note_naming_its_url(http_server: LoopbackServer, clien
                                               media_type: str, says: str) -> None:
     url = http_server.route("/bad", reply(body, status=status, content_type=media_type))
     note = EpisodeImages(client, data, SETTINGS).keep(episode(1, url), FEED)
-    assert note is not None and note.startswith(EPISODE_NOTE_PREFIX)
-    assert url in note and says in note
+    assert note is not None and note.code == "episode_image_not_kept"
+    assert note.get("url") == url and says in str(note.get("reason"))
     assert stored_image(data, url) is None and image_tried(data, url)
     assert not any(p.suffix in {".png", ".svg", ".jpg"} for p in data.artwork.rglob("*"))
 
@@ -125,11 +125,12 @@ def test_ingest_keeps_episode_images_and_an_unchanged_feed_costs_none(
         noted = {e.title: e.notes for e in report.episodes}
         assert noted["ett"] == noted["tva"] == noted["tre"] == ()
         (note,) = noted["fyra"]
-        assert note.startswith(EPISODE_NOTE_PREFIX) and broken in note
+        assert note.code == "episode_image_not_kept" and note.get("url") == broken
         episodes = report.to_dict()["episodes"]
         assert isinstance(episodes, list)
         saved = {e["title"]: e["notes"] for e in episodes}
-        assert saved["fyra"] == [note]  # the saved report says it too
+        assert saved["fyra"] == [{"code": "episode_image_not_kept", "url": broken,
+                                  "reason": note.get("reason")}]  # the saved report too
         shown = {e.title: episode_artwork(catalogue.data, e) for e in catalogue.episodes()}
         assert shown["ett"] is not None and shown["ett"] == shown["tva"]
         assert shown["tre"] is not None and shown["tre"].source_url == cover  # the feed's copy

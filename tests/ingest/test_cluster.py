@@ -6,6 +6,7 @@ keep the archive free of duplicates when a run is killed at an awkward moment.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,14 +17,19 @@ from typing import Any
 
 import pytest
 
-from poddarkiv.archive.codec import transcript_to_dict
+from poddarkiv.archive.codec import note_to_dict, transcript_to_dict
+from poddarkiv.archive.index import ArchiveIndex
 from poddarkiv.archive.jobs import JobSummary, job_for, job_summary, save_job
-from poddarkiv.archive.models import Enclosure, Episode, Feed, Segment, Transcript
+from poddarkiv.archive.models import Enclosure, Episode, EpisodeNote, Feed, Segment, Transcript
 from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.config import Settings
 from poddarkiv.errors import ClusterError, ConfigError, TranscriptionError
-from poddarkiv.ingest.cluster import ClusterQueue, format_summary
+from poddarkiv.ingest.client import make_client, policy_for
+from poddarkiv.ingest.cluster import ClusterQueue, Collected, format_summary
 from poddarkiv.ingest.jobs import SENT, TASK_NAME, JobRequest, queue_for
+from poddarkiv.ingest.pipeline import ingest
+from poddarkiv.sample import sample_dir
+from poddarkiv.sample.server import serve_sample
 
 CREATED = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 
@@ -113,10 +119,10 @@ def queue(catalogue: Catalogue, app: App, **settings: Any) -> ClusterQueue:
                         clock=lambda: CREATED)
 
 
-def store(catalogue: Catalogue, collected: Iterator[tuple[Episode, Any]]) -> list[Any]:
+def store(catalogue: Catalogue, collected: Iterator[Collected]) -> list[Any]:
     """What the pipeline does with each collected transcript: store it."""
     out = []
-    for _episode, result in collected:
+    for _episode, result, _notes in collected:
         if isinstance(result, Transcript):
             catalogue.save_transcript(result)
         out.append(result)
@@ -257,7 +263,7 @@ def test_a_failed_episode_is_reported_and_marked_failed(catalogue: Catalogue) ->
         "worker": "w", "error": "FetchError: 404 Not Found"}}
     jobs._sleep = lambda _: None
 
-    [(_episode, error)] = list(jobs.collect())
+    [(_episode, error, _notes)] = list(jobs.collect())
     assert isinstance(error, TranscriptionError) and "404" in str(error)
     job = job_for(catalogue, "ep")
     assert job is not None and (job.state, job.error) == ("failed", "FetchError: 404 Not Found")
@@ -346,3 +352,59 @@ def test_queues_are_named_after_the_model_and_how_it_transcribes() -> None:
     assert queue_for(Settings(batch_size=1)) == "poddarkiv.transcribe.base.faster-whisper.sv.b5.x1"
     assert queue_for(Settings(engine="openai-whisper")) == (
         "poddarkiv.transcribe.base.openai-whisper.sv.b5")
+
+
+FALLBACK = EpisodeNote.of("publisher_transcript_unusable", urls="https://example.org/t.vtt",
+                          reason="HTTP 404 Not Found")
+
+
+def test_a_jobs_notes_are_kept_with_it_and_handed_back_with_its_transcript(
+        catalogue: Catalogue) -> None:
+    """Kept in the catalogue, not in Redis: a job the broker lost and sent again keeps them,
+    and so does a later run that collects it."""
+    app = App()
+    queue(catalogue, app).submit(episode(), notes=(FALLBACK,))
+    job = job_for(catalogue, "ep")
+    assert job is not None and job.notes == (FALLBACK,)
+    assert "notes" not in app.sent[0]["payload"]  # the worker has no use for them
+    app.backend.flush()  # Redis lost the job: it is sent again, under the same id
+
+    [(got, transcript_, notes)] = list(queue(catalogue, app).collect())
+    assert (got.id, notes) == ("ep", (FALLBACK,))
+    assert isinstance(transcript_, Transcript) and transcript_.notes == ()  # the pipeline adds them
+    assert len(app.sent) == 2
+
+
+def test_a_publisher_fallback_is_recorded_alike_when_whisper_runs_on_the_cluster(
+        tmp_path: Path) -> None:
+    """As in-process (test_pipeline: ..._is_said_and_whisper_stands_in): the publisher's
+    transcript cannot be fetched, so the note is in the run's report and in the transcript
+    the cluster made, through the pipeline's one path for both."""
+    root = tmp_path / "sample"
+    shutil.copytree(sample_dir(), root)
+    (root / "transcripts" / "iop-och-upphandling.vtt").unlink()  # the feed still links it
+    settings = Settings(data_dir=tmp_path / "data", allow_private=True,
+                        broker="redis://127.0.0.1:1/0")
+    app = App()
+    with Catalogue(DataDir(settings.data_dir)) as catalogue, serve_sample(root=root) as server, \
+            make_client(policy_for(settings)) as client:
+        index = ArchiveIndex.open(catalogue.data.index)
+        jobs = ClusterQueue(settings, catalogue, app=app, sleep=lambda _: app.finish(),
+                            clock=lambda: CREATED)
+        try:
+            report = ingest(settings, (server.feed_url,), catalogue=catalogue, index=index,
+                            client=client, transcriber_factory=pytest.fail, jobs=jobs)
+        finally:
+            index.close()
+        (outcome,) = [e for e in report.episodes if e.notes]
+        assert outcome.status == "transcribed" and not report.failed
+        (note,) = outcome.notes
+        assert note.code == "publisher_transcript_unusable"
+        assert "iop-och-upphandling.vtt" in str(note.get("urls"))
+        assert "404" in str(note.get("reason"))
+        stored = catalogue.transcript(outcome.episode_id)
+        assert stored is not None and stored.engine == "fake"  # the cluster's transcript
+        assert stored.notes == (note,)
+        saved = catalogue.last_report()
+        assert saved is not None
+        assert [e["notes"] for e in saved["episodes"] if e["notes"]] == [[note_to_dict(note)]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from poddarkiv.archive.models import Segment, Word
+from poddarkiv.archive.models import EpisodeNote, Segment, Word
 from poddarkiv.ingest.hallucinations import (
     GuardLimits,
     apply_guards,
@@ -19,27 +19,27 @@ def seg(start: float, end: float, text: str, *, logprob: float = -0.3,
     return Segment(start, end, text, avg_logprob=logprob, no_speech_prob=no_speech)
 
 
-# (description, segment, kept?, note fragment)
+# (description, segment, kept?, the note's code)
 SINGLE_CASES = [
     ("ordinary speech is kept", seg(0, 4, " Ett idéburet offentligt partnerskap."), True, None),
-    ("subtitle credit anywhere in the text", seg(0, 3, " Textning.nu"), False, "subtitle credit"),
+    ("subtitle credit anywhere in the text", seg(0, 3, " Textning.nu"), False, "guard_credit"),
     ("credit inside a longer line", seg(0, 3, " Svensktextning.nu - tack!"), False,
-     "subtitle credit"),
+     "guard_credit"),
     ("Amara credit", seg(0, 3, " Undertexter från Amara.org-gemenskapen"), False,
-     "subtitle credit"),
+     "guard_credit"),
     ("stock sign-off as the whole segment", seg(0, 2, " Tack för att ni tittade!"), False,
-     "stock phrase"),
+     "guard_stock_phrase"),
     ("stock words inside real speech are kept",
      seg(0, 5, " Tack för att ni tittade in på mötet om LOU."), True, None),
     ("a podcast's own thanks are kept", seg(0, 2, " Tack för att ni lyssnade."), True, None),
     ("silence: likely no speech and unsure text",
-     seg(0, 3, " Ja.", logprob=-1.4, no_speech=0.8), False, "text over silence"),
+     seg(0, 3, " Ja.", logprob=-1.4, no_speech=0.8), False, "guard_silence"),
     ("unsure text where speech is likely is kept",
      seg(0, 3, " Ja.", logprob=-1.4, no_speech=0.2), True, None),
     ("likely silence but confident text is kept",
      seg(0, 3, " Ja.", logprob=-0.2, no_speech=0.8), True, None),
     ("runaway: 80 characters in one second",
-     seg(0, 1, " " + "upphandling " * 7), False, "runaway length"),
+     seg(0, 1, " " + "upphandling " * 7), False, "guard_runaway"),
     ("a short line in a short time is fine", seg(0, 0.5, " Ja, precis."), True, None),
     ("missing scores never count as silence",
      Segment(0, 3, " Hej.", avg_logprob=None, no_speech_prob=None), True, None),
@@ -54,8 +54,11 @@ def test_single_segment_guards(segment: Segment, kept: bool, note: str | None) -
     if note is None:
         assert result.notes == ()
     else:
-        assert len(result.notes) == 1 and note in result.notes[0]
-        assert f"{segment.start:.1f}-{segment.end:.1f} s" in result.notes[0]
+        (said,) = result.notes
+        assert said.code == note
+        assert (said.get("start"), said.get("end")) == (segment.start, segment.end)
+        quoted = str(said.get("text"))  # what went, quoted (the start of a long one)
+        assert segment.text.strip().startswith(quoted.removesuffix("..."))
 
 
 # (description, tokens, kept tokens, loops)
@@ -88,7 +91,8 @@ def test_loop_inside_a_segment_is_trimmed_with_its_words() -> None:
     (only,) = result.segments
     assert only.text == " partnerskap klart"
     assert [w.text for w in only.words] == [" partnerskap", " klart"]
-    assert result.notes == ("guards: collapsed 'partnerskap' repeated 6 times at 0.0 s",)
+    assert result.notes == (
+        EpisodeNote.of("guard_loop", phrase="partnerskap", count=6, start=0.0),)
 
 
 def test_repeated_segments_keep_the_first() -> None:
@@ -97,7 +101,7 @@ def test_repeated_segments_keep_the_first() -> None:
     result = apply_guards(segments)
     assert [s.start for s in result.segments] == [0, 9]
     assert len(result.notes) == 2
-    assert all("repeated segment" in n for n in result.notes)
+    assert [n.code for n in result.notes] == ["guard_repeated_segment"] * 2
 
 
 def test_short_repeated_answers_are_speech() -> None:
@@ -145,4 +149,5 @@ def test_prompt_echo_is_removed_only_when_a_prompt_was_given() -> None:
     assert apply_guards([only_terms]).segments == (only_terms,)
     result = apply_guards([only_terms, seg(2, 4, " Nu börjar vi.")], prompt=PROMPT)
     assert [s.text for s in result.segments] == [" Nu börjar vi."]
-    assert len(result.notes) == 1 and "prompt read back" in result.notes[0]
+    (note,) = result.notes
+    assert note.code == "guard_prompt_echo" and note.get("text") == "IOP, LOU, upphandling."

@@ -29,7 +29,7 @@ from poddarkiv.errors import BusyError, TranscriptionError
 from poddarkiv.ingest import fetch as fetch_module
 from poddarkiv.ingest.client import make_client, policy_for
 from poddarkiv.ingest.lock import ingest_lock
-from poddarkiv.ingest.pipeline import PUBLISHER_FALLBACK, IngestReport, ingest
+from poddarkiv.ingest.pipeline import IngestReport, ingest
 from poddarkiv.progress import print_report
 from poddarkiv.sample import SAMPLE_EPISODES, sample_dir
 from poddarkiv.sample.server import SampleServer, serve_sample
@@ -350,16 +350,22 @@ def test_a_publisher_transcript_that_cannot_be_fetched_is_said_and_whisper_stand
         (outcome,) = [e for e in report.episodes if e.notes]
         assert outcome.status == "transcribed" and not report.failed
         (note,) = outcome.notes
-        assert note.startswith(PUBLISHER_FALLBACK) and "iop-och-upphandling.vtt" in note
-        assert "404" in note
+        assert note.code == "publisher_transcript_unusable"
+        assert "iop-och-upphandling.vtt" in str(note.get("urls"))
+        assert "404" in str(note.get("reason"))
         transcript = catalogue.transcript(outcome.episode_id)
         assert transcript is not None and transcript.source == "whisper"
         assert note in transcript.notes  # shown beside the transcript on the episode page
         saved = catalogue.last_report()
         assert saved is not None
-        assert [e["notes"] for e in saved["episodes"] if e["notes"]] == [[note]]
+        assert [e["notes"] for e in saved["episodes"] if e["notes"]] == [[
+            {"code": "publisher_transcript_unusable", "urls": note.get("urls"),
+             "reason": note.get("reason")}]]
     print_report(report)
-    assert f"({outcome.episode_id}): {note}" in capsys.readouterr().out
+    printed = capsys.readouterr().out  # in English, like the rest of the report
+    assert (f"({outcome.episode_id}): The publisher's transcript could not be used "
+            f"({note.get('urls')}), so Whisper transcribed the episode. Reason: "
+            f"{note.get('reason')}") in printed
 
 
 def test_publisher_chapters_that_cannot_be_read_are_a_note_not_a_failure(
@@ -371,5 +377,5 @@ def test_publisher_chapters_that_cannot_be_read_are_a_note_not_a_failure(
     with catalogue:
         (outcome,) = [e for e in report.episodes if e.notes]
         assert outcome.status in ("transcribed", "publisher") and not report.failed
-        assert outcome.notes[0].startswith("the publisher's chapters could not be used")
-        assert "saknas.json" in outcome.notes[0]
+        assert outcome.notes[0].code == "publisher_chapters_unusable"
+        assert "saknas.json" in str(outcome.notes[0].get("url"))

@@ -11,7 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from poddarkiv.archive.models import Enclosure, Episode, Segment, Transcript, TranscriptLink
+from poddarkiv.archive.models import (
+    Enclosure,
+    Episode,
+    EpisodeNote,
+    Segment,
+    Transcript,
+    TranscriptLink,
+)
 from poddarkiv.archive.writers import PODCAST_JSON, render_transcript
 from poddarkiv.config import Settings
 from poddarkiv.errors import FetchError, TranscriptionError
@@ -229,7 +236,7 @@ def test_an_untimed_transcript_says_so(http_server: LoopbackServer, client: http
     url = http_server.route("/t.html", reply(b"<p>Hej.</p>", content_type="text/html"))
     got = fetch_publisher_transcript(client, episode_with(link(url, "text/html")),
                                      settings=SETTINGS, policy=POLICY)
-    assert got is not None and got.notes == ("the publisher's transcript has no timings",)
+    assert got is not None and got.notes == (EpisodeNote.of("publisher_transcript_untimed"),)
 
 
 @pytest.mark.parametrize(("fmt", "media_type"), [("vtt", "text/vtt"),

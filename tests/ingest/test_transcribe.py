@@ -153,7 +153,7 @@ def test_guards_run_and_their_notes_are_kept() -> None:
     engine = ScriptedEngine([[piece(0, 2, " Partnerskap."), piece(2, 4, " Textning.nu")]])
     transcript, _ = run(engine, speech(4.0))
     assert transcript.text == "Partnerskap."
-    assert len(transcript.notes) == 1 and "subtitle credit" in transcript.notes[0]
+    assert [n.code for n in transcript.notes] == ["guard_credit"]
 
 
 def test_the_glossary_read_back_is_not_taken_for_speech() -> None:
@@ -161,7 +161,7 @@ def test_the_glossary_read_back_is_not_taken_for_speech() -> None:
     transcript, _ = run(ScriptedEngine([[echo, piece(2, 4, " Hej.")]]), speech(4.0),
                         glossary=True)
     assert transcript.text == "Hej."
-    assert "prompt read back" in transcript.notes[0]
+    assert transcript.notes[0].code == "guard_prompt_echo"
 
 
 def test_engine_failure_is_a_transcription_error() -> None:

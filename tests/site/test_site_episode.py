@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
 from starlette.testclient import TestClient
 
 from poddarkiv.archive.knowledge import analyse_episode
-from poddarkiv.archive.models import Segment, Transcript
+from poddarkiv.archive.models import EpisodeNote, Segment, Transcript
 from poddarkiv.archive.store import Catalogue
 from poddarkiv.sample import SAMPLE_EPISODES
 from poddarkiv.site import urls
@@ -292,19 +293,64 @@ def test_speakers_named_by_the_publisher_are_shown_and_cited(
         "citation"]["speaker"] is None
 
 
-def test_what_to_know_about_a_transcript_is_shown_beside_it(
-        client: TestClient, catalogue: Catalogue) -> None:
-    note = ("the publisher's transcript could not be used, so Whisper transcribed it "
-            "(http://example.invalid/t.vtt): HTTP 404 Not Found")
+FALLBACK = EpisodeNote.of(
+    "publisher_transcript_unusable", urls="http://example.invalid/t.vtt",
+    reason="HTTP 404 Not Found")
+GUARD = EpisodeNote.of("guard_credit", start=65.0, end=67.5, text="Textning.nu")
+
+
+def _with_notes(catalogue: Catalogue, *notes: EpisodeNote) -> None:
     catalogue.save_transcript(Transcript(FIRST.slug, "whisper", "sv",
-                                         (Segment(0.0, 4.0, "Välkomna."),), notes=(note,),
+                                         (Segment(0.0, 4.0, "Välkomna."),), notes=notes,
                                          created=datetime(2026, 2, 2, tzinfo=UTC)))
-    html = parse(client.get(f"/avsnitt/{FIRST.slug}").text)
+
+
+def _note_items(client: TestClient, lang: str = "sv") -> list[tuple[str, str | None]]:
+    """Each item of the transcript's notes: its text and its lang attribute."""
+    html = parse(client.get(f"/avsnitt/{FIRST.slug}", headers={"accept-language": lang}).text)
     box = html.find("div", cls="transcript-notes")
-    assert "Att veta om transkriptionen" in box.text
-    (item,) = box.find_all("li")
-    assert item.text == note and item.attrs.get("lang") == "en"
-    english = parse(client.get(f"/avsnitt/{FIRST.slug}",
-                               headers={"accept-language": "en"}).text)
-    assert "About this transcript" in english.find("div", cls="transcript-notes").text
-    assert client.get(f"/avsnitt/{FIRST.slug}.json").json()["transcript"]["notes"] == [note]
+    return [(" ".join(li.text.split()), li.attrs.get("lang")) for li in box.find_all("li")]
+
+
+def test_what_to_know_about_a_transcript_is_said_in_the_readers_language(
+        client: TestClient, catalogue: Catalogue) -> None:
+    _with_notes(catalogue, FALLBACK, GUARD)
+    assert _note_items(client) == [
+        ("Utgivarens transkription kunde inte användas (http://example.invalid/t.vtt), så "
+         "Whisper transkriberade avsnittet. Orsak: HTTP 404 Not Found", None),
+        ("Mellan 1:05 och 1:07 togs en textningsrad bort som Whisper hittat på: ”Textning.nu”.",
+         None)]
+    html = parse(client.get(f"/avsnitt/{FIRST.slug}").text)
+    reason = html.find("div", cls="transcript-notes").find("span")
+    assert reason.text == "HTTP 404 Not Found" and reason.attrs.get("lang") == "en"
+    english = _note_items(client, "en")
+    assert english[0][0].startswith("The publisher's transcript could not be used")
+    assert english[1][0].startswith("Between 1:05 and 1:07, a subtitle credit Whisper made up")
+    data = client.get(f"/avsnitt/{FIRST.slug}.json").json()
+    assert data["transcript"]["notes"] == [  # codes in the twin, as stored
+        {"code": "publisher_transcript_unusable", "urls": "http://example.invalid/t.vtt",
+         "reason": "HTTP 404 Not Found"},
+        {"code": "guard_credit", "start": 65.0, "end": 67.5, "text": "Textning.nu"}]
+    assert [n["message"] for n in data["transcript_notes"]] == [
+        "Utgivarens transkription kunde inte användas (http://example.invalid/t.vtt), så "
+        "Whisper transkriberade avsnittet.",
+        "Mellan 1:05 och 1:07 togs en textningsrad bort som Whisper hittat på: ”Textning.nu”."]
+
+
+def test_a_note_stored_as_free_text_before_notes_had_codes_is_still_shown(
+        client: TestClient, catalogue: Catalogue) -> None:
+    old = ("the publisher's transcript could not be used, so Whisper transcribed it "
+           "(http://example.invalid/t.vtt): HTTP 404 Not Found")
+    _with_notes(catalogue)
+    info = catalogue.transcript_info(FIRST.slug)
+    assert info is not None
+    path = catalogue.data.root / info.path
+    stored = json.loads(path.read_text("utf-8"))
+    path.write_text(json.dumps({**stored, "notes": [old]}), "utf-8")  # as an older release wrote
+    assert _note_items(client) == [(old, "en")]
+    assert _note_items(client, "en") == [(old, "en")]
+    data = client.get(f"/avsnitt/{FIRST.slug}.json").json()
+    assert data["transcript"]["notes"] == [{"code": "text", "text": old}]
+    assert "About this transcript" in parse(client.get(
+        f"/avsnitt/{FIRST.slug}", headers={"accept-language": "en"}).text).find(
+        "div", cls="transcript-notes").text
