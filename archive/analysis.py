@@ -159,6 +159,7 @@ _UMLAUT_PLURALS = {
     "strand": "stränder", "brand": "bränder", "stad": "städer", "hand": "händer",
     "man": "män", "bror": "bröder", "dotter": "döttrar",
 }
+_UMLAUT_ENDINGS = tuple({e for s, p in _UMLAUT_PLURALS.items() for e in (s, p, p + "na")})
 #: Of these, the ones whose other form alone is another common word (``händer`` "happens",
 #: ``städer``/``städa``, ``bröder``/``bröd``) change only as the last part of a compound.
 _UMLAUT_IN_COMPOUNDS_ONLY = frozenset({"stad", "hand", "man", "bror"})
@@ -185,6 +186,8 @@ def _umlaut_forms(word: str) -> set[str]:
     """The word in the other number when it ends in a noun with an umlaut plural:
     ``ljudbok`` → ``ljudböcker``, ``ljudböcker``/``ljudböckerna`` → ``ljudbok``."""
     out: set[str] = set()
+    if not word.endswith(_UMLAUT_ENDINGS):  # one test in C for the common case
+        return out
     for singular, plural in _UMLAUT_PLURALS.items():
         for have, other in ((singular, plural), (plural, singular), (plural + "na", singular)):
             if not word.endswith(have):
@@ -225,7 +228,8 @@ def _place_family(base: str) -> set[str]:
     if base.endswith(_PLACE_ENDING) and len(base) - len(_PLACE_ENDING) >= _MIN_PLACE_ROOT:
         root = base[:-len(_PLACE_ENDING)]
         return {stem(root + ending) for ending in ("", "a", "ning")}
-    return {stem(base + _PLACE_ENDING)} if len(base) >= _MIN_PLACE_ROOT else set()
+    # No Snowball ending ends in i, so the stem of tvätteri is tvätteri: no stemming needed.
+    return {base + _PLACE_ENDING} if len(base) >= _MIN_PLACE_ROOT else set()
 
 
 def word_of(raw: str) -> str:
