@@ -37,7 +37,7 @@ from poddarkiv.ingest.cluster import ClusterQueue
 from poddarkiv.ingest.pipeline import IngestReport, ingest
 from tests.httpserver import LoopbackServer, http_server, reply
 
-__all__ = ["Cluster", "cluster", "http_server", "wait_for"]
+__all__ = ["Cluster", "cluster", "feed_xml", "http_server", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "tests" / "data" / "audio" / "iop-sv.mp3"
@@ -105,7 +105,8 @@ class RedisServer:
         self.process = None
 
 
-def _feed(base: str, count: int) -> bytes:
+def feed_xml(base: str, count: int) -> bytes:
+    """A feed of ``count`` clips served from ``base`` (``/audio/<n>.mp3``)."""
     items = "".join(
         f"<item><guid>klipp-{n}</guid><title>Klipp {n}</title>"
         f"<pubDate>Mon, 0{n} Sep 2025 08:00:00 GMT</pubDate>"
@@ -259,7 +260,7 @@ def cluster(tmp_path: Path, http_server: LoopbackServer) -> Iterator[Cluster]:
     for n in (1, 2):
         http_server.route(f"/audio/{n}.mp3", reply(clip, content_type="audio/mpeg"))
     base = http_server.url("").rstrip("/")
-    feed_url = http_server.route("/feed.xml", reply(_feed(base, 2)))
+    feed_url = http_server.route("/feed.xml", reply(feed_xml(base, 2)))
     env = os.environ.get("PODDARKIV_TEST_MODEL_CACHE")
     models = Path(env) if env else tmp_path / "models"
     built = Cluster(tmp_path, redis, http_server, feed_url, models)

@@ -22,7 +22,7 @@ from poddarkiv.archive.store import Catalogue, DataDir
 from poddarkiv.errors import ClusterError
 from poddarkiv.ingest.hallucinations import normalise
 from poddarkiv.ingest.jobs import SENT, make_celery, record_sent
-from tests.cluster.conftest import CLIP, ROOT, Cluster, wait_for
+from tests.cluster.conftest import CLIP, ROOT, Cluster, feed_xml, wait_for
 from tests.httpserver import in_turn, reply
 
 #: Seconds a whole ingest may take here (two clips; workers on a small, shared CPU).
@@ -218,3 +218,27 @@ def test_poddarkiv_worker_transcribes_the_clip_with_the_bundled_model(cluster: C
         assert len(texts) == 1
         assert {"partnerskap", "upphandling"} <= set(normalise(texts[0]).split()), texts
     assert {j.worker for j in cluster.jobs()} == {f"base-cpu@{socket.gethostname()}"}
+
+
+def test_a_publisher_transcript_that_cannot_be_used_is_said_as_in_process(
+        cluster: Cluster) -> None:
+    """The feed links a transcript that is gone: Whisper's, made by a worker, stands in, and
+    the note saying why is in the run's report and the stored transcript, as in-process."""
+    base = cluster.feed.url("").rstrip("/")
+    link = f'<podcast:transcript url="{base}/t/1.vtt" type="text/vtt"/>'
+    feed = feed_xml(base, 2).replace(
+        b'<rss version="2.0">',
+        b'<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0">').replace(
+        b"<guid>klipp-1</guid>", b"<guid>klipp-1</guid>" + link.encode())
+    cluster.feed.route("/feed.xml", reply(feed))  # /t/1.vtt answers 404
+    cluster.start_worker("w1")
+    report = cluster.ingest(prefer="publisher")
+
+    [done] = [e for e in report.episodes if e.notes]
+    assert done.status == "transcribed" and done.title == "Klipp 1" and not report.failed
+    [note] = done.notes
+    assert note.code == "publisher_transcript_unusable" and "/t/1.vtt" in str(note.get("urls"))
+    assert "404" in str(note.get("reason"))
+    with Catalogue(DataDir(cluster.root / "archive")) as catalogue:
+        stored = catalogue.transcript(done.episode_id)
+        assert stored is not None and stored.engine == "fake" and stored.notes == (note,)
