@@ -26,13 +26,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pickle import loads
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh.codec import whoosh3
 from whoosh.matching import wrappers
 from whoosh.util.numeric import byte_to_length
+
+if TYPE_CHECKING:
+    from poddarkiv.archive.index.packed import PackedTerms
 
 __all__ = ["CACHE_BYTES", "LeafData", "Positions", "TermPostings", "cache_bytes", "member"]
 
@@ -128,14 +131,20 @@ def member(haystack: IntArray, needles: IntArray) -> npt.NDArray[np.bool_]:
     return found
 
 
+#: Bytes of each segment's packed terms (:meth:`LeafData.use_packed`), by segment id.
+_PACKED_BYTES: dict[str, int] = {}
+
+
 def cache_bytes() -> int:
-    """Bytes of decoded postings and positions held now."""
-    return _CACHE.used
+    """Bytes of decoded postings and positions held now, packed terms included."""
+    return _CACHE.used + sum(_PACKED_BYTES.values())
 
 
 def forget_segments(keep: set[str]) -> None:
     """Drop what was decoded for segments other than ``keep`` (after a merge or a rebuild)."""
     _CACHE.drop(keep)
+    for gone in [s for s in _PACKED_BYTES if s not in keep]:
+        _PACKED_BYTES.pop(gone, None)
 
 
 def _raw_matcher(leaf: Any, field: str, btext: bytes) -> Any:
@@ -253,6 +262,7 @@ class LeafData:
         self._lengths: dict[str, FloatArray] = {}
         self._terms: dict[str, frozenset[str]] = {}
         self._sorted: dict[str, list[str]] = {}
+        self._packed: dict[str, PackedTerms] = {}
 
     def rebind(self, leaf: Any) -> None:
         """Read later terms through ``leaf`` (the same segment, opened by a newer searcher)."""
@@ -299,9 +309,29 @@ class LeafData:
 
     def postings(self, field: str, term: str) -> TermPostings:
         """The term's postings in this segment (deleted documents included)."""
+        packed = self._packed.get(field)
+        if packed is not None and (hit := packed.get(term)) is not None:
+            return hit
         found = self._cached("p", field, term, self._decode, EMPTY_POSTINGS)
         assert isinstance(found, TermPostings)
         return found
+
+    def decode(self, field: str, term: str) -> TermPostings:
+        """The term's postings read from Whoosh now (not cached)."""
+        return self._decode(self._blocks(field, term))
+
+    def _blocks(self, field: str, term: str) -> Any:
+        return _blocks(_raw_matcher(self._leaf, field, term.encode("utf-8")))
+
+    def use_packed(self, field: str, packed: PackedTerms) -> None:
+        """Answer :meth:`postings` for the terms of ``packed`` from it (see
+        :mod:`~poddarkiv.archive.index.packed`)."""
+        self._packed[field] = packed
+        _PACKED_BYTES[self.segment_id] = sum(p.nbytes for p in self._packed.values())
+
+    def packed_fields(self) -> frozenset[str]:
+        """The fields whose rarer terms are packed."""
+        return frozenset(self._packed)
 
     def positions(self, field: str, term: str) -> Positions:
         """The term's positions in each document of this segment that holds it."""
@@ -318,8 +348,7 @@ class LeafData:
             return hit
         # The segment's term set, not Whoosh's on-disk table (5 µs a look-up): a new query word
         # looks up each of its variants in every field, and most are in none.
-        found = decode(_blocks(_raw_matcher(self._leaf, field, term.encode("utf-8")))) \
-            if term in self.terms(field) else empty
+        found = decode(self._blocks(field, term)) if term in self.terms(field) else empty
         _CACHE.put(key, found)
         return found
 
