@@ -108,21 +108,33 @@ def _routes() -> list[BaseRoute]:
     return [*routes, *themes_views.routes, *corrections_views.routes]
 
 
-def _warm(index: ArchiveIndex) -> None:
-    try:
-        index.warm()
-    except PoddarkivError as exc:  # a damaged index: searches will say so
-        log.warning("could not warm the search index: %s", exc)
+#: How often the site looks for index segments its warm-up has not seen yet (an ingest run
+#: adds one, and Whoosh merges small ones into a new one).
+WARM_EVERY_S = 60.0
 
 
-def _open_index(catalogue: Catalogue) -> SearchIndex | None:
+def _warm(index: ArchiveIndex, stop: threading.Event, every_s: float = WARM_EVERY_S) -> None:
+    """Warm the index now, then its new segments every ``every_s`` until ``stop`` is set
+    (:meth:`~poddarkiv.archive.index.ArchiveIndex.warm` does nothing when none is new)."""
+    while True:
+        try:
+            index.warm()
+        except PoddarkivError as exc:  # a damaged index: searches will say so
+            log.warning("could not warm the search index: %s", exc)
+        if stop.wait(every_s):
+            return
+
+
+def _open_index(catalogue: Catalogue, stop: threading.Event) -> SearchIndex | None:
     try:
         from poddarkiv.archive.index import ArchiveIndex
 
         opened = ArchiveIndex.open(catalogue.data.index)
-        # Decode the frequent terms' postings in the background, so that no visitor's first
-        # search pays for them (bench/README.md: about a second per 100 hours of speech).
-        threading.Thread(target=_warm, args=(opened,), name="warm-index", daemon=True).start()
+        # Decode the frequent terms' postings and pack the rarer ones in the background, so
+        # that no visitor's first search pays for them (bench/README.md: about a second per
+        # 100 hours of speech), and again for the segments later commits add.
+        threading.Thread(target=_warm, args=(opened, stop), name="warm-index",
+                         daemon=True).start()
         index: SearchIndex = opened
         return index
     except (ImportError, PoddarkivError) as exc:
@@ -149,7 +161,8 @@ def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         cat = catalogue if catalogue is not None else open_catalogue(settings.data_dir)
-        idx = index if index is not None else _open_index(cat)
+        stop_warming = threading.Event()
+        idx = index if index is not None else _open_index(cat, stop_warming)
         site = SiteResources(
             settings=settings, catalogue=cat, index=idx, templates=templates,
             secret=key, ingest=IngestJob(ingest_runner) if ingest_runner else None,
@@ -158,6 +171,7 @@ def create_app(settings: Settings, *, catalogue: Catalogue | None = None,
         try:
             yield {"site": site}
         finally:
+            stop_warming.set()
             if index is None and idx is not None and hasattr(idx, "close"):
                 idx.close()
             if catalogue is None:

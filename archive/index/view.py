@@ -115,6 +115,10 @@ class SearchView:
             self._terms[key] = found
         return found
 
+    def segment_ids(self) -> frozenset[str]:
+        """The ids of the segments this view reads (those with documents)."""
+        return frozenset(data.segment_id for data, _, _ in self._parts)
+
     def pack_terms(self, skip: Collection[str], max_bytes: int) -> int:
         """Pack the postings of every term of every searchable field in each segment, but the
         spoken terms ``skip`` (cached one by one), while what is decoded takes less than
@@ -321,6 +325,8 @@ class DecodedIndex:
         self._leaves: dict[str, LeafData] = {}
         self._view: SearchView | None = None
         self._lock = threading.Lock()
+        #: The segments a :meth:`warm` has seen.
+        self._warmed: frozenset[str] = frozenset()
 
     def view_of(self, searcher: Searcher, generation: str) -> SearchView:
         """The decoded view of ``searcher`` (built once per searcher)."""
@@ -358,11 +364,18 @@ class DecodedIndex:
              limit: int = WARM_MAX_TERMS) -> int:
         """Decode the postings of the most frequent spoken terms now, pack every rarer term's,
         and decode the positions of the most frequent, so no search pays for them; returns
-        how many terms' postings were decoded one by one."""
+        how many terms' postings were decoded one by one.
+
+        Only segments not warmed before are packed, and nothing is done when every segment
+        was: call it again after a commit (the site does, in the background) and a merged or
+        new segment is warmed like the first ones.
+        """
         view = self.view_of(searcher, generation)
         reader = searcher.reader()
-        if TEXT_FIELD not in reader.schema:
+        live = view.segment_ids()
+        if TEXT_FIELD not in reader.schema or live <= self._warmed:
             return 0
+        self._warmed = live
         terms = [(t.decode("utf-8"), reader.doc_frequency(TEXT_FIELD, t))
                  for t in reader.lexicon(TEXT_FIELD)]
         frequent = sorted((t for t in terms if t[1] >= min_docs), key=lambda t: -t[1])[:limit]

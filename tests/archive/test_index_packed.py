@@ -69,7 +69,7 @@ def test_after_warming_a_rare_words_search_decodes_nothing_and_finds_the_same(
         expected = _pages(cold)
     with ArchiveIndex.open(tmp_path / "warm") as ix:
         ix.index_many(ITEMS)
-        ix.warm(min_docs=5)  # "upphandling" (9 segments) is cached alone; the rest packed
+        ix.warm(min_docs=5)  # "upphandling" (9 segments) and a few more cached; the rest packed
         assert postings.cache_bytes() > 0
         decoded: list[str] = []
         real = LeafData.decode
@@ -95,3 +95,16 @@ def test_a_removed_episode_is_not_found_through_packed_terms(tmp_path: Path) -> 
         ix.remove_episode("a")
         for q, ids in found.items():
             assert {h.episode_id for h in ix.search(SearchRequest(q=q)).hits} == ids - {"a"}
+
+
+def test_warming_again_warms_only_segments_it_has_not_seen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with ArchiveIndex.open(tmp_path / "index") as ix:
+        ix.index_many(ITEMS)
+        assert ix.warm(min_docs=5) > 0  # "upphandling", "talar", …
+        assert ix.warm(min_docs=5) == 0  # nothing new: nothing done
+        ix.index_episode(*_episode("d", ["Lokala partnerskap i Kvarnbyäng."])[:3])
+        assert ix.warm(min_docs=5) > 0
+        monkeypatch.setattr(LeafData, "_decode", staticmethod(lambda blocks: pytest.fail(
+            "a term was decoded after warming")))
+        assert [h.episode_id for h in ix.search(SearchRequest(q="kvarnbyäng")).hits] == ["d"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -42,7 +44,7 @@ def _client(catalogue: Catalogue, index: object) -> Iterator[TestClient]:
 @pytest.fixture()
 def no_index(catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The site when the index in the data directory cannot be opened."""
-    monkeypatch.setattr(site_app, "_open_index", lambda catalogue: None)
+    monkeypatch.setattr(site_app, "_open_index", lambda catalogue, stop: None)
     yield from _client(catalogue, None)
 
 
@@ -81,3 +83,29 @@ def test_an_unreadable_transcript_file_is_reported_on_the_page(catalogue: Catalo
         page = parse(client.get("/avsnitt/iop-och-upphandling").text)
         assert page.find("p", cls="notice").text == "Transkriptionen kunde inte läsas."
         assert client.get("/avsnitt/iop-och-upphandling/transkript.vtt").status_code == 404
+
+
+class CountingIndex:
+    """An index whose warm-up fails once, then counts."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def warm(self) -> int:
+        self.calls += 1
+        if self.calls == 1:
+            raise IndexError_("trasigt")
+        return 0
+
+
+def test_the_warm_up_goes_on_after_a_failure_and_stops_when_told() -> None:
+    # The site warms the index at start, then again for new segments, until shutdown.
+    index, stop = CountingIndex(), threading.Event()
+    worker = threading.Thread(target=site_app._warm, args=(index, stop, 0.001))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while index.calls < 3 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    stop.set()
+    worker.join(timeout=5)
+    assert index.calls >= 3 and not worker.is_alive()
