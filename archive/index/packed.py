@@ -4,9 +4,10 @@ Decoding a term from Whoosh costs 30-200 µs whatever its size (a look-up in its
 table, a matcher, a pickled and compressed block), and a word's first search decodes each of
 its variants in four fields: most of the first search of a rare word at 1,000 hours. Decoded
 once at warm-up into a :class:`PackedTerms` per segment and field, a rare term's postings are
-two array slices away. Rare terms hold few postings: at 1,000 hours the 29,800 spoken terms in
-fewer than 2,000 segments hold 1.0 million postings, 12 MiB packed, where one cache entry per
-term would cost about as much again in per-array overhead.
+two array slices away. Rare terms hold few postings: at 1,000 hours (bench/search.py's corpus)
+the 29,761 spoken terms in fewer than 2,000 segments hold 475,000 postings, 5.7 MiB packed
+(5.9 MiB with the title, description and podcast fields), where a cache entry per term would
+cost as much again in per-array overhead.
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ from whoosh.util.numeric import byte_to_length
 if TYPE_CHECKING:
     from poddarkiv.archive.index.packed import PackedTerms
 
-__all__ = ["CACHE_BYTES", "LeafData", "Positions", "TermPostings", "cache_bytes", "member"]
+__all__ = ["CACHE_BYTES", "LeafData", "Positions", "TermPostings", "cache_bytes", "member",
+           "packed_bytes"]
 
 #: Decoded postings and positions kept per process (bytes), across all segments. At 1,000 hours
 #: (650,000 segments) every term of a day's searching fits well within this.
@@ -137,7 +138,12 @@ _PACKED_BYTES: dict[str, int] = {}
 
 def cache_bytes() -> int:
     """Bytes of decoded postings and positions held now, packed terms included."""
-    return _CACHE.used + sum(_PACKED_BYTES.values())
+    return _CACHE.used + packed_bytes()
+
+
+def packed_bytes() -> int:
+    """Bytes of packed terms held now (:meth:`LeafData.use_packed`)."""
+    return sum(_PACKED_BYTES.values())
 
 
 def forget_segments(keep: set[str]) -> None:

@@ -32,6 +32,7 @@ from poddarkiv.archive.index.postings import (
     cache_bytes,
     forget_segments,
     member,
+    packed_bytes,
 )
 from poddarkiv.archive.index.schema import SPELL_FIELD
 
@@ -121,7 +122,7 @@ class SearchView:
 
     def pack_terms(self, skip: Collection[str], max_bytes: int) -> int:
         """Pack the postings of every term of every searchable field in each segment, but the
-        spoken terms ``skip`` (cached one by one), while what is decoded takes less than
+        spoken terms ``skip`` (cached one by one), while what is packed takes less than
         ``max_bytes`` (:mod:`~poddarkiv.archive.index.packed`); returns how many were packed."""
         count = 0
         for data, _, _ in self._parts:
@@ -131,7 +132,7 @@ class SearchView:
                 left = data.sorted_terms(field) if field != TEXT_FIELD else \
                     [t for t in data.sorted_terms(field) if t not in skip]
                 packed = pack_terms(left, functools.partial(data.decode, field),
-                                    max_bytes=max(0, max_bytes - cache_bytes()))
+                                    max_bytes=max(0, max_bytes - packed_bytes()))
                 data.use_packed(field, packed)
                 count += len(packed.terms)
         return count
@@ -308,9 +309,9 @@ WARM_MAX_TERMS = 2_000
 #: in 300,000), and a rarer term's take a few milliseconds.
 WARM_POSITIONS_MIN_DOCS = 10_000
 WARM_POSITIONS_SHARE = 0.5
-#: Every rarer term is packed (:meth:`SearchView.pack_terms`) while the decoded cache holds
-#: less than this share of its bound: the first search of a rare word then decodes nothing
-#: (12 MiB and 1.5 s at 1,000 hours).
+#: Every rarer term is packed (:meth:`SearchView.pack_terms`) while the packed terms take less
+#: than this share of the decoded cache's bound (besides it): the first search of a rare word
+#: then decodes nothing (6 MiB and about 2 s at 1,000 hours).
 WARM_PACKED_SHARE = 0.25
 
 
