@@ -121,6 +121,8 @@ def _warm(index: ArchiveIndex, stop: threading.Event, every_s: float = WARM_EVER
             index.warm()
         except PoddarkivError as exc:  # a damaged index: searches will say so
             log.warning("could not warm the search index: %s", exc)
+        except Exception:  # a background thread must record, not vanish; searches go on
+            log.exception("warming the search index failed; it is tried again")
         if stop.wait(every_s):
             return
 
