@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from poddarkiv.archive.index import ArchiveIndex  # noqa: E402
-from poddarkiv.archive.index.postings import cache_bytes  # noqa: E402
+from poddarkiv.archive.index.postings import cache_bytes, packed_bytes  # noqa: E402
 from poddarkiv.archive.models import Episode, Feed, Segment, Transcript  # noqa: E402
 from poddarkiv.archive.search import SearchRequest  # noqa: E402
 from tests.data.relevance.synthetic import (  # noqa: E402
@@ -179,7 +179,8 @@ def run(hours: float, *, profile: bool, per_kind: int, repeats: int, cold: bool)
         t0 = time.perf_counter()
         warmed = ix.warm()
         print(f"warm-up: {warmed} frequent terms decoded in {time.perf_counter() - t0:.1f} s, "
-              f"decoded postings and positions held: {cache_bytes() / 2**20:.0f} MiB")
+              f"decoded postings and positions held: {cache_bytes() / 2**20:.0f} MiB (the "
+              f"rarer terms packed: {packed_bytes() / 2**20:.1f} MiB)")
         size = sum(p.stat().st_size for p in (Path(tmp) / "index").rglob("*") if p.is_file())
         print(f"build: whoosh {n_segments / build_s:,.0f} segments/s ({build_s:.0f} s, "
               f"{size / 2**20:.0f} MiB); fts5 {n_segments / fts_s:,.0f} segments/s "
