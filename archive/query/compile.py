@@ -174,7 +174,7 @@ class _Builder:
                                     for p in info.parts)))
         alts += heads
         halves = self.split_in_two(info.word) if not said else ()
-        if halves and apart and info.word not in self.fuzzy:
+        if halves and apart and info.word not in self.fuzzy and not self.misspelt(info.word):
             return [self.stems_node([h]) for h in halves]
         if halves:
             alts.append(self.stems_node(list(halves)))
@@ -246,9 +246,15 @@ class _Builder:
                 best = (a, b)
         return best or ()
 
+    def misspelt(self, word: str) -> bool:
+        """Whether a word no transcript says is within the fuzzy pass's reach of one that a
+        transcript does say: then it is more likely a typo (``kammarätten``) than a compound
+        said apart, and is left to the fuzzy pass rather than split."""
+        return bool(near_words(self.lexicon.vocabulary(), word, _fuzzy_edits(word)))
+
     def near(self, word: str) -> list[Node]:
         """Stems of indexed words a few edits from ``word`` (first letters included)."""
-        dist = 2 if len(word) >= FUZZY_LONG_WORD_CHARS else 1
+        dist = _fuzzy_edits(word)
         near = [w for _, w in near_words(self.lexicon.vocabulary(), word, dist)]
         if len(word) >= FUZZY_LONG_WORD_CHARS:
             # A typo and an ending together (kolektivavtal → kollektivavtalet).
@@ -330,6 +336,11 @@ def compile_query(parsed: ParsedQuery, lexicon: Lexicon, *, splitter: CompoundSp
         excluded = _any([n for c in parsed.excluded for n in not_b.clause(c)])
     return CompiledQuery(nodes, excluded, frozenset(b.stems), tuple(dict.fromkeys(b.prefixes)),
                          tuple(dict.fromkeys(b.words)))
+
+
+def _fuzzy_edits(word: str) -> int:
+    """How many edits from ``word`` a near spelling may be."""
+    return 2 if len(word) >= FUZZY_LONG_WORD_CHARS else 1
 
 
 def _linked(rest: str) -> tuple[str, ...]:

@@ -75,3 +75,11 @@ def test_a_compound_someone_said_is_not_split(archive: ArchiveIndex) -> None:
         one_line_episode("sagt", "Sjukhustaken fick solceller."),
     ])
     assert found(archive, "sjukhustak") == {"sagt"}
+
+
+def test_a_typo_of_a_spoken_word_is_not_split_but_spelt_right(archive: ArchiveIndex) -> None:
+    archive.index_many([
+        one_line_episode("ratt", "Kommunen överklagade till kammarrätten."),
+        one_line_episode("halvor", "Ansök hos Kammarkollegiet.", "Rätt vanligt, faktiskt."),
+    ])
+    assert found(archive, "kammarätten") == {"ratt"}
