@@ -97,5 +97,9 @@ def said_json(notes: Iterable[EpisodeNote], lang: str) -> list[dict[str, Any]]:
     """``notes`` said in ``lang``, for a page and its twin: ``code``, ``message``, ``reason``
     and ``lang`` (``None``: the page's own language)."""
     gettext = gettext_for(lang)
-    return [{"code": n.code, "message": s.message, "reason": s.reason, "lang": s.lang}
-            for n, s in ((n, say(n, gettext)) for n in notes)]
+    out = []
+    for note in notes:
+        said = say(note, gettext)
+        out.append({"code": note.code, "message": said.message, "reason": said.reason,
+                    "lang": said.lang})
+    return out
