@@ -3,8 +3,9 @@
 The catalogue stores transcripts as JSON files and the site's ``.json`` twins serialise records;
 both go through here so there is one wire format. ``*_from_dict`` is strict: it raises
 ``ValueError`` on missing keys or wrong types, since it reads our own files. One exception:
-a transcript's notes were free English text before they had codes, and such a note (or one
-with a code this version does not know) reads back as an :class:`EpisodeNote` ``text``.
+a transcript's notes were English sentences before they had codes: such a note reads back as
+the code it stands for (:mod:`poddarkiv.archive.legacy_notes`), and one it does not recognise,
+or a code this version does not know, as an :class:`EpisodeNote` ``text``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, get_args
 
+from poddarkiv.archive.legacy_notes import note_from_text
 from poddarkiv.archive.models import EpisodeNote, EpisodeNoteCode, Segment, Transcript, Word
 
 __all__ = [
@@ -46,13 +48,13 @@ def note_to_dict(note: EpisodeNote) -> dict[str, Any]:
 
 
 def note_from_dict(value: Any) -> EpisodeNote:
-    """The inverse of :func:`note_to_dict`; an old free-text note (a string) or a code this
-    version does not know becomes a ``text`` note, so it is still shown."""
+    """The inverse of :func:`note_to_dict`; an old note (a sentence) becomes the code it
+    stands for, and a code this version does not know a ``text`` note, so it is still shown."""
     if isinstance(value, dict) and value.get("code") in _NOTE_CODES:
-        params = tuple((str(k), v) for k, v in value.items()
-                       if k != "code" and isinstance(v, str | int | float))
-        return EpisodeNote(value["code"], params)
-    return EpisodeNote.of("text", text=value if isinstance(value, str) else str(value))
+        params = {str(k): v for k, v in value.items()
+                  if k != "code" and isinstance(v, str | int | float)}
+        return EpisodeNote.of(value["code"], **params)
+    return note_from_text(value if isinstance(value, str) else str(value))
 
 
 def segment_to_dict(segment: Segment) -> dict[str, Any]:

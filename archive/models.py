@@ -242,8 +242,8 @@ class EpisodeNote:
 
     @classmethod
     def of(cls, code: EpisodeNoteCode, **params: NoteValue) -> EpisodeNote:
-        """The note ``code`` with ``params`` (in the order given)."""
-        return cls(code, tuple(params.items()))
+        """The note ``code`` with ``params``, sorted by name (so equal notes are equal)."""
+        return cls(code, tuple(sorted(params.items())))
 
     def get(self, name: str) -> NoteValue | None:
         """The parameter ``name``, or ``None``."""

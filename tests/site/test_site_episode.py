@@ -337,20 +337,27 @@ def test_what_to_know_about_a_transcript_is_said_in_the_readers_language(
         "Mellan 1:05 och 1:07 togs en textningsrad bort som Whisper hittat på: ”Textning.nu”."]
 
 
-def test_a_note_stored_as_free_text_before_notes_had_codes_is_still_shown(
+def test_notes_stored_as_sentences_before_notes_had_codes_are_said_like_new_ones(
         client: TestClient, catalogue: Catalogue) -> None:
+    """An old sentence ingest wrote is read back as its code (archive.legacy_notes) and said
+    in the reader's language; one it does not recognise is shown as written, marked English."""
     old = ("the publisher's transcript could not be used, so Whisper transcribed it "
            "(http://example.invalid/t.vtt): HTTP 404 Not Found")
+    odd = "a note no release of poddarkiv wrote"
     _with_notes(catalogue)
     info = catalogue.transcript_info(FIRST.slug)
     assert info is not None
     path = catalogue.data.root / info.path
     stored = json.loads(path.read_text("utf-8"))
-    path.write_text(json.dumps({**stored, "notes": [old]}), "utf-8")  # as an older release wrote
-    assert _note_items(client) == [(old, "en")]
-    assert _note_items(client, "en") == [(old, "en")]
+    path.write_text(json.dumps({**stored, "notes": [old, odd]}), "utf-8")  # an older release
+    assert _note_items(client) == [
+        ("Utgivarens transkription kunde inte användas (http://example.invalid/t.vtt), så "
+         "Whisper transkriberade avsnittet. Orsak: HTTP 404 Not Found", None), (odd, "en")]
+    assert _note_items(client, "en")[1] == (odd, "en")
     data = client.get(f"/avsnitt/{FIRST.slug}.json").json()
-    assert data["transcript"]["notes"] == [{"code": "text", "text": old}]
+    assert data["transcript"]["notes"] == [
+        {"code": "publisher_transcript_unusable", "urls": "http://example.invalid/t.vtt",
+         "reason": "HTTP 404 Not Found"}, {"code": "text", "text": odd}]
     assert "About this transcript" in parse(client.get(
         f"/avsnitt/{FIRST.slug}", headers={"accept-language": "en"}).text).find(
         "div", cls="transcript-notes").text
