@@ -268,6 +268,7 @@ class LeafData:
         self._lengths: dict[str, FloatArray] = {}
         self._terms: dict[str, frozenset[str]] = {}
         self._sorted: dict[str, list[str]] = {}
+        self._reversed: dict[str, list[str]] = {}
         self._packed: dict[str, PackedTerms] = {}
 
     def rebind(self, leaf: Any) -> None:
@@ -311,6 +312,14 @@ class LeafData:
         if hit is None:
             words = (self._leaf.lexicon(field) if field in self._leaf.schema else ())
             hit = self._sorted[field] = [b.decode("utf-8") for b in words]
+        return hit
+
+    def reversed_terms(self, field: str) -> list[str]:
+        """Every term of ``field`` in this segment spelt backwards, in order (for look-ups of
+        the terms that end with a word)."""
+        hit = self._reversed.get(field)
+        if hit is None:
+            hit = self._reversed[field] = sorted(t[::-1] for t in self.sorted_terms(field))
         return hit
 
     def postings(self, field: str, term: str) -> TermPostings:

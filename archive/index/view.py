@@ -14,7 +14,6 @@ import functools
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Hashable, Sequence
-from itertools import islice
 from typing import Any, TypeVar
 
 import numpy as np
@@ -55,6 +54,7 @@ _VIEW_MEMO = 1_024
 #: Answers to "is this stem indexed?" kept per view.
 _VIEW_INDEXED = 65_536
 T = TypeVar("T")
+_LAST_CHAR = chr(0x10FFFF)
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -115,6 +115,13 @@ class SearchView:
                 self._terms.clear()
             self._terms[key] = found
         return found
+
+    def warm_lexicon(self) -> None:
+        """Read every segment's term lists now, in order and spelt backwards (prefix and
+        suffix look-ups; 30,000 terms take about 0.1 s)."""
+        for data, _, _ in self._parts:
+            for field in (TEXT_FIELD, *META_FIELDS):
+                data.reversed_terms(field)
 
     def segment_ids(self) -> frozenset[str]:
         """The ids of the segments this view reads (those with documents)."""
@@ -234,17 +241,26 @@ class SearchView:
         """Indexed stems starting with ``prefix``, at most ``limit`` per field."""
         return self.memo(("prefix", prefix, limit), lambda: self._expand(prefix, limit))
 
-    def _expand(self, prefix: str, limit: int) -> list[str]:
+    def expand_suffix(self, suffix: str, limit: int) -> list[str]:
+        """Indexed stems ending with ``suffix``, at most ``limit`` per field."""
+        return self.memo(("suffix", suffix, limit),
+                         lambda: [t[::-1] for t in self._expand(suffix[::-1], limit,
+                                                               reverse=True)])
+
+    def _expand(self, prefix: str, limit: int, *, reverse: bool = False) -> list[str]:
+        """Terms starting with ``prefix``; with ``reverse``, reversed terms (so the terms
+        ending with the reversed ``prefix``)."""
         found: set[str] = set()
         for field in (TEXT_FIELD, *META_FIELDS):
             in_field: set[str] = set()
             for data, _, _ in self._parts:
-                terms = data.sorted_terms(field)
+                terms = data.reversed_terms(field) if reverse else data.sorted_terms(field)
                 start = bisect_left(terms, prefix)
-                for term in islice(terms, start, start + limit):
-                    if not term.startswith(prefix):
-                        break
-                    in_field.add(term)
+                # Every term that starts with the prefix sorts before the prefix followed by
+                # the last code point: one more bisection, and the run is a slice.
+                stop = bisect_left(terms, prefix + _LAST_CHAR, start,
+                                   min(start + limit, len(terms)))
+                in_field.update(terms[start:stop])
             found |= set(sorted(in_field)[:limit])
         return sorted(found)
 
@@ -382,6 +398,7 @@ class DecodedIndex:
         frequent = sorted((t for t in terms if t[1] >= min_docs), key=lambda t: -t[1])[:limit]
         for term, _ in frequent:
             view.postings(TEXT_FIELD, term)
+        view.warm_lexicon()
         view.pack_terms({t for t, _ in frequent}, int(CACHE_BYTES * WARM_PACKED_SHARE))
         budget = CACHE_BYTES * WARM_POSITIONS_SHARE
         for term, docs in frequent:

@@ -76,6 +76,9 @@ class Lexicon(Protocol):
     def expand_prefix(self, prefix: str, limit: int) -> list[str]:
         """Indexed stems that start with ``prefix``."""
 
+    def expand_suffix(self, suffix: str, limit: int) -> list[str]:
+        """Indexed stems that end with ``suffix``."""
+
     def vocabulary(self) -> Sequence[str]:
         """The transcripts' distinct unstemmed words."""
 
@@ -166,13 +169,14 @@ class _Builder:
             return [_any(alts + self.number(int(info.word), info.word))]
         alts += self.number(number_value(info.word), info.word)
         alts += self.variants(info.word, {info.stem})
-        heads = self.compounds_with_head(info.stem) if len(info.stem) >= MIN_TAIL_CHARS else []
-        said = len(alts) > 1 or bool(heads) or self.lexicon.indexed(info.stem)
+        compounds = self.compounds_with_head(info.stem) + self.compounds_with_tail(info.stem) \
+            if len(info.stem) >= MIN_TAIL_CHARS else []
+        said = len(alts) > 1 or bool(compounds) or self.lexicon.indexed(info.stem)
         if info.parts:
             self.stems.update(info.parts)
             alts.append(AllOf(tuple(_any([Term(p), *self.variants(p, {p}, derived=False)])
                                     for p in info.parts)))
-        alts += heads
+        alts += compounds
         halves = self.split_in_two(info.word) if not said else ()
         if halves and apart and info.word not in self.fuzzy and not self.misspelt(info.word):
             return [self.stems_node([h]) for h in halves]
@@ -227,6 +231,26 @@ class _Builder:
             rest = term[len(head):]
             if any(len(r) >= min_rest and self.splitter.knows(r, MIN_TAIL_CHARS)
                    for r in _linked(rest)):
+                self.stems.add(term)
+                out.append(Term(term, DERIVED_WEIGHT))
+        return out
+
+    def compounds_with_tail(self, tail: str) -> list[Node]:
+        """Indexed compounds that end with the word: ``gräs`` → ``konstgräset``, ``tid`` →
+        ``uppsägningstiden``.
+
+        The index keeps known compounds whole (``konstgräs``) and splits off no part shorter
+        than four letters (``tid``), so a word that such a compound ends with is found here:
+        what comes before it, with or without a linking s, must be a known word of three
+        letters or more (four before a three-letter word), never a particle or a stop word
+        (``upphandling`` is not a kind of ``handling``, nor ``avtal`` of ``tal``).
+        """
+        min_front = MIN_PART_CHARS if len(tail) == MIN_TAIL_CHARS else MIN_TAIL_CHARS
+        out: list[Node] = []
+        for term in self.lexicon.expand_suffix(tail, MAX_PREFIX_TERMS):
+            front = term[:-len(tail)]
+            if any(len(f) >= min_front and self.splitter.knows(f, MIN_TAIL_CHARS)
+                   for f in _unlinked(front)):
                 self.stems.add(term)
                 out.append(Term(term, DERIVED_WEIGHT))
         return out
@@ -346,6 +370,11 @@ def _fuzzy_edits(word: str) -> int:
 def _linked(rest: str) -> tuple[str, ...]:
     """The rest of a compound after its head, as it is and without a linking s."""
     return (rest, rest[1:]) if rest.startswith("s") else (rest,)
+
+
+def _unlinked(front: str) -> tuple[str, ...]:
+    """The front of a compound before its last word, as it is and without a linking s."""
+    return (front, front[:-1]) if front.endswith("s") else (front,)
 
 
 def _any(nodes: list[Node]) -> Node:

@@ -83,3 +83,24 @@ def test_a_typo_of_a_spoken_word_is_not_split_but_spelt_right(archive: ArchiveIn
         one_line_episode("halvor", "Ansök hos Kammarkollegiet.", "Rätt vanligt, faktiskt."),
     ])
     assert found(archive, "kammarätten") == {"ratt"}
+
+
+def test_a_word_finds_a_known_compound_that_ends_with_it(archive: ArchiveIndex) -> None:
+    # konstgräs is kept whole, and tid is too short a part to split off: neither "gräs" nor
+    # "tid" is indexed for these compounds.
+    archive.index_many([
+        one_line_episode("plan", "Vi spelar match på konstgräset."),
+        one_line_episode("avtal", "Uppsägningstiden är tre månader."),
+    ])
+    assert found(archive, "gräs") == {"plan"}
+    assert found(archive, "gräset") == {"plan"}
+    assert found(archive, "tid") == {"avtal"}
+
+
+def test_a_word_after_a_particle_or_a_short_front_is_another_word(archive: ArchiveIndex) -> None:
+    archive.index_many([
+        one_line_episode("lou", "Upphandlingen överklagades av flera anbudsgivare."),
+        one_line_episode("avtal", "Avtalet gäller i två år."),
+    ])
+    assert found(archive, "handlingen") == set()
+    assert found(archive, "tal") == set()
