@@ -151,7 +151,8 @@ def _related(site: SiteResources, ep: Episode, knowledge: Any) -> list[dict[str,
             ids = []
     titles = {f.id: f.title for f in site.catalogue.feeds()}
     found = (site.catalogue.episode(i) for i in ids if i != ep.id)
-    return [episode_json(e, feed_title=titles.get(e.feed_id)) for e in found if e]
+    return [episode_json(e, feed_title=titles.get(e.feed_id),
+                         artwork=episode_artwork(site.catalogue.data, e)) for e in found if e]
 
 
 def _load_transcript(site: SiteResources, ep: Episode) -> tuple[Transcript | None, str | None]:

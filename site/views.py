@@ -127,7 +127,9 @@ def podcast(request: Request) -> Response:
             catalogue.data, feed.id) is not None), **feed_record_json(
             feed, text_only_count=catalogue.count_episodes(feed_id=feed.id, text_only=True))},
         **_failures(catalogue, feed.id),
-        "episodes": [episode_json(e, feed_title=feed.title) for e in episodes],
+        "episodes": [episode_json(e, feed_title=feed.title,
+                                  artwork=episode_artwork(catalogue.data, e))
+                     for e in episodes],
         "page": page,
         "pages": pages,
     }

@@ -171,11 +171,14 @@ def test_a_copy_kept_later_changes_the_episode_pages_etag(
 
 
 def _listed(client: TestClient, episode_id: str) -> dict[str, dict[str, object]]:
-    """The episode as each page that lists it says it: search card, home, its own page."""
+    """The episode as each page that lists it says it: search card, home, the podcast's
+    page, its own page."""
     hits = client.get(urls.search({"q": "fint"}, json=True)).json()["hits"]
     latest = client.get(urls.home(json=True)).json()["episodes"]
+    listed = client.get(urls.podcast(FEED_ID, json=True)).json()["episodes"]
     return {"search": next(h for h in hits if h["episode_id"] == episode_id),
             "home": next(e for e in latest if e["id"] == episode_id),
+            "podcast": next(e for e in listed if e["id"] == episode_id),
             "episode": client.get(urls.episode(episode_id, json=True)).json()["episode"]}
 
 
@@ -194,18 +197,21 @@ def test_search_cards_and_lists_show_the_episodes_own_image(
     save_image(catalogue.data, EPISODE_IMAGE, JPEG, sha256="cd" * 32)
     for page, listed in _listed(client, a_hit).items():
         assert listed["artwork_url"] == urls.episode_artwork(a_hit), page
-        assert listed["feed_artwork_url"] == urls.artwork(FEED_ID), page
+        if page != "podcast":  # its page shows the podcast's image once, at the top
+            assert listed["feed_artwork_url"] == urls.artwork(FEED_ID), page
     pages = _pages(client)
     assert IMG.findall(pages["search"]) == [urls.episode_artwork(a_hit)]
     home = IMG.findall(pages["home"])
     assert urls.episode_artwork(a_hit) in home and urls.artwork(FEED_ID) in home  # the others
+    assert IMG.findall(pages["podcast"]) == [urls.artwork(FEED_ID), urls.episode_artwork(a_hit)]
 
 
 def test_cards_fall_back_to_the_podcasts_image(client: TestClient, kept: bytes,
                                                a_hit: str) -> None:
     for page, listed in _listed(client, a_hit).items():
         assert listed["artwork_url"] is None, page  # its own image is not kept (yet)
-        assert listed["feed_artwork_url"] == urls.artwork(FEED_ID), page
+        if page != "podcast":
+            assert listed["feed_artwork_url"] == urls.artwork(FEED_ID), page
     found = IMG.findall(_pages(client)["search"])
     assert found and set(found) == {urls.artwork(FEED_ID)}
 
