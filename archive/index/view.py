@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import threading
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Sequence
 from typing import Any, TypeVar
 
@@ -49,8 +50,9 @@ TEXT_FIELD = "text"
 META_FIELDS = ("title", "description", "podcast")
 #: Global postings kept per view (the per-segment cache holds the rest).
 _VIEW_TERMS = 256
-#: Other per-term results kept per view (:meth:`SearchView.memo`).
-_VIEW_MEMO = 1_024
+#: Other per-term results kept per view (:meth:`SearchView.memo`); most are a few arrays of a
+#: rare term's documents.
+_VIEW_MEMO = 4_096
 #: Answers to "is this stem indexed?" kept per view.
 _VIEW_INDEXED = 65_536
 T = TypeVar("T")
@@ -87,7 +89,7 @@ class SearchView:
         self._offsets = [o for _, o, _ in parts]
         self.ep_first, self.ep_last = _episode_bounds(self.ep_key)
         self._terms: dict[tuple[str, str], TermPostings] = {}
-        self._memo: dict[Hashable, Any] = {}
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._indexed: dict[str, bool] = {}
         self._lengths: dict[str, FloatArray] = {}
         self._stats: dict[str, tuple[int, float]] = {}
@@ -173,18 +175,21 @@ class SearchView:
         return found
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
-        """``make()``, remembered for this view (bounded): per-term work that every query
-        using the term would otherwise repeat, such as its BM25 scores."""
-        try:
-            found: T = self._memo[key]
-            return found
-        except KeyError:
-            pass
+        """``make()``, remembered for this view: per-term work that every query using the term
+        would otherwise repeat, such as its BM25 scores or its compiled variants. The least
+        recently used go first once :data:`_VIEW_MEMO` are held (forgetting all at once, as
+        before, made every search after the bound a first search: a one-word search holds
+        about a dozen entries, and the benchmark's 200 queries overflowed 1,024)."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                found: T = self._memo[key]
+                return found
         value = make()
         with self._lock:
-            if len(self._memo) >= _VIEW_MEMO:
-                self._memo.clear()
             self._memo[key] = value
+            while len(self._memo) > _VIEW_MEMO:
+                self._memo.popitem(last=False)
         return value
 
     def forget_memo(self) -> None:
