@@ -332,7 +332,7 @@ WARM_POSITIONS_MIN_DOCS = 10_000
 WARM_POSITIONS_SHARE = 0.5
 #: Every rarer term is packed (:meth:`SearchView.pack_terms`) while the packed terms take less
 #: than this share of the decoded cache's bound (besides it): the first search of a rare word
-#: then decodes nothing (6 MiB and about 2 s at 1,000 hours).
+#: then decodes nothing (6 MiB and about a second at 1,000 hours).
 WARM_PACKED_SHARE = 0.25
 
 

@@ -30,6 +30,7 @@ from poddarkiv.ingest.jobs import SENT, TASK_NAME, JobRequest, queue_for
 from poddarkiv.ingest.pipeline import ingest
 from poddarkiv.sample import sample_dir
 from poddarkiv.sample.server import serve_sample
+from tests.ingest.fallback import the_fallback
 
 CREATED = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 
@@ -396,12 +397,7 @@ def test_a_publisher_fallback_is_recorded_alike_when_whisper_runs_on_the_cluster
                             client=client, transcriber_factory=pytest.fail, jobs=jobs)
         finally:
             index.close()
-        (outcome,) = [e for e in report.episodes if e.notes]
-        assert outcome.status == "transcribed" and not report.failed
-        (note,) = outcome.notes
-        assert note.code == "publisher_transcript_unusable"
-        assert "iop-och-upphandling.vtt" in str(note.get("urls"))
-        assert "404" in str(note.get("reason"))
+        outcome, note = the_fallback(report)
         stored = catalogue.transcript(outcome.episode_id)
         assert stored is not None and stored.engine == "fake"  # the cluster's transcript
         assert stored.notes == (note,)
