@@ -72,6 +72,8 @@ class Matcher:
 
     def term(self, stem: str, field: str) -> Docs:
         """The term's documents with their BM25 scores (computed once per view)."""
+        if not self.view.has(field, stem):
+            return NONE
         found: Docs = self.view.memo(("bm25", field, stem), lambda: self._bm25(stem, field))
         return found
 
