@@ -130,11 +130,16 @@ def test_no_episode_copy_is_a_404(client: TestClient, an_episode: str,
 def test_an_episode_naming_the_podcasts_image_is_served_the_podcasts_copy(
         client: TestClient, catalogue: Catalogue, an_episode: str, kept: bytes,
         publisher_image: str) -> None:
-    episode = catalogue.episode(an_episode)
-    assert episode is not None
-    catalogue.save_episode(episode.replace(image=publisher_image))
+    _names_image(catalogue, an_episode, publisher_image)
     response = client.get(urls.episode_artwork(an_episode))
     assert response.status_code == 200 and response.content == kept
+
+
+def _names_image(catalogue: Catalogue, episode_id: str, url: str) -> None:
+    """The episode now names ``url`` as its image (as a feed update would)."""
+    episode = catalogue.episode(episode_id)
+    assert episode is not None
+    catalogue.save_episode(episode.replace(image=url))
 
 
 def _episode_page(client: TestClient, episode_id: str) -> tuple[list[str], dict[str, object]]:
@@ -220,9 +225,7 @@ def test_an_episode_naming_the_podcasts_image_is_shown_at_the_podcasts_url(
         client: TestClient, catalogue: Catalogue, kept: bytes, a_hit: str,
         publisher_image: str) -> None:
     """One URL for one image: the browser fetches the podcast's copy once for all of them."""
-    episode = catalogue.episode(a_hit)
-    assert episode is not None
-    catalogue.save_episode(episode.replace(image=publisher_image))
+    _names_image(catalogue, a_hit, publisher_image)
     for page, listed in _listed(client, a_hit).items():
         assert listed["artwork_url"] == urls.artwork(FEED_ID), page
     assert EPISODE_IMG.findall(client.get(urls.episode(a_hit)).text) == [urls.artwork(FEED_ID)]
