@@ -35,6 +35,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import LockError, SegmentWriter
 
 from poddarkiv.archive.analysis import new_splitter
+from poddarkiv.archive.index.decoded import WARM_MAX_TERMS, WARM_MIN_DOCS, DecodedIndex
 from poddarkiv.archive.index.documents import episode_docs, vocabulary
 from poddarkiv.archive.index.episode_infos import EpisodeInfo, EpisodeInfos
 from poddarkiv.archive.index.generations import (
@@ -54,7 +55,6 @@ from poddarkiv.archive.index.schema import (
     episode_key,
 )
 from poddarkiv.archive.index.searching import run_search
-from poddarkiv.archive.index.view import WARM_MAX_TERMS, WARM_MIN_DOCS, DecodedIndex
 from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.query.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from poddarkiv.archive.search import SearchPage, SearchRequest
