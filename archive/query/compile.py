@@ -251,14 +251,8 @@ class _Builder:
         after a head of three (``körsbär`` is not ``kör`` + ``s`` + ``bär``).
         """
         min_rest = MIN_TAIL_CHARS if len(head) > MIN_TAIL_CHARS else MIN_PART_CHARS
-        out: list[Node] = []
-        for term in self.lexicon.expand_prefix(head, MAX_PREFIX_TERMS):
-            rest = term[len(head):]
-            if any(len(r) >= min_rest and self.splitter.knows(r, MIN_TAIL_CHARS)
-                   for r in _linked(rest)):
-                self.stems.add(term)
-                out.append(Term(term, DERIVED_WEIGHT))
-        return out
+        return self._compounds(self.lexicon.expand_prefix(head, MAX_PREFIX_TERMS),
+                               lambda term: _linked(term[len(head):]), min_rest)
 
     def compounds_with_tail(self, tail: str) -> list[Node]:
         """Indexed compounds that end with the word: ``gräs`` → ``konstgräset``, ``tid`` →
@@ -271,11 +265,17 @@ class _Builder:
         (``upphandling`` is not a kind of ``handling``, nor ``avtal`` of ``tal``).
         """
         min_front = MIN_PART_CHARS if len(tail) == MIN_TAIL_CHARS else MIN_TAIL_CHARS
+        return self._compounds(self.lexicon.expand_suffix(tail, MAX_PREFIX_TERMS),
+                               lambda term: _unlinked(term[:-len(tail)]), min_front)
+
+    def _compounds(self, terms: list[str], others: Callable[[str], tuple[str, ...]],
+                   min_chars: int) -> list[Node]:
+        """The indexed ``terms`` whose other part (``others``: as it is and without a linking
+        s) is a known word of ``min_chars`` letters or more, as derived matches."""
         out: list[Node] = []
-        for term in self.lexicon.expand_suffix(tail, MAX_PREFIX_TERMS):
-            front = term[:-len(tail)]
-            if any(len(f) >= min_front and self.splitter.knows(f, MIN_TAIL_CHARS)
-                   for f in _unlinked(front)):
+        for term in terms:
+            if any(len(o) >= min_chars and self.splitter.knows(o, MIN_TAIL_CHARS)
+                   for o in others(term)):
                 self.stems.add(term)
                 out.append(Term(term, DERIVED_WEIGHT))
         return out
