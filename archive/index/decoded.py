@@ -95,7 +95,6 @@ class DecodedIndex:
         live = view.segment_ids()
         if TEXT_FIELD not in reader.schema or live <= self._warmed:
             return 0
-        self._warmed = live
         terms = [(t.decode("utf-8"), reader.doc_frequency(TEXT_FIELD, t))
                  for t in reader.lexicon(TEXT_FIELD)]
         frequent = sorted((t for t in terms if t[1] >= min_docs), key=lambda t: -t[1])[:limit]
@@ -108,4 +107,6 @@ class DecodedIndex:
             if docs < WARM_POSITIONS_MIN_DOCS or cache_bytes() >= budget:
                 break
             view.warm_positions(TEXT_FIELD, term)
+        # Only now: a warm-up that failed half-way is done again by the next call.
+        self._warmed = live
         return len(frequent)
