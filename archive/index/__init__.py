@@ -55,6 +55,7 @@ from poddarkiv.archive.index.schema import (
     episode_key,
 )
 from poddarkiv.archive.index.searching import run_search
+from poddarkiv.archive.index.stored import StoredCodec
 from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.query.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from poddarkiv.archive.search import SearchPage, SearchRequest
@@ -260,7 +261,7 @@ class ArchiveIndex:
                 ix = self._usable()
             try:
                 writer = ix.writer(timeout=self._write_timeout_s, delay=_WRITE_LOCK_POLL_S,
-                                   **kwargs)
+                                   codec=StoredCodec(), **kwargs)
             except LockError as exc:
                 raise IndexError_("the search index is busy with another writer; "
                                   "try again shortly") from exc

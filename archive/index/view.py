@@ -32,6 +32,7 @@ from poddarkiv.archive.index.postings import (
     packed_bytes,
 )
 from poddarkiv.archive.index.schema import SPELL_FIELD
+from poddarkiv.archive.index.stored import stored_reader
 
 __all__ = ["META_FIELDS", "TEXT_FIELD", "SearchView"]
 
@@ -67,8 +68,9 @@ class SearchView:
                 alive[np.fromiter(leaf._perdoc.deleted_docs(), dtype=np.int64)] = False
             parts.append((data, int(offset), alive))
         self._parts = parts
-        self._leaves = [(leaf, int(offset)) for leaf, offset in self.reader.leaf_readers()]
-        self._leaf_starts = [offset for _, offset in self._leaves]
+        leaves = self.reader.leaf_readers()
+        self._stored_readers = [stored_reader(leaf) for leaf, _ in leaves]
+        self._leaf_starts = [int(offset) for _, offset in leaves]
         self.doc_count = sum(d.doc_count for d, _, _ in parts) if parts else 0
         self.ep_key = _concat([d.ep_key for d, _, _ in parts], np.int64)
         self.is_ep = _concat([d.is_ep for d, _, _ in parts], np.bool_)
@@ -163,13 +165,13 @@ class SearchView:
     def stored(self, doc: int) -> dict[str, Any]:
         """The stored fields of the global document ``doc``.
 
-        Read from the segment's per-document reader directly: Whoosh's ``stored_fields`` also
-        checks every field against the schema, a fifth of the time of a page of ten episodes,
-        and this index's stored fields are the schema's (a schema change rebuilds the index).
+        Read from the segment directly (:func:`~poddarkiv.archive.index.stored.stored_reader`):
+        Whoosh's ``stored_fields`` also checks every field against the schema, a fifth of the
+        time of a page of ten episodes, and this index's stored fields are the schema's (a
+        schema change rebuilds the index).
         """
-        leaf, offset = self._leaves[bisect_right(self._leaf_starts, doc) - 1]
-        found: dict[str, Any] = leaf._perdoc.stored_fields(doc - offset)
-        return found
+        i = bisect_right(self._leaf_starts, doc) - 1
+        return self._stored_readers[i](doc - self._leaf_starts[i])
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """``make()``, remembered for this view: per-term work that every query using the term
