@@ -48,6 +48,8 @@ SCORED_PASSAGES = 8
 META_SHARE = 0.5
 #: Stretches read per episode to find :data:`MAX_PASSAGES` that do not overlap.
 _CANDIDATES = 4 * MAX_PASSAGES
+#: A candidate passage: its first and last document and its score.
+Candidate = tuple[int, int, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,38 +75,74 @@ class Grouped:
     lasts: IntArray
     scores: FloatArray
 
-    def passages(self, row: int) -> list[Passage]:
-        """The episode's best passages that do not overlap, at most :data:`MAX_PASSAGES`."""
-        start = int(self.starts[row])
-        end = start + min(int(self.sizes[row]), _CANDIDATES)
-        kept: list[Passage] = []
-        for f, la, s in zip(self.firsts[start:end].tolist(), self.lasts[start:end].tolist(),
-                            self.scores[start:end].tolist(), strict=True):
-            if all(la < k.first or f > k.last for k in kept):
-                kept.append(Passage(f, la, s))
-                if len(kept) == MAX_PASSAGES:
-                    break
-        return kept
+    def candidates(self, rows: IntArray) -> list[list[Candidate]]:
+        """For each of ``rows`` (-1: none), its best :data:`_CANDIDATES` passages, best first,
+        read in one go for a page of episodes (slicing and converting three arrays per episode
+        was a tenth of a one-word search)."""
+        if not len(self.keys):
+            return [[] for _ in range(len(rows))]
+        if len(self.firsts) == len(self.keys):  # one passage each (a rare word)
+            row = np.maximum(rows, 0)
+            return [[(f, la, s)] if r >= 0 else [] for f, la, s, r in zip(
+                self.firsts[row].tolist(), self.lasts[row].tolist(), self.scores[row].tolist(),
+                rows.tolist(), strict=True)]
+        have = rows >= 0
+        starts = self.starts[rows[have]].tolist()
+        counts = np.minimum(self.sizes[rows[have]], _CANDIDATES).tolist()
+        at = [i for start, n in zip(starts, counts, strict=True) for i in range(start, start + n)]
+        triples = list(zip(self.firsts[at].tolist(), self.lasts[at].tolist(),
+                           self.scores[at].tolist(), strict=True))
+        out: list[list[Candidate]] = []
+        taken = 0
+        counted = iter(counts)
+        for present in have.tolist():
+            n = next(counted) if present else 0
+            out.append(triples[taken:taken + n])
+            taken += n
+        return out
+
+
+def _apart(candidates: tuple[Candidate, ...]) -> list[Passage]:
+    """The best candidates that do not overlap, at most :data:`MAX_PASSAGES`."""
+    if len(candidates) == 1:  # a rare word's usual case
+        return [Passage(*candidates[0])]
+    kept: list[Passage] = []
+    for f, la, s in candidates:
+        for k in kept:
+            if la >= k.first and f <= k.last:
+                break
+        else:
+            kept.append(Passage(f, la, s))
+            if len(kept) == MAX_PASSAGES:
+                break
+    return kept
 
 
 EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def group(ep: IntArray, firsts: IntArray, scores: FloatArray,
-           lasts: IntArray | None = None) -> Grouped:
+          lasts: IntArray | None = None) -> Grouped:
     """Group passages (first document, score, last document) per episode."""
-    lasts = firsts if lasts is None else lasts
     keys = ep[firsts]
     order = np.lexsort((-scores, keys))
-    keys, firsts, lasts, scores = keys[order], firsts[order], lasts[order], scores[order]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) \
-        if len(keys) else EMPTY
-    sizes = np.diff(np.append(starts, len(keys)))
-    rank = np.arange(len(keys)) - np.repeat(starts, sizes)
-    weight = np.where(rank < SCORED_PASSAGES, PASSAGE_DECAY ** np.minimum(rank, 30), 0.0)
-    totals = np.add.reduceat(scores * weight, starts) if len(keys) else scores
+    keys, firsts, scores = keys[order], firsts[order], scores[order]
+    lasts = firsts if lasts is None else lasts[order]
+    n = len(keys)
+    if not n:
+        return Grouped(keys, scores, EMPTY, EMPTY, firsts, lasts, scores)
+    bounds = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1], [True])))
+    starts, sizes = bounds[:-1], bounds[1:] - bounds[:-1]
+    if len(starts) == n:  # one passage each (a rare word): each scores its own
+        return Grouped(keys, scores.astype(np.float32), starts, sizes, firsts, lasts, scores)
+    rank = np.arange(n) - np.repeat(starts, sizes)
+    totals = np.add.reduceat(scores * _WEIGHTS[np.minimum(rank, SCORED_PASSAGES)], starts)
     return Grouped(keys[starts], totals.astype(np.float32), starts, sizes, firsts, lasts,
-                    scores)
+                   scores)
+
+
+#: The n-th best passage's share of an episode's score, 0 from :data:`SCORED_PASSAGES` on.
+_WEIGHTS = np.append(PASSAGE_DECAY ** np.arange(SCORED_PASSAGES), 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,20 +162,17 @@ class EpisodeMatch:
     tier: Tier
     score: float
     metadata: bool
-    _spoken: Grouped | None = None
-    _row: int = -1
+    #: How many passages (segments, or stretches for ``near``) of the episode matched.
+    passage_total: int = 0
+    #: Its best passages, best first, overlapping ones included.
+    _candidates: tuple[Candidate, ...] = ()
     _meta: tuple[float, int] | None = None
-
-    @property
-    def passage_total(self) -> int:
-        """How many passages (segments, or stretches for ``near``) of the episode matched."""
-        return int(self._spoken.sizes[self._row]) if self._spoken is not None else 0
 
     @property
     def passages(self) -> tuple[Passage, ...]:
         """The best passages, and the title/description excerpt where it matched and there
         is room (first when nothing spoken matched every word)."""
-        shown = self._spoken.passages(self._row) if self._spoken is not None else []
+        shown = _apart(self._candidates)
         if self._meta is not None and len(shown) < MAX_PASSAGES:
             excerpt = Passage(self._meta[1], self._meta[1], self._meta[0], metadata=True)
             shown = [excerpt, *shown] if self.tier == "metadata" else [*shown, excerpt]
@@ -176,21 +211,27 @@ def rank_episodes(grouped: Grouped, keys: IntArray, tier: Tier, meta: Meta, star
     """
     if not len(keys):
         return []
-    rows = rows_of(grouped.keys, keys)
-    spoken = take(grouped.totals, rows, 0.0)
+    # Without ``base`` the keys are sorted, and the grouped ones are among them: the same
+    # length, the same keys (a tier ranked whole).
+    whole = base is None and len(grouped.keys) == len(keys)
+    rows = np.arange(len(keys)) if whole else rows_of(grouped.keys, keys)
+    if base is not None:
+        spoken = base
+    else:
+        spoken = grouped.totals if whole else take(grouped.totals, rows, 0.0)
     meta_rows = rows_of(meta.keys, keys)
     meta_score = take(meta.scores, meta_rows, 0.0)
     meta_doc = take(meta.docs, meta_rows, -1)
-    if base is not None:
-        spoken = base
     scores = meta_score if tier == "metadata" else spoken + META_SHARE * meta_score
-    out = []
-    for i in np.argsort(-scores, kind="stable")[start:stop].tolist():
-        row, m_doc = int(rows[i]), int(meta_doc[i])
-        found = (float(meta_score[i]), m_doc) if m_doc >= 0 else None
-        out.append(EpisodeMatch(int(keys[i]), tier, float(scores[i]), found is not None,
-                                grouped if row >= 0 else None, row, found))
-    return out
+    chosen = np.argsort(-scores, kind="stable")[start:stop]
+    rows_c = rows[chosen]
+    found = grouped.candidates(rows_c)
+    totals = (grouped.sizes[rows_c] if whole else take(grouped.sizes, rows_c, 0)).tolist()
+    return [EpisodeMatch(key, tier, score, m_doc >= 0, total, tuple(cands),
+                         (m_score, m_doc) if m_doc >= 0 else None)
+            for key, score, m_score, m_doc, total, cands in zip(
+                keys[chosen].tolist(), scores[chosen].tolist(), meta_score[chosen].tolist(),
+                meta_doc[chosen].tolist(), totals, found, strict=True)]
 
 
 def take(values: Any, rows: IntArray, missing: float) -> Any:

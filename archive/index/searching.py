@@ -33,7 +33,6 @@ from poddarkiv.archive.search import (
     PassageKind,
     SearchPage,
     SearchRequest,
-    Snippet,
 )
 
 __all__ = ["FEW_EPISODES", "run_search"]
@@ -178,18 +177,18 @@ def _hit(ctx: _Context, m: EpisodeMatch) -> EpisodeHit:
 
 
 def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str) -> PassageHit | None:
-    marker = ctx.marker
-
-    def cut(text: str, max_chars: int = SNIPPET_CHARS) -> Snippet:
-        return marker.snippet(text, mark=ctx.request.highlight, max_chars=max_chars)
-
+    marker, mark = ctx.marker, ctx.request.highlight
     if p.metadata:
         kind: PassageKind = "description" if info.description and \
             marker.spans(info.description) else "title"
         text = info.description if kind == "description" else info.title
-        return PassageHit(0.0, 0.0, text, cut(text), p.score, -1, kind)
-    cues = [f for f in (ctx.view.stored(d) for d in range(p.first, p.last + 1))
-            if "text" in f]
+        return PassageHit(0.0, 0.0, text, marker.snippet(text, mark=mark), p.score, -1, kind)
+    if p.first == p.last:  # one segment, as most passages are
+        cue = ctx.view.stored(p.first)
+        cues = [cue] if "text" in cue else []
+    else:
+        cues = [f for f in (ctx.view.stored(d) for d in range(p.first, p.last + 1))
+                if "text" in f]
     if len(cues) > 2:
         # A stretch: its first and last cues hold matched words; of those between, only the
         # ones that do are shown, the rest elided.
@@ -198,8 +197,8 @@ def _passage(ctx: _Context, info: EpisodeInfo, p: Passage, tier: str) -> Passage
         return None
     text = ELISION.join(str(f["text"]) for f in cues) if len(cues) > 1 else str(cues[0]["text"])
     return PassageHit(float(cues[0].get("start", 0.0)), float(cues[-1].get("end", 0.0)),
-                      text, cut(text, SNIPPET_CHARS * len(cues)), p.score,
-                      int(cues[0].get("seg", -1)), "transcript", tier == "near")
+                      text, marker.snippet(text, mark=mark, max_chars=SNIPPET_CHARS * len(cues)),
+                      p.score, int(cues[0].get("seg", -1)), "transcript", tier == "near")
 
 
 def _rare(view: SearchView, compiled: CompiledQuery) -> frozenset[str]:

@@ -205,7 +205,7 @@ def _tiers(m: Matcher, groups: Sequence[Node], excluded: Node | None) -> Matches
     meta = meta_of(ep, intersect([x for _, x in per_group]))
     one = intersect(spoken)
     seen = episodes_of(ep, one.ids)
-    tiers = [_Tier("passage", seen, _within(ep, one.ids, one.scores, one.ids))]
+    tiers = [_Tier("passage", seen, _within(ep, one.ids, one.scores, one.ids, seen))]
     m.check_time()
     every = _episodes_with_all(ep, per_group) if excluded is not None else \
         _common([_group_episodes(m, g) for g in groups])
@@ -229,7 +229,7 @@ def _rest_tiers(view: SearchView, per_group: list[tuple[Docs, Docs]], meta: Meta
     if len(spoken) > 1:
         firsts, scores, lasts = _near(view, spoken, rest)
         near_keys = episodes_of(ep, firsts)
-        tiers.append(_Tier("near", near_keys, _within(ep, firsts, scores, lasts)))
+        tiers.append(_Tier("near", near_keys, _within(ep, firsts, scores, lasts, near_keys)))
         rest = rest[~member(near_keys, rest)]
     in_meta = member(meta.keys, rest)
 
@@ -252,11 +252,14 @@ def _rest_tiers(view: SearchView, per_group: list[tuple[Docs, Docs]], meta: Meta
             _Tier("episode", rest[~in_meta], partial, by_groups)]
 
 
-def _within(ep: IntArray, firsts: IntArray, scores: FloatArray,
-            lasts: IntArray) -> Callable[[IntArray], Candidates]:
-    """Candidates restricted to the episodes asked for."""
+def _within(ep: IntArray, firsts: IntArray, scores: FloatArray, lasts: IntArray,
+            every: IntArray) -> Callable[[IntArray], Candidates]:
+    """Candidates restricted to the episodes asked for (``every``: the tier's own keys, whose
+    candidates are all of them)."""
 
     def candidates(keys: IntArray) -> Candidates:
+        if keys is every:
+            return firsts, scores, lasts
         keep = member(np.sort(keys), ep[firsts])
         return firsts[keep], scores[keep], lasts[keep]
 
