@@ -9,7 +9,7 @@ the site renders it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from poddarkiv.archive.analysis import (
     STOP_WORDS,
@@ -53,6 +53,13 @@ class Marker:
         self._starts = tuple(prefixes)
         self._splitter = splitter or default_splitter()
         self._seen: dict[str, bool] = {}
+        self._ready = False
+        self._may_match: Callable[[str], object] | None = None
+        self._occurrences: Callable[[str], Iterable[re.Match[str]]] | None = None
+
+    def _make_ready(self) -> None:
+        """Compile the pattern of wanted pieces, on the first text to mark: compiling it is
+        a tenth of a word's first search, and a page without highlighting marks nothing."""
         pieces = _minimal({*self._stems, *self._starts} - {""})
         pattern = re.compile("|".join(map(re.escape, pieces))) if pieces else None
         self._may_match = pattern.search if pattern else None
@@ -60,9 +67,12 @@ class Marker:
         # characters, so that each occurrence lies inside one word.
         self._occurrences = pattern.finditer \
             if pattern and all(_WORDY.fullmatch(p) for p in pieces) else None
+        self._ready = True
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` character spans of the words in ``text`` that the query matched."""
+        if not self._ready:
+            self._make_ready()
         may_match = self._may_match
         if may_match is None:
             return []

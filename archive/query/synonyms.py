@@ -35,6 +35,12 @@ class Synonyms:
 
     groups: tuple[tuple[Stems, ...], ...] = ()
     _by_stems: Mapping[Stems, int] = field(default_factory=lambda: MappingProxyType({}))
+    #: The most words in any alternative (asked by every query compiled).
+    _longest: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_longest", max((len(a) for g in self.groups for a in g),
+                                                 default=0))
 
     @classmethod
     def parse(cls, text: str) -> Synonyms:
@@ -55,7 +61,7 @@ class Synonyms:
     @property
     def longest(self) -> int:
         """The most words in any alternative."""
-        return max((len(a) for g in self.groups for a in g), default=0)
+        return self._longest
 
     def expand(self, stems: Stems) -> tuple[Stems, ...]:
         """Every alternative of the group ``stems`` belongs to (itself first), or ``()``."""
