@@ -84,6 +84,7 @@ class SearchView:
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._indexed: dict[str, bool] = {}
         self._lengths: dict[str, FloatArray] = {}
+        self._per_field: dict[tuple[str, str], Any] = {}
         self._stats: dict[str, tuple[int, float]] = {}
         self._vocabulary: list[str] | None = None
         self._lock = threading.Lock()
@@ -197,6 +198,18 @@ class SearchView:
             self._memo.clear()
 
     # -- statistics ----------------------------------------------------------------------
+
+    def per_field(self, name: str, field: str, make: Callable[[], T]) -> T:
+        """``make()``, kept for this view under ``(name, field)``: an array over every
+        document derived from a field's statistics, such as BM25's length normalisation
+        (one per field and name, so never forgotten, unlike :meth:`memo`)."""
+        key = (name, field)
+        if key not in self._per_field:
+            value = make()
+            with self._lock:
+                self._per_field[key] = value
+        found: T = self._per_field[key]
+        return found
 
     def lengths(self, field: str) -> FloatArray:
         """Every document's length of ``field`` (tokens)."""
