@@ -19,6 +19,8 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Literal, get_args
 
+from poddarkiv.archive.records import quick_init
+
 __all__ = [
     "DEFAULT_PER_PAGE",
     "MAX_PAGE",
@@ -163,6 +165,7 @@ class Note:
         return dict(self.params).get(name)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Snippet:
     """A passage's text cut to a snippet, and where in it the matched words are.
@@ -183,6 +186,7 @@ class Snippet:
         return tuple(self.text[a:b] for a, b in self.marks)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PassageHit:
     """One matching passage: its time, text and snippet.
@@ -205,6 +209,7 @@ class PassageHit:
     near: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EpisodeHit:
     """One episode that matched, with its best passages first."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from poddarkiv.archive.index.matching import Docs
 from poddarkiv.archive.index.postings import FloatArray, IntArray, member
+from poddarkiv.archive.records import quick_init
 
 __all__ = [
     "EMPTY",
@@ -52,6 +53,7 @@ _CANDIDATES = 4 * MAX_PASSAGES
 Candidate = tuple[int, int, float]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Passage:
     """Documents ``first``..``last`` (one segment, or a stretch for ``near``) and its score."""
@@ -154,6 +156,7 @@ class Meta:
     docs: IntArray
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EpisodeMatch:
     """One episode that matched: its key, tier and score; its passages on demand."""

@@ -19,6 +19,7 @@ from poddarkiv.archive.index.postings import FloatArray, IntArray, member
 from poddarkiv.archive.index.schema import DESCRIPTION_BOOST, PODCAST_BOOST, TITLE_BOOST
 from poddarkiv.archive.index.view import META_FIELDS, TEXT_FIELD, SearchView
 from poddarkiv.archive.query.compile import AllOf, Node, Phrase, Term
+from poddarkiv.archive.records import quick_init
 
 __all__ = ["NONE", "TIME_LIMIT_S", "Docs", "Matcher", "TimeUp", "intersect", "union", "without"]
 
@@ -35,6 +36,7 @@ class TimeUp(Exception):
     """Matching ran past :data:`TIME_LIMIT_S`."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Docs:
     """Sorted unique document numbers and a score for each."""
