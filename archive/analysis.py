@@ -127,7 +127,10 @@ def stem(word: str) -> str:
     return hit
 
 
+@functools.lru_cache(maxsize=STEM_CACHE_SIZE)
 def _definite_off(snowball: str) -> str:
+    """Snowball's stem without a definite ending it left (see :func:`stem`); cached by that
+    stem, which a word's inflected forms share (some five forms a stem, 0.6 µs each)."""
     for ending in _DEFINITE_ENDINGS:
         if snowball.endswith(ending) and len(snowball) - len(ending) >= _MIN_DEFINITE_STEM:
             shorter = swedish_stem(snowball[:-len(ending)])

@@ -166,9 +166,9 @@ def _by_date(keys: list[int], infos: Mapping[int, EpisodeInfo], *, newest: bool)
 
 
 def _hit(ctx: _Context, m: EpisodeMatch) -> EpisodeHit:
-    info = ctx.infos[m.ep_key]
-    passages = tuple(p for p in (_passage(ctx, info, p, m.tier) for p in m.passages)
-                     if p is not None)
+    info = ctx.table.by_key[m.ep_key]
+    shown = [_passage(ctx, info, p, m.tier) for p in m.passages]
+    passages = tuple(p for p in shown if p is not None)
     if ctx.request.sort != "relevance":
         passages = tuple(sorted(passages, key=lambda p: (p.kind != "transcript", p.start)))
     return EpisodeHit(info.episode_id, info.feed_id, info.title or info.episode_id,

@@ -68,6 +68,8 @@ class SearchView:
                 alive[np.fromiter(leaf._perdoc.deleted_docs(), dtype=np.int64)] = False
             parts.append((data, int(offset), alive))
         self._parts = parts
+        #: Per segment: no document of it is deleted.
+        self._whole = [bool(alive.all()) for _, _, alive in parts]
         leaves = self.reader.leaf_readers()
         self._stored_readers = [stored_reader(leaf) for leaf, _ in leaves]
         self._leaf_starts = [int(offset) for _, offset in leaves]
@@ -104,9 +106,14 @@ class SearchView:
         if hit is not None:
             return hit
         ids, tfs = [], []
-        for (data, offset, alive) in self._parts:
+        for (data, offset, alive), whole in zip(self._parts, self._whole, strict=True):
             p = data.postings(field, term)
-            if len(p.ids):
+            if not len(p.ids):
+                continue
+            if whole:  # nothing deleted: the segment's arrays as they are
+                ids.append(p.ids + offset if offset else p.ids)
+                tfs.append(p.tf)
+            else:
                 keep = alive[p.ids]
                 ids.append(p.ids[keep] + offset)
                 tfs.append(p.tf[keep])

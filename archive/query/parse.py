@@ -86,8 +86,9 @@ class ParsedQuery:
 def _clean(q: str) -> tuple[str, list[Note]]:
     notes: list[Note] = []
     q = unicodedata.normalize("NFC", q)
-    q = "".join(ch if ch.isprintable() else " " for ch in q).replace("\u201c", '"')
-    q = q.replace("\u201d", '"').replace("\u201e", '"')
+    if not q.isprintable():
+        q = "".join(ch if ch.isprintable() else " " for ch in q)
+    q = q.replace("\u201c", '"').replace("\u201d", '"').replace("\u201e", '"')
     if len(q) > MAX_QUERY_CHARS:
         q = q[:MAX_QUERY_CHARS]
         notes.append(Note("query_truncated", (("max_chars", MAX_QUERY_CHARS),)))
