@@ -13,7 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
-from poddarkiv.archive.index.postings import IntArray, member
+from poddarkiv.archive.index.arrays import IntArray, member
 
 __all__ = ["EpisodeInfo", "EpisodeInfos"]
 

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from poddarkiv.archive.index.arrays import FloatArray, IntArray, member
 from poddarkiv.archive.index.matching import Docs
-from poddarkiv.archive.index.postings import FloatArray, IntArray, member
 from poddarkiv.archive.records import quick_init
 
 __all__ = [

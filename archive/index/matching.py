@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poddarkiv.archive.index.postings import FloatArray, IntArray, member
+from poddarkiv.archive.index.arrays import FloatArray, IntArray, member
 from poddarkiv.archive.index.schema import DESCRIPTION_BOOST, PODCAST_BOOST, TITLE_BOOST
 from poddarkiv.archive.index.view import META_FIELDS, TEXT_FIELD, SearchView
 from poddarkiv.archive.query.compile import AllOf, Node, Phrase, Term

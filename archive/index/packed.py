@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poddarkiv.archive.index.postings import FloatArray, IntArray, TermPostings
+from poddarkiv.archive.index.arrays import FloatArray, IntArray
+from poddarkiv.archive.index.postings import TermPostings
 
 __all__ = ["PackedTerms", "pack_terms"]
 

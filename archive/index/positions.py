@@ -13,12 +13,11 @@ from itertools import chain
 from pickle import loads
 
 import numpy as np
-import numpy.typing as npt
+
+from poddarkiv.archive.index.arrays import IntArray
 
 __all__ = ["position_deltas"]
 
-#: As :data:`poddarkiv.archive.index.postings.IntArray` (which imports this module).
-IntArray = npt.NDArray[np.int64]
 
 
 def _decode_positions(values: Sequence[bytes]) -> list[list[int]]:

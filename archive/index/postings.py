@@ -31,20 +31,17 @@ from whoosh.codec import whoosh3
 from whoosh.matching import wrappers
 from whoosh.util.numeric import byte_to_length
 
+from poddarkiv.archive.index.arrays import FloatArray, IntArray
 from poddarkiv.archive.index.positions import position_deltas
 
 if TYPE_CHECKING:
     from poddarkiv.archive.index.packed import PackedTerms
 
-__all__ = ["CACHE_BYTES", "LeafData", "Positions", "TermPostings", "cache_bytes", "member",
-           "packed_bytes"]
+__all__ = ["CACHE_BYTES", "LeafData", "Positions", "TermPostings", "cache_bytes", "packed_bytes"]
 
 #: Decoded postings and positions kept per process (bytes), across all segments. At 1,000 hours
 #: (650,000 segments) every term of a day's searching fits well within this.
 CACHE_BYTES = 384 * 2**20
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float32]
 
 _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
@@ -119,16 +116,6 @@ class _Cache:
 
 #: One cache for the process: segments are identified by their id, unique per index.
 _CACHE = _Cache(CACHE_BYTES)
-
-
-def member(haystack: IntArray, needles: IntArray) -> npt.NDArray[np.bool_]:
-    """Which ``needles`` are in the sorted ``haystack``: bisection, O(m log n), where
-    ``np.isin`` sorts both arrays."""
-    if not len(haystack):
-        return np.zeros(len(needles), dtype=bool)
-    pos = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
-    found: npt.NDArray[np.bool_] = haystack[pos] == needles
-    return found
 
 
 #: Bytes of each segment's packed terms (:meth:`LeafData.use_packed`), by segment id.

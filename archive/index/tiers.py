@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from poddarkiv.archive.index import matching
+from poddarkiv.archive.index.arrays import FloatArray, IntArray, member
 from poddarkiv.archive.index.episodes import (
     EMPTY,
     MAX_PASSAGES,
@@ -55,7 +56,6 @@ from poddarkiv.archive.index.matching import (
     union,
     without,
 )
-from poddarkiv.archive.index.postings import FloatArray, IntArray, member
 from poddarkiv.archive.index.view import SearchView
 from poddarkiv.archive.query.compile import Node
 

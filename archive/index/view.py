@@ -18,19 +18,11 @@ from collections.abc import Callable, Collection, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 from whoosh.searching import Searcher
 
+from poddarkiv.archive.index.arrays import FloatArray, IntArray, member
 from poddarkiv.archive.index.packed import pack_terms
-from poddarkiv.archive.index.postings import (
-    FloatArray,
-    IntArray,
-    LeafData,
-    Positions,
-    TermPostings,
-    member,
-    packed_bytes,
-)
+from poddarkiv.archive.index.postings import LeafData, Positions, TermPostings, packed_bytes
 from poddarkiv.archive.index.schema import SPELL_FIELD
 from poddarkiv.archive.index.stored import stored_reader
 
@@ -48,8 +40,6 @@ _VIEW_MEMO = 4_096
 _VIEW_INDEXED = 65_536
 T = TypeVar("T")
 _LAST_CHAR = chr(0x10FFFF)
-
-BoolArray = npt.NDArray[np.bool_]
 
 
 class SearchView:
