@@ -21,7 +21,7 @@ from typing import Any
 from poddarkiv.archive.models import EpisodeNote, EpisodeNoteCode, NoteValue
 from poddarkiv.archive.times import format_clock
 from poddarkiv.site.i18n import gettext_for
-from poddarkiv.site.notes import N_
+from poddarkiv.site.notes import N_, fill
 
 __all__ = ["MESSAGES", "REASON_LABEL", "Said", "describe", "said_json", "say"]
 
@@ -65,11 +65,6 @@ class Said:
     lang: str | None = None
 
 
-class _Params(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "…"  # a parameter an old or odd note lacks: the sentence still reads
-
-
 def _value(name: str, value: NoteValue) -> str:
     if name in _TIMES and isinstance(value, int | float):
         return format_clock(value)
@@ -80,9 +75,9 @@ def say(note: EpisodeNote, gettext: Callable[[str], str]) -> Said:
     """``note`` in the language of ``gettext``."""
     if note.code == "text" or note.code not in MESSAGES:
         return Said(str(note.get("text") or ""), lang="en")
-    params = _Params({k: _value(k, v) for k, v in note.params if k != "reason"})
+    params = {k: _value(k, v) for k, v in note.params if k != "reason"}
     reason = note.get("reason")
-    return Said(gettext(MESSAGES[note.code]).format_map(params),
+    return Said(fill(gettext(MESSAGES[note.code]), params),
                 reason=str(reason) if reason else None)
 
 

@@ -7,12 +7,13 @@ site's gettext catalogue (``locale/en`` translates them), and the CLI uses the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from poddarkiv.archive.search import Note, NoteCode
 from poddarkiv.site.i18n import gettext_for
 
-__all__ = ["MESSAGES", "N_", "describe", "describe_all"]
+__all__ = ["MESSAGES", "N_", "describe", "describe_all", "fill"]
+
 
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue (``pybabel extract`` finds ``N_``); translate later."""
@@ -37,13 +38,24 @@ MESSAGES: dict[NoteCode, str] = {
 }
 
 
+class _Params(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "…"  # a parameter an old or odd note lacks: the sentence still reads
+
+
+def fill(template: str, params: Mapping[str, object]) -> str:
+    """``template`` with its ``{name}`` fields filled from ``params``, for search notes and
+    episode notes alike: a parameter that is missing reads "…", and a template that cannot
+    be filled (a broken translation) is said as it is."""
+    try:
+        return template.format_map(_Params({k: str(v) for k, v in params.items()}))
+    except (AttributeError, IndexError, ValueError):
+        return template
+
+
 def describe(note: Note, gettext: Callable[[str], str]) -> str:
     """The note as a sentence, translated by ``gettext``."""
-    template = gettext(MESSAGES[note.code])
-    try:
-        return template.format(**dict(note.params))
-    except (KeyError, IndexError, ValueError):
-        return template
+    return fill(gettext(MESSAGES[note.code]), dict(note.params))
 
 
 def describe_all(notes: Iterable[Note], lang: str = "sv") -> str | None:
