@@ -31,7 +31,7 @@ from whoosh.codec import whoosh3
 from whoosh.matching import wrappers
 from whoosh.util.numeric import byte_to_length
 
-from poddarkiv.archive.index.arrays import FloatArray, IntArray
+from poddarkiv.archive.index.arrays import BoolArray, FloatArray, IntArray
 from poddarkiv.archive.index.positions import position_deltas
 
 if TYPE_CHECKING:
@@ -186,6 +186,7 @@ class LeafData:
         self.is_ep = self._column(leaf, "is_ep", ">u1", np.int64).astype(bool)
         self.doubt = self._column(leaf, "doubt", ">u1", np.int64)
         self._lengths: dict[str, FloatArray] = {}
+        self._stats: dict[tuple[str, bool], tuple[int, float]] = {}
         self._terms: dict[str, frozenset[str]] = {}
         self._sorted: dict[str, list[str]] = {}
         self._reversed: dict[str, list[str]] = {}
@@ -216,6 +217,22 @@ class LeafData:
                 raw = reader._dbfile.get(reader._basepos, reader._count)
                 codes[:len(raw)] = np.frombuffer(raw, dtype=np.uint8)
             hit = self._lengths[field] = _LENGTHS[codes]
+        return hit
+
+    def length_stats(self, field: str, *, episodes: bool,
+                     alive: BoolArray | None = None) -> tuple[int, float]:
+        """How many episode documents (``episodes``) or segment documents of this segment
+        there are, and their mean length of ``field``: of all of them (worked out once), or
+        of those ``alive`` says are not deleted."""
+        key = (field, episodes)
+        hit = self._stats.get(key) if alive is None else None
+        if hit is None:
+            docs = self.is_ep if episodes else ~self.is_ep
+            docs = docs if alive is None else docs & alive
+            n = int(docs.sum())
+            hit = (n, float(self.lengths(field)[docs].mean()) if n else 0.0)
+            if alive is None:
+                self._stats[key] = hit
         return hit
 
     def terms(self, field: str) -> frozenset[str]:
