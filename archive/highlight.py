@@ -126,6 +126,8 @@ class Marker:
         """``text`` cut to ``max_chars`` around the first match, with the matched words'
         spans (none when ``mark`` is false)."""
         spans = self.spans(text) if mark else []
+        if len(text) <= max_chars:  # most passages: nothing to cut
+            return Snippet(text, tuple(spans))
         lo, hi = _window(text, spans, max_chars)
         marks = tuple((start - lo, end - lo) for start, end in spans if start >= lo and end <= hi)
         return Snippet(text[lo:hi], marks, lo > 0, hi < len(text))
