@@ -206,8 +206,13 @@ def _compare(ix: ArchiveIndex, conn: sqlite3.Connection, queries: dict[str, list
             w50, w95 = timed(lambda q, hl=hl: ix.search(SearchRequest(q=q, highlight=hl)),
                              qs, repeats, ix._decoded.forget_memo if cold else lambda: None)
             f50, f95 = timed(lambda q, hl=hl: fts_search(conn, q, hl), qs, repeats)
-            print(f"| {kind} | {'yes' if hl else 'no'} | {w50:.1f} | {w95:.1f} | "
-                  f"{f50:.1f} | {f95:.1f} | {w50 / f50:.2f}x | {w95 / f95:.2f}x |")
+            print(f"| {kind} | {'yes' if hl else 'no'} | {_ms(w50)} | {_ms(w95)} | "
+                  f"{_ms(f50)} | {_ms(f95)} | {w50 / f50:.2f}x | {w95 / f95:.2f}x |")
+
+
+def _ms(value: float) -> str:
+    """Milliseconds, with two decimals below one (a single word takes a fifth of one)."""
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
 
 
 def _profile(ix: ArchiveIndex, queries: dict[str, list[str]]) -> None:
