@@ -19,7 +19,7 @@ from poddarkiv.archive.index.arrays import FloatArray, IntArray, member
 from poddarkiv.archive.index.postings import TermPostings
 from poddarkiv.archive.index.schema import DESCRIPTION_BOOST, PODCAST_BOOST, TITLE_BOOST
 from poddarkiv.archive.index.view import META_FIELDS, TEXT_FIELD, SearchView
-from poddarkiv.archive.query.compile import AllOf, Node, Phrase, Term
+from poddarkiv.archive.query.nodes import AllOf, Node, Phrase, Term
 from poddarkiv.archive.records import quick_init
 
 __all__ = ["NONE", "TIME_LIMIT_S", "Docs", "Matcher", "TimeUp", "intersect", "union", "without"]

@@ -22,8 +22,9 @@ from poddarkiv.archive.highlight import SNIPPET_CHARS, Marker
 from poddarkiv.archive.index.episode_infos import EpisodeInfo, EpisodeInfos
 from poddarkiv.archive.index.tiers import EpisodeMatch, Matches, Passage, match
 from poddarkiv.archive.index.view import SearchView
-from poddarkiv.archive.query.compile import CompiledQuery, compile_query
+from poddarkiv.archive.query.compile import compile_query
 from poddarkiv.archive.query.fuzzy import near_words
+from poddarkiv.archive.query.nodes import CompiledQuery
 from poddarkiv.archive.query.parse import ParsedQuery, parse_query
 from poddarkiv.archive.query.synonyms import Synonyms
 from poddarkiv.archive.search import (

@@ -57,7 +57,7 @@ from poddarkiv.archive.index.matching import (
     without,
 )
 from poddarkiv.archive.index.view import SearchView
-from poddarkiv.archive.query.compile import Node
+from poddarkiv.archive.query.nodes import Node
 
 __all__ = [
     "MAX_PASSAGES",

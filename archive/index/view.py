@@ -4,7 +4,7 @@ A :class:`SearchView` is built once per Whoosh searcher (that is, once per commi
 per-segment :class:`~poddarkiv.archive.index.postings.LeafData`, which outlive it. It answers the
 questions the matcher asks (a term's postings, positions, field lengths and statistics, which
 episode a document belongs to) and the ones the query compiler asks through
-:class:`~poddarkiv.archive.query.compile.Lexicon` (is a stem indexed, prefix expansion, the
+:class:`~poddarkiv.archive.query.nodes.Lexicon` (is a stem indexed, prefix expansion, the
 spelling vocabulary).
 """
 

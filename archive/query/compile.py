@@ -1,8 +1,9 @@
 """Turn a :class:`~poddarkiv.archive.query.parse.ParsedQuery` into a tree of stems to match.
 
-The tree knows no fields and no index library: :mod:`~poddarkiv.archive.index.matching` matches
-it against the segment text and the episode's title, description and podcast title. What the
-compiler needs to know of the index it asks a :class:`Lexicon`.
+The tree (:mod:`~poddarkiv.archive.query.nodes`) knows no fields and no index library:
+:mod:`~poddarkiv.archive.index.matching` matches it against the segment text and the episode's
+title, description and podcast title. What the compiler needs to know of the index it asks a
+:class:`~poddarkiv.archive.query.nodes.Lexicon`.
 
 Each word matches its stem, the stems of its likely inflections and derivations that the index
 holds (``regel`` → ``regler``, ``upphandling`` → ``upphandlande``), its compound parts together
@@ -14,9 +15,7 @@ but kept in phrases; a query of stop words only is searched as a phrase.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Iterable, Sequence
 
 from poddarkiv.archive.analysis import (
     STOP_WORDS,
@@ -27,6 +26,15 @@ from poddarkiv.archive.analysis import (
 )
 from poddarkiv.archive.compounds import CompoundSplitter
 from poddarkiv.archive.query.fuzzy import near_inflected, near_words
+from poddarkiv.archive.query.nodes import (
+    AllOf,
+    AnyOf,
+    CompiledQuery,
+    Lexicon,
+    Node,
+    Phrase,
+    Term,
+)
 from poddarkiv.archive.query.numbers import (
     cardinal_words,
     digit_groups,
@@ -36,17 +44,7 @@ from poddarkiv.archive.query.numbers import (
 from poddarkiv.archive.query.parse import Clause, ParsedQuery
 from poddarkiv.archive.query.synonyms import Synonyms
 
-__all__ = [
-    "MAX_PREFIX_TERMS",
-    "AllOf",
-    "AnyOf",
-    "CompiledQuery",
-    "Lexicon",
-    "Node",
-    "Phrase",
-    "Term",
-    "compile_query",
-]
+__all__ = ["MAX_PREFIX_TERMS", "compile_query"]
 
 #: A prefix expands to at most this many indexed stems per field.
 MAX_PREFIX_TERMS = 64
@@ -65,84 +63,6 @@ MIN_PART_CHARS = 4
 #: an exact one, and one through a near spelling this much.
 DERIVED_WEIGHT = 0.7
 FUZZY_WEIGHT = 0.5
-
-
-T = TypeVar("T")
-
-
-class Lexicon(Protocol):
-    """What the compiler asks of the index."""
-
-    def indexed(self, stem: str) -> bool:
-        """Whether ``stem`` occurs in the index."""
-
-    def expand_prefix(self, prefix: str, limit: int) -> list[str]:
-        """Indexed stems that start with ``prefix``."""
-
-    def expand_suffix(self, suffix: str, limit: int) -> list[str]:
-        """Indexed stems that end with ``suffix``."""
-
-    def vocabulary(self) -> Sequence[str]:
-        """The transcripts' distinct unstemmed words."""
-
-    def spelling_frequency(self, word: str) -> int:
-        """In how many episodes ``word`` is spoken."""
-
-    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
-        """``make()``, remembered as long as the index does not change."""
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """One stem; ``weight`` scales its score (derived forms and near spellings count less)."""
-
-    stem: str
-    weight: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    """Stems at consecutive positions."""
-
-    stems: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AllOf:
-    """Every item in the same document (a compound's parts)."""
-
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AnyOf:
-    """Any of the items (alternatives: variants, synonyms, prefix expansions)."""
-
-    items: tuple[Node, ...]
-
-
-Node = Term | Phrase | AllOf | AnyOf
-NOTHING = AnyOf(())
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledQuery:
-    """What to match, and what the highlighter and the suggester need to know."""
-
-    #: Each group must match (somewhere); empty when there is nothing to search for.
-    groups: tuple[Node, ...]
-    #: Passages (and episode metadata) matching this are left out.
-    excluded: Node | None
-    #: Stems to mark in snippets (words, compound parts, synonyms, phrase words).
-    stems: frozenset[str]
-    #: Folded prefixes to mark.
-    prefixes: tuple[str, ...]
-    #: Plain query words (folded) with their stems, for fuzzy matching and suggestions.
-    words: tuple[tuple[str, str], ...]
-
-    @property
-    def empty(self) -> bool:
-        return not self.groups
 
 
 class _Builder:
