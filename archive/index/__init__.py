@@ -7,7 +7,8 @@ previous generation is kept for searchers still reading it, older ones are remov
 
 One writer at a time: writes wait up to :data:`WRITE_LOCK_TIMEOUT_S` for Whoosh's lock and then
 raise :class:`~poddarkiv.errors.IndexError_` (never ``LockError``); a failed write is cancelled,
-its lock released and the files it wrote removed, even when cancelling itself fails (a full disk).
+its lock released and the files it wrote removed, even when cancelling itself fails (a full disk;
+:func:`~poddarkiv.archive.index.writes.abandon`).
 Searchers are shared between threads (see :mod:`~poddarkiv.archive.index.patches`) and replaced, at
 most every :data:`REFRESH_INTERVAL_S`, when another process committed; our own commits refresh
 at once.
@@ -23,7 +24,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from whoosh.writing import LockError, SegmentWriter
 from poddarkiv.archive.analysis import new_splitter
 from poddarkiv.archive.index.decoded import WARM_MAX_TERMS, WARM_MIN_DOCS, DecodedIndex
 from poddarkiv.archive.index.documents import episode_docs, vocabulary
-from poddarkiv.archive.index.episode_infos import EpisodeInfo, EpisodeInfos
+from poddarkiv.archive.index.episode_infos import EpisodeInfos, episode_info
 from poddarkiv.archive.index.generations import (
     current_generation,
     new_generation,
@@ -52,10 +53,10 @@ from poddarkiv.archive.index.schema import (
     EPISODE,
     SPELL_FIELD,
     build_schema,
-    episode_key,
 )
 from poddarkiv.archive.index.searching import run_search
 from poddarkiv.archive.index.stored import StoredCodec
+from poddarkiv.archive.index.writes import abandon
 from poddarkiv.archive.models import Episode, EpisodeThemes, Feed, Transcript
 from poddarkiv.archive.query.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 from poddarkiv.archive.search import SearchPage, SearchRequest
@@ -88,40 +89,6 @@ def _reading() -> Iterator[None]:
     except Exception as exc:
         raise IndexError_(f"the search index cannot be read ({type(exc).__name__}: {exc}); "
                           "run `poddarkiv reindex`") from exc
-
-
-def _abandon(ix: FileIndex, writer: SegmentWriter) -> None:
-    """Cancel a failed write so that nothing of it stays: no lock, no half-written files.
-
-    ``cancel`` itself can fail (on a full disk it flushes the segment), so the write's files are
-    removed here too (its segment, its table of contents, its temporary folder), unless the
-    newest table of contents names the segment: then the commit got that far and the segment is
-    live. The lock is released last, so that no other writer's files are taken for ours.
-    """
-    with suppress(Exception):  # what cancel() leaves is dealt with below
-        writer.cancel()
-    try:
-        _remove_uncommitted(ix, writer)
-    finally:
-        with suppress(Exception):  # already released by cancel()
-            writer.writelock.release()
-
-
-def _remove_uncommitted(ix: FileIndex, writer: SegmentWriter) -> None:
-    try:
-        toc = ix._read_toc()
-        segment = writer.newsegment.segment_id()
-    except Exception:
-        return  # cannot tell whether the segment is live: leave its files
-    if toc.generation >= writer.generation or segment in {s.segment_id() for s in toc.segments}:
-        return
-    ours = (segment, f"_{ix.indexname}_{writer.generation}.toc", f"{ix.indexname}.tmp")
-    for path in Path(ix.storage.folder).iterdir():
-        if path.name.startswith(ours):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
 
 
 def _changed_since(catalogue: Catalogue, episode_id: str, since: datetime) -> bool:
@@ -274,7 +241,7 @@ class ArchiveIndex:
                 yield writer
                 writer.commit()
             except BaseException as exc:
-                _abandon(ix, writer)
+                abandon(ix, writer)
                 if isinstance(exc, IndexError_ | KeyboardInterrupt):
                     raise
                 raise IndexError_(f"writing the search index failed: {exc}") from exc
@@ -382,7 +349,7 @@ class ArchiveIndex:
         with self._lock:
             if self._infos is not None and self._infos[0] is s:
                 return self._infos[1]
-        infos = EpisodeInfos(_episode_info(s.stored_fields(docnum))
+        infos = EpisodeInfos(episode_info(s.stored_fields(docnum))
                              for docnum in s.docs_for_query(wq.Term("kind", EPISODE)))
         with self._lock:
             self._infos = (s, infos)
@@ -429,12 +396,3 @@ class ArchiveIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _episode_info(fields: dict[str, Any]) -> tuple[int, EpisodeInfo]:
-    """An episode document's stored fields as ``(episode key, EpisodeInfo)``."""
-    meta = fields.get("meta") or {}
-    return episode_key(fields["episode_id"]), EpisodeInfo(
-        fields["episode_id"], meta.get("feed_id", ""), meta.get("title", ""),
-        meta.get("feed_title", ""), meta.get("published"), tuple(meta.get("themes", ())),
-        meta.get("description", ""))

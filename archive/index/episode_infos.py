@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from poddarkiv.archive.index.arrays import IntArray, member
+from poddarkiv.archive.index.schema import episode_key
 
-__all__ = ["EpisodeInfo", "EpisodeInfos"]
+__all__ = ["EpisodeInfo", "EpisodeInfos", "episode_info"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +60,12 @@ class EpisodeInfos:
         counts = np.bincount(chosen, minlength=len(self.theme_names))
         ranked = sorted((-int(c), i) for i, c in enumerate(counts.tolist()) if c)
         return {self.theme_names[i]: -c for c, i in ranked}
+
+
+def episode_info(fields: Mapping[str, Any]) -> tuple[int, EpisodeInfo]:
+    """An episode document's stored fields as ``(episode key, EpisodeInfo)``."""
+    meta = fields.get("meta") or {}
+    return episode_key(fields["episode_id"]), EpisodeInfo(
+        fields["episode_id"], meta.get("feed_id", ""), meta.get("title", ""),
+        meta.get("feed_title", ""), meta.get("published"), tuple(meta.get("themes", ())),
+        meta.get("description", ""))
