@@ -148,6 +148,14 @@ _CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
 _DERIVATIONS = ("", "a", "ing", "ingar", "ning", "ande", "ad", "ade", "at", "are")
 #: Endings that make a noun of a verb (``upphandl|ing``, ``organis|ation`` from ``organisera``).
 _NOUN_ENDINGS = (("ning", ""), ("ing", ""), ("ation", "er"))
+#: What a noun takes before the -a of its -era verb (``rapport`` → ``rapport|er|a``).
+_VERB_ER = "er"
+#: Stem endings of the strong verb sätta's participle (``ersat``), infinitive (``ersät``) and
+#: noun (``ersättning``), each with the words of the other two.
+_STRONG_STEMS = (("sat", ("sätta", "sättning")), ("sät", ("satt", "sättning")),
+                 ("sättning", ("satt", "sätta")))
+#: Only after a prefix or a first part: ``satt`` alone is also the past of ``sitta``.
+_MIN_STRONG_HEAD = 2
 #: Roots shorter than this are not derived from (``handl`` would bridge handla and handling).
 _MIN_DERIVATION_ROOT = 6
 #: The place or trade of an activity: ``tvätt`` → ``tvätteri``, ``tryck`` → ``tryckeri``.
@@ -222,8 +230,32 @@ def derived_stems(word: str) -> frozenset[str]:
             roots.add(base[:-len(ending)] + replacement)
     roots = {r for r in roots if len(r) >= _MIN_DERIVATION_ROOT}
     found = {stem(r + ending) for r in roots for ending in _DERIVATIONS}
-    found |= _place_family(base)
+    found |= _place_family(base) | _era_family(roots) | _strong_family(base)
     return frozenset(found - inflection_stems(word))
+
+
+def _strong_family(base: str) -> set[str]:
+    """A strong verb's participle, infinitive and noun, whose vowels differ so that Snowball
+    stems them apart: ``ersatt``/``ersatta`` ↔ ``ersätta`` ↔ ``ersättning``
+    (``nedsatt``, ``översatt``, ``tillsatt``, ``funktionsnedsatta`` alike)."""
+    for ending, others in _STRONG_STEMS:
+        head = base[:-len(ending)]
+        if base.endswith(ending) and len(head) >= _MIN_STRONG_HEAD:
+            return {stem(head + other) for other in others}
+    return set()
+
+
+def _era_family(roots: set[str]) -> set[str]:
+    """A noun and the verb made of it with -era, both ways: ``rapport`` → ``rapportera``,
+    ``rapportering`` (whose forms have those two stems); ``rapportera``/``rapportering`` →
+    ``rapport``; ``kontroll`` ↔ ``kontrollera``."""
+    out: set[str] = set()
+    for root in roots:
+        if not root.endswith(_VERB_ER):
+            out |= {stem(root + _VERB_ER + "a"), stem(root + _VERB_ER + "ing")}
+        elif len(root) - len(_VERB_ER) >= _MIN_DERIVATION_ROOT:
+            out.add(stem(root[:-len(_VERB_ER)]))
+    return out
 
 
 def _place_family(base: str) -> set[str]:

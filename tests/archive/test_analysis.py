@@ -106,6 +106,26 @@ def test_short_roots_take_no_place_ending() -> None:
     assert stem("galleri") not in derived_stems("gall")
 
 
+@pytest.mark.parametrize(("noun", "verb_form"), [
+    ("rapport", "rapportera"), ("rapport", "rapporteringen"), ("kontroll", "kontrollerade")])
+def test_a_noun_and_its_era_verb_are_one_family(noun: str, verb_form: str) -> None:
+    assert stem(verb_form) in derived_stems(noun) | inflection_stems(noun)
+    assert stem(noun) in derived_stems(verb_form) | inflection_stems(verb_form)
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("ersatt", "ersättning"), ("ersätta", "ersatta"), ("nedsatta", "nedsättningen"),
+    ("översatt", "översättning")])
+def test_satt_and_sätt_forms_of_one_verb_are_one_family(one: str, other: str) -> None:
+    assert stem(other) in derived_stems(one)
+    assert stem(one) in derived_stems(other)
+
+
+def test_satt_alone_is_not_made_a_form_of_sätta() -> None:
+    # "Han satt" is the past of sitta.
+    assert stem("sätta") not in derived_stems("satt")
+
+
 # -- stop words and positions ----------------------------------------------------------------
 
 

@@ -151,6 +151,10 @@ def test_an_excluded_word_removes_passages_not_whole_episodes(archive: ArchiveIn
     ("reserverad upphandling", "Kommunen använde reserverade kontrakt."),
     ("patnerskap", "Ett partnerskap med kommunen."),
     ("bartnerskap", "Ett partnerskap med kommunen."),
+    ("rapport", "Hur går cirkelrapporteringen till?"),
+    ("kontrollera", "Vi gör en kontroll varje år."),
+    ("ersättning", "Föreningarna blir ersatta för sina kostnader."),
+    ("funktionsnedsatta", "Det gäller personer med funktionsnedsättning."),
 ])
 def test_morphology_synonyms_and_typos_reach_what_was_said(
         archive: ArchiveIndex, query: str, spoken: str) -> None:
