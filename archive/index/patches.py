@@ -10,6 +10,14 @@ absence is cached too.
 calls per id; intersecting two words' postings (every two-word search) spent most of its time
 there. Here it bisects the block's decoded ids instead, with the same result.
 
+**Speed and memory.** A file inside a compound segment (every column of a segment) is opened
+as a ``BufferFile`` over the memory-mapped segment, and its constructor copied the whole file
+into a ``BytesIO`` for the few readers that ``seek`` and ``read``; the column readers only
+``get`` slices. The stored fields' column is most of a segment (130 MB at 1,000 hours), so each
+new searcher, that is each commit, copied it: 0.1–0.4 s on the first search after a commit,
+and the memory until the old searcher closed. Here the stream is made on first use only (a new
+view at 1,000 hours: 90–400 → 4–17 ms).
+
 **Thread safety.** A searcher is shared by the site's threads, but two of Whoosh's readers move
 a file position that the threads share, so one thread's ``seek`` lands between another's
 ``seek`` and ``read`` and the second reads garbage (``zlib.error``, ``UnpicklingError``,
@@ -32,6 +40,7 @@ from typing import Any
 
 import whoosh
 from whoosh.codec import whoosh3
+from whoosh.filedb import structfile
 from whoosh.matching import ReadTooFar
 from whoosh.system import _INT_SIZE, unpack_int
 
@@ -39,6 +48,7 @@ __all__ = ["patch_whoosh"]
 
 _PATCHED_VERSION = (2, 7, 4)
 _COLUMN_LOCK = threading.Lock()
+_STREAM_LOCK = threading.Lock()
 
 
 def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
@@ -98,6 +108,38 @@ def _skip_to(self: Any, targetid: Any) -> None:
     self._i = bisect_left(self._ids, targetid, self._i)
 
 
+def _buffer_init(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+    self._buf = buf
+    self._name = name
+    self._stream = None
+    self.onclose = onclose
+    self.is_real = False
+    self.is_closed = False
+
+
+def _buffer_stream(self: Any) -> Any:
+    """The file as a stream, for Whoosh's ``seek``/``read`` methods: made on first use."""
+    if self._stream is None:
+        with _STREAM_LOCK:
+            if self._stream is None:
+                self._stream = BytesIO(self._buf)
+    return self._stream
+
+
+def _set_buffer_stream(self: Any, stream: Any) -> None:
+    self._stream = stream
+
+
+def _buffer_close(self: Any) -> None:
+    if self.is_closed:
+        raise Exception("This file is already closed")
+    if self.onclose:
+        self.onclose(self)
+    if self._stream is not None:
+        self._stream.close()
+    self.is_closed = True
+
+
 def patch_whoosh() -> None:
     """Apply the fixes; raise :class:`ImportError` on a Whoosh they were not written for.
 
@@ -110,12 +152,16 @@ def patch_whoosh() -> None:
         raise ImportError(f"poddarkiv needs Whoosh {'.'.join(map(str, _PATCHED_VERSION))} "
                           f"(its index reader is patched), not {whoosh.__version__}")
     for cls, name in ((whoosh3.W3PerDocReader, "_cached_reader"),
+                      (structfile.BufferFile, "__init__"), (structfile.BufferFile, "close"),
                       (whoosh3.W3LeafMatcher, "_read_header"), (whoosh3.W3LeafMatcher, "_goto"),
                       (whoosh3.W3LeafMatcher, "skip_to"), (whoosh3.W3LeafMatcher, "_read_data"),
                       (whoosh3.W3LeafMatcher, "_next_block")):
         if not callable(getattr(cls, name, None)):
             raise ImportError(f"Whoosh's {cls.__name__}.{name} is missing: cannot patch it")
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
+    structfile.BufferFile.__init__ = _buffer_init
+    structfile.BufferFile.file = property(_buffer_stream, _set_buffer_stream)
+    structfile.BufferFile.close = _buffer_close
     whoosh3.W3LeafMatcher._read_header = _read_header
     whoosh3.W3LeafMatcher._goto = _goto
     whoosh3.W3LeafMatcher.skip_to = _skip_to

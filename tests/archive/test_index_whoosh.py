@@ -12,6 +12,7 @@ import pytest
 import whoosh
 from whoosh import fields
 from whoosh import index as windex
+from whoosh.filedb.structfile import BufferFile
 from whoosh.qparser import QueryParser
 
 from poddarkiv.archive.index.patches import patch_whoosh
@@ -132,3 +133,18 @@ def test_an_intersection_of_long_postings_finds_exactly_the_shared_documents(
     with ix.searcher() as s:
         got = s.search(QueryParser("text", ix.schema).parse("nth7 nth50"), limit=None)
         assert sorted(h.docnum for h in got) == [n for n in range(2000) if n % 350 == 0]
+
+
+def test_a_column_of_a_compound_segment_is_read_without_copying_it(tmp_path: Path) -> None:
+    patch_whoosh()
+    ix = _index(tmp_path)
+    with ix.searcher() as s:
+        (leaf, _), *_ = s.reader().leaf_readers()
+        assert leaf.stored_fields(3)["id"] == "0-3"
+        colfile = leaf._perdoc._colfiles["_stored"][0]
+        assert isinstance(colfile, BufferFile)
+        assert colfile._stream is None  # read by slices: no copy of the column
+        # Whoosh's stream methods still work: the stream is made when first asked for.
+        colfile.seek(0)
+        assert colfile.read(4) == colfile.get(0, 4)
+        assert colfile._stream is not None
