@@ -14,9 +14,9 @@ there. Here it bisects the block's decoded ids instead, with the same result.
 as a ``BufferFile`` over the memory-mapped segment, and its constructor copied the whole file
 into a ``BytesIO`` for the few readers that ``seek`` and ``read``; the column readers only
 ``get`` slices. The stored fields' column is most of a segment (130 MB at 1,000 hours), so each
-new searcher, that is each commit, copied it: 0.1–0.4 s on the first search after a commit,
+new searcher, that is each commit, copied it: 0.1 to 0.4 s on the first search after a commit,
 and the memory until the old searcher closed. Here the stream is made on first use only (a new
-view at 1,000 hours: 90–400 → 4–17 ms).
+view at 1,000 hours: 90 to 400 ms → 4 to 17 ms).
 
 **Thread safety.** A searcher is shared by the site's threads, but two of Whoosh's readers move
 a file position that the threads share, so one thread's ``seek`` lands between another's
