@@ -156,6 +156,8 @@ _STRONG_STEMS = (("sat", ("sätta", "sättning")), ("sät", ("satt", "sättning"
                  ("sättning", ("satt", "sätta")))
 #: Only after a prefix or a first part: ``satt`` alone is also the past of ``sitta``.
 _MIN_STRONG_HEAD = 2
+#: Stems this long or longer get the e of -el/-er/-en back after two consonants (``enkl``).
+_MIN_RESTORED_E_STEM = 4
 #: Roots shorter than this are not derived from (``handl`` would bridge handla and handling).
 _MIN_DERIVATION_ROOT = 6
 #: The place or trade of an activity: ``tvätt`` → ``tvätteri``, ``tryck`` → ``tryckeri``.
@@ -231,7 +233,19 @@ def derived_stems(word: str) -> frozenset[str]:
     roots = {r for r in roots if len(r) >= _MIN_DERIVATION_ROOT}
     found = {stem(r + ending) for r in roots for ending in _DERIVATIONS}
     found |= _place_family(base) | _era_family(roots) | _strong_family(base)
+    found |= _restored_e(base)
     return frozenset(found - inflection_stems(word))
+
+
+def _restored_e(base: str) -> frozenset[str]:
+    """The inflections of the word with the e of -el/-er/-en put back between two consonants
+    and the last letter: ``nycklar``/``cirklar``/``exemplen``/``enkla`` → ``nyckel``,
+    ``cirkel``, ``exempel``, ``enkel``. :func:`_e_forms` does not (it would also make
+    ``handel`` of ``handla``), so these count as derived, not as the same word."""
+    if len(base) < _MIN_RESTORED_E_STEM or base[-1] not in "lrn" or \
+            base[-2] not in _CONSONANTS or base[-3] not in _CONSONANTS:
+        return frozenset()
+    return inflection_stems(base[:-1] + "e" + base[-1])
 
 
 def _strong_family(base: str) -> set[str]:

@@ -121,6 +121,20 @@ def test_satt_and_sätt_forms_of_one_verb_are_one_family(one: str, other: str) -
     assert stem(one) in derived_stems(other)
 
 
+@pytest.mark.parametrize(("plural", "singular"), [
+    ("nycklar", "nyckel"), ("cirklar", "cirkel"), ("exemplen", "exempel"), ("enkla", "enkel")])
+def test_the_e_dropped_after_two_consonants_is_put_back_as_a_derived_form(
+        plural: str, singular: str) -> None:
+    assert stem(singular) in derived_stems(plural)
+    assert stem(plural) in inflection_stems(singular)  # the other way it always was one word
+
+
+def test_a_verb_whose_restored_e_makes_another_word_is_only_derived_from_it() -> None:
+    # handla (act, buy) and handel (trade) are kin, not one word.
+    assert stem("handel") not in inflection_stems("handla")
+    assert stem("handel") in derived_stems("handla")
+
+
 def test_satt_alone_is_not_made_a_form_of_sätta() -> None:
     # "Han satt" is the past of sitta.
     assert stem("sätta") not in derived_stems("satt")

@@ -40,13 +40,13 @@ QUERIES_TSV = HERE / "listener_queries.tsv"
 KINDS = ("listener", "topical", "phrase", "hard")
 
 #: Overall figures, just below what the current analysis reaches (see the module docstring).
-MIN_RECALL_AT_10 = 0.985
-MIN_MRR = 0.985
+MIN_RECALL_AT_10 = 0.99
+MIN_MRR = 0.99
 #: Share of queries with a passage whose passage is shown.
-MIN_PASSAGE_SHOWN = 0.98
+MIN_PASSAGE_SHOWN = 0.985
 #: Per kind: (recall@10, MRR), just below today's figures.
 MIN_BY_KIND: dict[str, tuple[float, float]] = {
-    "listener": (0.975, 0.975),
+    "listener": (0.985, 0.985),
     "topical": (0.99, 0.99),
     "phrase": (0.99, 0.99),
     "hard": (0.99, 0.99),

@@ -155,6 +155,7 @@ def test_an_excluded_word_removes_passages_not_whole_episodes(archive: ArchiveIn
     ("kontrollera", "Vi gör en kontroll varje år."),
     ("ersättning", "Föreningarna blir ersatta för sina kostnader."),
     ("funktionsnedsatta", "Det gäller personer med funktionsnedsättning."),
+    ("skrivarcirklar", "Jag leder en skrivarcirkel på biblioteket."),
 ])
 def test_morphology_synonyms_and_typos_reach_what_was_said(
         archive: ArchiveIndex, query: str, spoken: str) -> None:
