@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -22,7 +23,8 @@ from poddarkiv.archive.index.view import META_FIELDS, TEXT_FIELD, SearchView
 from poddarkiv.archive.query.nodes import AllOf, Node, Phrase, Term
 from poddarkiv.archive.records import quick_init
 
-__all__ = ["NONE", "TIME_LIMIT_S", "Docs", "Matcher", "TimeUp", "intersect", "union", "without"]
+__all__ = ["NONE", "TIME_LIMIT_S", "Docs", "Matcher", "TimeUp", "intersect", "narrowed", "union",
+           "without"]
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -102,21 +104,16 @@ class Matcher:
                 parts.append(self.node(n, field))
         parts.sort(key=lambda part: len(part.ids))
         first = parts[0]
-        out = self.node(first.term, field) if isinstance(first, _Unscored) else first
-        for part in parts[1:]:
-            if not len(out.ids):
-                return NONE
-            pos = np.minimum(np.searchsorted(part.ids, out.ids), len(part.ids) - 1)
-            hit = part.ids[pos] == out.ids
-            at = pos[hit]
-            if isinstance(part, _Unscored):
-                p, weight = part.postings, part.term.weight
-                add = self._scores(p.ids[at], p.tf[at], len(p.ids), field)
-                add = add if weight == 1.0 else (add * weight).astype(np.float32)
-            else:
-                add = part.scores[at]
-            out = Docs(out.ids[hit], out.scores[hit] + add)
-        return out
+
+        def scores_at(part: Docs | _Unscored, at: IntArray) -> FloatArray:
+            if isinstance(part, Docs):
+                return part.scores[at]
+            p, weight = part.postings, part.term.weight
+            found = self._scores(p.ids[at], p.tf[at], len(p.ids), field)
+            return found if weight == 1.0 else (found * weight).astype(np.float32)
+
+        return narrowed(self.node(first.term, field) if isinstance(first, _Unscored) else first,
+                        parts[1:], scores_at)
 
     def term(self, stem: str, field: str) -> Docs:
         """The term's documents with their BM25 scores (computed once per view)."""
@@ -192,15 +189,31 @@ def intersect(sets: list[Docs]) -> Docs:
     if not sets:
         return NONE
     sets = sorted(sets, key=lambda s: len(s.ids))
-    out = sets[0]
-    for s in sets[1:]:
+    return narrowed(sets[0], sets[1:], lambda s, at: s.scores[at])
+
+
+class _Sorted(Protocol):
+    """Anything with sorted document numbers."""
+
+    @property
+    def ids(self) -> IntArray: ...
+
+
+S = TypeVar("S", bound=_Sorted)
+
+
+def narrowed(out: Docs, parts: Sequence[S],
+             scores_at: Callable[[S, IntArray], FloatArray]) -> Docs:
+    """``out`` kept to the documents that every part holds, each part's scores there
+    (``scores_at``, given the positions in the part) added, part by part."""
+    for part in parts:
         if not len(out.ids):
             return NONE
         # Both are sorted: look the smaller set up in the larger by bisection, O(m log n),
         # instead of np.intersect1d's sort of both, O((m + n) log(m + n)).
-        pos = np.minimum(np.searchsorted(s.ids, out.ids), len(s.ids) - 1)
-        hit = s.ids[pos] == out.ids
-        out = Docs(out.ids[hit], out.scores[hit] + s.scores[pos[hit]])
+        pos = np.minimum(np.searchsorted(part.ids, out.ids), len(part.ids) - 1)
+        hit = part.ids[pos] == out.ids
+        out = Docs(out.ids[hit], out.scores[hit] + scores_at(part, pos[hit]))
     return out
 
 
