@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, inflection_stems, tokenize
+from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, tokenize
+from poddarkiv.archive.families import inflection_stems
 from poddarkiv.archive.highlight import Marker
 from poddarkiv.archive.models import Segment
 from poddarkiv.archive.search import Snippet

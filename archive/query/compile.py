@@ -17,14 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from poddarkiv.archive.analysis import (
-    STOP_WORDS,
-    analyze_word,
-    derived_stems,
-    inflection_stems,
-    stem,
-)
+from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, stem
 from poddarkiv.archive.compounds import CompoundSplitter
+from poddarkiv.archive.families import derived_stems, inflection_stems
 from poddarkiv.archive.query.fuzzy import near_inflected, near_words
 from poddarkiv.archive.query.nodes import (
     AllOf,
