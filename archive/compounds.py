@@ -27,7 +27,9 @@ __all__ = [
     "MIN_PART_CHARS",
     "MIN_WORD_CHARS",
     "CompoundSplitter",
+    "linked",
     "shipped_stems",
+    "unlinked",
 ]
 
 #: Parts, and their stems, shorter than this are never split off: three-letter stems (``kom``,
@@ -185,12 +187,20 @@ class CompoundSplitter:
         return found or ()
 
 
+def linked(rest: str) -> tuple[str, ...]:
+    """What follows a compound's part, as it is and without a linking ``s``
+    (``upphandling|s|regler``)."""
+    return (rest, rest[1:]) if rest.startswith("s") else (rest,)
+
+
+def unlinked(front: str) -> tuple[str, ...]:
+    """What comes before a compound's last part, as it is and without a linking ``s``."""
+    return (front, front[:-1]) if front.endswith("s") else (front,)
+
+
 def _tails(rest: str, linking: bool) -> list[str]:
-    """The remainder as it is, and without a linking ``s`` (``upphandling|s|regler``)."""
-    out = [rest] if len(rest) >= MIN_PART_CHARS else []
-    if linking and rest.startswith("s") and len(rest) > MIN_PART_CHARS:
-        out.append(rest[1:])
-    return out
+    """The remainder as it is, and without a linking ``s``, where long enough to be a part."""
+    return [t for t in (linked(rest) if linking else (rest,)) if len(t) >= MIN_PART_CHARS]
 
 
 def _better(a: tuple[str, ...] | None, b: tuple[str, ...]) -> tuple[str, ...]:

@@ -254,11 +254,12 @@ def _rest_tiers(view: SearchView, per_group: list[tuple[Docs, Docs]], meta: Meta
 
 def _within(ep: IntArray, firsts: IntArray, scores: FloatArray, lasts: IntArray,
             every: IntArray) -> Callable[[IntArray], Candidates]:
-    """Candidates restricted to the episodes asked for (``every``: the tier's own keys, whose
-    candidates are all of them)."""
+    """Candidates restricted to the episodes asked for. Those are some of the tier's own
+    keys ``every`` (sorted, unique), so as many are all of them: no filtering then, as
+    :func:`~poddarkiv.archive.index.episodes.rank_episodes` tells a tier ranked whole."""
 
     def candidates(keys: IntArray) -> Candidates:
-        if keys is every:
+        if len(keys) == len(every):
             return firsts, scores, lasts
         keep = member(np.sort(keys), ep[firsts])
         return firsts[keep], scores[keep], lasts[keep]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from poddarkiv.archive.analysis import STOP_WORDS, analyze_word, stem
-from poddarkiv.archive.compounds import CompoundSplitter
+from poddarkiv.archive.compounds import CompoundSplitter, linked, unlinked
 from poddarkiv.archive.families import derived_stems, inflection_stems
 from poddarkiv.archive.query.fuzzy import near_inflected, near_words
 from poddarkiv.archive.query.nodes import (
@@ -167,7 +167,7 @@ class _Builder:
         """
         min_rest = MIN_TAIL_CHARS if len(head) > MIN_TAIL_CHARS else MIN_PART_CHARS
         return self._compounds(self.lexicon.expand_prefix(head, MAX_PREFIX_TERMS),
-                               lambda term: _linked(term[len(head):]), min_rest)
+                               lambda term: linked(term[len(head):]), min_rest)
 
     def compounds_with_tail(self, tail: str) -> list[Node]:
         """Indexed compounds that end with the word: ``gräs`` → ``konstgräset``, ``tid`` →
@@ -181,7 +181,7 @@ class _Builder:
         """
         min_front = MIN_PART_CHARS if len(tail) == MIN_TAIL_CHARS else MIN_TAIL_CHARS
         return self._compounds(self.lexicon.expand_suffix(tail, MAX_PREFIX_TERMS),
-                               lambda term: _unlinked(term[:-len(tail)]), min_front)
+                               lambda term: unlinked(term[:-len(tail)]), min_front)
 
     def _compounds(self, terms: list[str], others: Callable[[str], tuple[str, ...]],
                    min_chars: int) -> list[Node]:
@@ -305,16 +305,6 @@ def compile_query(parsed: ParsedQuery, lexicon: Lexicon, *, splitter: CompoundSp
 def _fuzzy_edits(word: str) -> int:
     """How many edits from ``word`` a near spelling may be."""
     return 2 if len(word) >= FUZZY_LONG_WORD_CHARS else 1
-
-
-def _linked(rest: str) -> tuple[str, ...]:
-    """The rest of a compound after its head, as it is and without a linking s."""
-    return (rest, rest[1:]) if rest.startswith("s") else (rest,)
-
-
-def _unlinked(front: str) -> tuple[str, ...]:
-    """The front of a compound before its last word, as it is and without a linking s."""
-    return (front, front[:-1]) if front.endswith("s") else (front,)
 
 
 def _any(nodes: list[Node]) -> Node:
